@@ -1,0 +1,65 @@
+"""The `assay` command line: one entry point, a module per command area under reports/commands/.
+
+Exit codes: 0 success, 1 the work found problems (e.g. ``audit --strict``), 2 bad usage or input (one line on
+stderr, no traceback unless ``--debug``), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from reports.commands import arxiv, audit, claims, papers, replicate
+from reports.context import AppState
+
+app = typer.Typer(
+    name="assay",
+    help="Read papers, extract and verify their claims, audit machine-written reports, re-run experiments.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    home: str = typer.Option(None, "--home", envvar="ASSAY_HOME", help="Data folder (database, PDF cache)."),
+    offline: bool = typer.Option(None, "--offline/--online", help="Forbid (or allow) the network."),
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
+) -> None:
+    ctx.obj = AppState(home=home, offline=offline, debug=debug)
+
+
+for _module in (papers, arxiv, claims, audit, replicate):
+    _module.register(app)
+
+
+def _user_error_types() -> tuple[type[BaseException], ...]:
+    from replication.errors import ReplicationError
+    from synthesis.errors import AssayError
+
+    return (AssayError, ReplicationError)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point with the exit-code and error conventions."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        app(args=args, prog_name="assay", standalone_mode=True)
+    except _user_error_types() as exc:
+        if debug:
+            raise
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""Render canonical JSON through the Jinja2 templates in templates/ (autoescape on for HTML)."""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+import jinja2
+from importlib import resources
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(resources.files("reports.templates"))),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["tojson_pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False)
+    return env
+
+
+def render(template: str, data: dict[str, Any]) -> str:
+    """Render one template (e.g. ``audit.html.j2``) with the canonical JSON as its context."""
+    return environment().get_template(template).render(**data)

@@ -1,0 +1,108 @@
+"""The SQLite store: one file, WAL, foreign keys on, schema applied by named migrations.
+
+Migrations are the ``synthesis/migrations/NNNN_name.sql`` files, applied in name order, each once, each in its own
+transaction. Writers use :meth:`Store.transaction` so that an interrupted command leaves no partial rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+from synthesis.errors import AssayError
+
+
+def migration_scripts() -> list[tuple[str, str]]:
+    """(name, sql) of every shipped migration, in the order they apply."""
+    folder = resources.files("synthesis.migrations")
+    items = [(p.name, p.read_text(encoding="utf-8")) for p in folder.iterdir() if p.name.endswith(".sql")]
+    return sorted(items)
+
+
+class Store:
+    """A connection to the assay database with its migrations applied."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise AssayError(f"cannot create the assay home {self.path.parent}: {exc.strerror}") from exc
+        try:
+            self.conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA busy_timeout=30000")
+        except sqlite3.DatabaseError as exc:
+            raise AssayError(f"{path} is not an assay database ({exc}); point --home elsewhere") from exc
+        self.migrate()
+
+    def migrate(self) -> list[str]:
+        """Apply the migrations not yet applied; return their names."""
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY,"
+            " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')))"
+        )
+        done = {r[0] for r in self.conn.execute("SELECT name FROM schema_migrations")}
+        applied = []
+        for name, sql in migration_scripts():
+            if name in done:
+                continue
+            with self.transaction() as conn:
+                for statement in _split_sql(sql):
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_migrations(name) VALUES (?)", (name,))
+            applied.append(name)
+        return applied
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception (KeyboardInterrupt and signals too)."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        return self.conn.execute(sql, params).fetchall()
+
+    def one(self, sql: str, params: tuple | dict = ()) -> sqlite3.Row | None:
+        return self.conn.execute(sql, params).fetchone()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _split_sql(sql: str) -> list[str]:
+    """Split a migration into complete statements (comments may contain semicolons)."""
+    statements, current = [], ""
+    for line in sql.splitlines(keepends=True):
+        current += line.split("--", 1)[0].rstrip() + "\n" if "--" in line else line
+        if sqlite3.complete_statement(current):
+            if current.strip().rstrip(";").strip():
+                statements.append(current.strip())
+            current = ""
+    if current.strip():
+        statements.append(current.strip())
+    return statements
+
+
+def open_store(settings) -> Store:  # noqa: ANN001 - avoids importing Settings at module level for speed
+    """Open (creating if needed) the store of these settings."""
+    return Store(settings.db_path)

@@ -1,0 +1,1 @@
+"""Jinja2 templates for every output format; installed as the package ``reports.templates``."""
