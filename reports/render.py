@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import functools
 import json
+from importlib import resources
 from typing import Any
 
 import jinja2
-from importlib import resources
 
 
 @functools.cache

@@ -1,0 +1,93 @@
+"""Content-addressed PDF cache: ``<home>/pdfs/<sha256[:2]>/<sha256>.pdf``, every write atomic."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from synthesis.errors import AssayError
+
+
+@dataclass(frozen=True)
+class CachedPdf:
+    sha256: str
+    path: Path
+    size: int
+
+
+def path_for(cache_dir: Path, sha256: str) -> Path:
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise AssayError(f"not a sha256 digest: {sha256!r}")
+    return cache_dir / sha256[:2] / f"{sha256}.pdf"
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def put_bytes(cache_dir: Path, data: bytes) -> CachedPdf:
+    """Store bytes under their sha256 (no-op when already cached)."""
+    sha = hashlib.sha256(data).hexdigest()
+    target = path_for(cache_dir, sha)
+    if target.is_file() and target.stat().st_size == len(data):
+        return CachedPdf(sha, target, len(data))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-", suffix=".pdf")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+        _fsync_dir(target.parent)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return CachedPdf(sha, target, len(data))
+
+
+def put_file(cache_dir: Path, source: Path, sha256: str | None = None) -> CachedPdf:
+    """Move a finished temp file (e.g. a completed download in ``cache_dir``) into place atomically.
+
+    The source must be on the same filesystem (make it with :func:`temp_file`); its sha256 is computed if not given.
+    """
+    if sha256 is None:
+        h = hashlib.sha256()
+        with open(source, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        sha256 = h.hexdigest()
+    target = path_for(cache_dir, sha256)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(source, target)
+    _fsync_dir(target.parent)
+    return CachedPdf(sha256, target, target.stat().st_size)
+
+
+def temp_file(cache_dir: Path) -> Path:
+    """A fresh temp path inside the cache (same filesystem, so the final rename is atomic)."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".part-", suffix=".pdf")
+    os.close(fd)
+    return Path(tmp)
+
+
+def sweep_partials(cache_dir: Path) -> int:
+    """Remove temp files left by killed writers; returns how many."""
+    if not cache_dir.is_dir():
+        return 0
+    n = 0
+    for p in cache_dir.rglob(".part-*"):
+        p.unlink(missing_ok=True)
+        n += 1
+    return n
