@@ -20,8 +20,20 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["num"] = _num
     env.filters["tojson_pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False)
     return env
+
+
+def _num(value: Any, digits: int = 2) -> str:
+    """A number as people write it: 16 not 16.0, 0.28 not 0.28000001; None as an en dash."""
+    if value is None:
+        return "–"
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return str(int(f)) if f.is_integer() and abs(f) < 1e15 else f"{round(f, digits):g}"
 
 
 def render(template: str, data: dict[str, Any]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +43,7 @@ def put_bytes(cache_dir: Path, data: bytes) -> CachedPdf:
     if target.is_file() and target.stat().st_size == len(data):
         return CachedPdf(sha, target, len(data))
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-", suffix=".pdf")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=_part_prefix(), suffix=".pdf")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -77,9 +78,49 @@ def put_file(cache_dir: Path, source: Path, sha256: str | None = None) -> Cached
 def temp_file(cache_dir: Path) -> Path:
     """A fresh temp path inside the cache (same filesystem, so the final rename is atomic)."""
     cache_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".part-", suffix=".pdf")
+    fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=_part_prefix(), suffix=".pdf")
     os.close(fd)
     return Path(tmp)
+
+
+def _part_prefix() -> str:
+    """Temp names carry the writer's pid (".part-<pid>-..."), so a sweep can tell a live writer from a dead one."""
+    return f".part-{os.getpid()}-"
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def sweep_stale_partials(cache_dir: Path, max_age_seconds: float = 24 * 3600) -> int:
+    """Remove temp files whose writer is gone (its pid no longer runs), or that are older than
+    ``max_age_seconds``; safe to call while other processes are writing to the same cache."""
+    if not cache_dir.is_dir():
+        return 0
+    import time
+
+    n = 0
+    now = time.time()
+    for p in cache_dir.rglob(".part-*"):
+        m = re.match(r"\.part-(\d+)-", p.name)
+        try:
+            old = now - p.stat().st_mtime > max_age_seconds
+        except OSError:
+            continue
+        if old or (m and not _pid_alive(int(m.group(1)))) or (not m and now - p.stat().st_mtime > 3600):
+            p.unlink(missing_ok=True)
+            n += 1
+    return n
 
 
 def sweep_partials(cache_dir: Path) -> int:

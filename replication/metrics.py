@@ -1,0 +1,479 @@
+"""Official XTREME metrics, reimplemented line for line where the official scripts define them.
+
+- QA: the SQuAD v1.1 script (XQuAD, TyDiQA-GoldP, SQuAD) and the MLQA script (per-language punctuation set,
+  article lists and segmentation) for exact match and F1, each the max over gold answers, averaged x100.
+- n-best span extraction from start/end logits over doc-stride windows (the transformers/XTREME post-processing).
+- Tagging: seqeval chunk F1 on the raw tags (XTREME's run_tag.py), so for UD-POS a run of one tag is one chunk.
+- Accuracy for classification, multiple choice and CCG.
+- BUCC: ratio-margin scoring (k=4) with max-direction mining as XTREME's bucc mining, threshold chosen on dev by
+  XTREME's sweep, F1 on test.
+- Tatoeba: accuracy of the cosine nearest English neighbour of each sentence.
+- The benchmark average as the paper computes it.
+
+Every score is on a 0-100 scale. torch/seqeval are imported lazily; embeddings are numpy arrays.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import string
+import sys
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from replication.errors import ReplicationError
+
+# ---------------------------------------------------------------------------------------------------------------
+# SQuAD v1.1 (official evaluate-v1.1.py)
+
+
+def normalize_squad(s: str) -> str:
+    """Lower text and remove punctuation, articles (a, an, the) and extra whitespace (official SQuAD v1.1)."""
+    exclude = set(string.punctuation)
+    s = s.lower()
+    s = "".join(ch for ch in s if ch not in exclude)
+    s = re.sub(r"\b(a|an|the)\b", " ", s)
+    return " ".join(s.split())
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# MLQA (official mlqa_evaluation_v1.py)
+
+
+
+@functools.cache
+def mlqa_punctuation() -> frozenset[str]:
+    """MLQA's punctuation set: every unicode character of category P*, plus ASCII string.punctuation."""
+    return frozenset(
+        {chr(i) for i in range(sys.maxunicode) if unicodedata.category(chr(i)).startswith("P")}
+        | set(string.punctuation)
+    )
+
+MLQA_WHITESPACE_LANGS = ("en", "es", "hi", "vi", "de", "ar")
+MLQA_MIXED_SEGMENTATION_LANGS = ("zh",)
+# Article patterns of the official script. Note Arabic: it removes every occurrence of "ال" (the definite
+# article prefix), also inside words, exactly as the official regex does; Vietnamese uses the official word list.
+MLQA_ARTICLES: dict[str, str | None] = {
+    "en": r"\b(a|an|the)\b",
+    "es": r"\b(un|una|unos|unas|el|la|los|las)\b",
+    "hi": None,
+    "vi": r"\b(của|là|cái|chiếc|những)\b",
+    "de": r"\b(ein|eine|einen|einem|eines|einer|der|die|das|den|dem|des)\b",
+    "ar": r"\sال^|ال",
+    "zh": None,
+}
+_CJK = re.compile(r"[\u4e00-\u9fa5]")
+
+
+def _mixed_segmentation(text: str) -> list[str]:
+    """Chinese: every CJK character and punctuation mark is a token; other runs split on whitespace."""
+    punct = mlqa_punctuation()
+    segs: list[str] = []
+    temp = ""
+    for char in text:
+        if _CJK.search(char) or char in punct:
+            if temp:
+                segs.extend(temp.split())
+                temp = ""
+            segs.append(char)
+        else:
+            temp += char
+    if temp:
+        segs.extend(temp.split())
+    return segs
+
+
+def normalize_mlqa(s: str, lang: str) -> str:
+    """MLQA's normalisation: lower, drop unicode punctuation, drop the language's articles, re-tokenise."""
+    if lang not in MLQA_ARTICLES:
+        raise ReplicationError(f"MLQA normalisation has no rules for language {lang!r}; MLQA languages: "
+                               f"{', '.join(MLQA_ARTICLES)}")
+    s = s.lower()
+    punct = mlqa_punctuation()
+    s = "".join(ch for ch in s if ch not in punct)
+    pattern = MLQA_ARTICLES[lang]
+    if pattern is not None:
+        s = re.sub(pattern, " ", s)
+    tokens = _mixed_segmentation(s) if lang in MLQA_MIXED_SEGMENTATION_LANGS else s.split()
+    return " ".join(t for t in tokens if t.strip() != "")
+
+
+def _normalizer(lang: str | None) -> Callable[[str], str]:
+    return normalize_squad if lang is None else (lambda s: normalize_mlqa(s, lang))
+
+
+def qa_f1(prediction: str, gold: str, lang: str | None = None) -> float:
+    """Token-overlap F1 of one prediction against one gold answer (0-1). lang=None: SQuAD rules; else MLQA's."""
+    norm = _normalizer(lang)
+    pred_tokens = norm(prediction).split()
+    gold_tokens = norm(gold).split()
+    common = Counter(pred_tokens) & Counter(gold_tokens)
+    num_same = sum(common.values())
+    if num_same == 0:
+        return 0.0
+    precision = num_same / len(pred_tokens)
+    recall = num_same / len(gold_tokens)
+    return 2 * precision * recall / (precision + recall)
+
+
+def qa_exact_match(prediction: str, gold: str, lang: str | None = None) -> float:
+    norm = _normalizer(lang)
+    return float(norm(prediction) == norm(gold))
+
+
+def qa_scores(
+    predictions: Mapping[str, str], golds: Mapping[str, Sequence[str]], lang: str | None = None
+) -> dict:
+    """Exact match and F1 (x100), each the max over an example's gold answers, averaged over ``golds``.
+
+    A question without a prediction scores 0 (as the official scripts). SQuAD v2 unanswerable questions
+    (no gold answers) score 1 when the prediction is empty, like evaluate-v2.0.py.
+    """
+    if not golds:
+        raise ReplicationError("no gold answers to score against")
+    em = f1 = 0.0
+    for qid, answers in golds.items():
+        pred = predictions.get(qid)
+        if pred is None:
+            continue
+        norm = _normalizer(lang)
+        answers = [a for a in answers if norm(a)]
+        if not answers:  # unanswerable (SQuAD v2): right only if the prediction is empty after normalisation
+            em += float(norm(pred) == "")
+            f1 += float(norm(pred) == "")
+            continue
+        em += max(qa_exact_match(pred, a, lang) for a in answers)
+        f1 += max(qa_f1(pred, a, lang) for a in answers)
+    n = len(golds)
+    return {"exact_match": 100.0 * em / n, "f1": 100.0 * f1 / n, "n": n,
+            "normalisation": "squad_v1.1" if lang is None else f"mlqa:{lang}"}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# n-best span extraction
+
+
+@dataclass
+class QAFeature:
+    """One doc-stride window of one example, as the model saw it.
+
+    ``offsets[i]`` is the (start, end) character span of token i in the example's context, or None when token i is
+    not a context token (question, special tokens, padding). ``token_is_max_context`` optionally marks the tokens
+    whose window is the one with the most context around them (tokens outside it are not used as a start).
+    """
+
+    example_id: str
+    offsets: Sequence[tuple[int, int] | None]
+    start_logits: np.ndarray
+    end_logits: np.ndarray
+    token_is_max_context: Mapping[int, bool] | None = None
+    cls_index: int = 0
+
+
+def extract_spans(
+    contexts: Mapping[str, str],
+    features: Iterable[QAFeature],
+    *,
+    n_best: int = 20,
+    max_answer_length: int = 30,
+    version_2: bool = False,
+    null_score_diff_threshold: float = 0.0,
+) -> tuple[dict[str, str], dict[str, list[dict]]]:
+    """Best answer text per example from start/end logits over all of its windows (official post-processing).
+
+    For every window: the top ``n_best`` start and end indices; candidates need both tokens in the context,
+    end >= start and at most ``max_answer_length`` tokens; score = start logit + end logit; text = the context
+    characters from the start token's first to the end token's last character. With ``version_2`` the null answer
+    (CLS start and end, minimum over windows) wins when null score - best non-null score > threshold.
+    Returns (predictions, n-best lists with text/score/start_char/end_char).
+    """
+    by_example: dict[str, list[QAFeature]] = {}
+    for f in features:
+        by_example.setdefault(f.example_id, []).append(f)
+    predictions: dict[str, str] = {}
+    nbest_out: dict[str, list[dict]] = {}
+    for ex_id, context in contexts.items():
+        candidates: list[dict] = []
+        min_null = math.inf
+        for feat in by_example.get(ex_id, []):
+            start_logits = np.asarray(feat.start_logits, dtype=np.float64)
+            end_logits = np.asarray(feat.end_logits, dtype=np.float64)
+            null = float(start_logits[feat.cls_index] + end_logits[feat.cls_index])
+            min_null = min(min_null, null)
+            starts = np.argsort(start_logits, kind="stable")[::-1][:n_best]
+            ends = np.argsort(end_logits, kind="stable")[::-1][:n_best]
+            n_tok = len(feat.offsets)
+            for s in starts.tolist():
+                for e in ends.tolist():
+                    if s >= n_tok or e >= n_tok or feat.offsets[s] is None or feat.offsets[e] is None:
+                        continue
+                    if e < s or e - s + 1 > max_answer_length:
+                        continue
+                    if feat.token_is_max_context is not None and not feat.token_is_max_context.get(s, False):
+                        continue
+                    c0, c1 = feat.offsets[s][0], feat.offsets[e][1]
+                    candidates.append({"text": context[c0:c1], "score": float(start_logits[s] + end_logits[e]),
+                                       "start_char": c0, "end_char": c1})
+        candidates.sort(key=lambda c: -c["score"])
+        candidates = candidates[:n_best]
+        if version_2 and min_null < math.inf:
+            candidates.append({"text": "", "score": min_null, "start_char": -1, "end_char": -1})
+            candidates.sort(key=lambda c: -c["score"])
+        nbest_out[ex_id] = candidates
+        best_non_null = next((c for c in candidates if c["start_char"] >= 0), None)
+        if version_2:
+            if best_non_null is None or min_null - best_non_null["score"] > null_score_diff_threshold:
+                predictions[ex_id] = ""
+            else:
+                predictions[ex_id] = best_non_null["text"]
+        else:
+            predictions[ex_id] = best_non_null["text"] if best_non_null is not None else ""
+    return predictions, nbest_out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Classification and tagging
+
+
+def accuracy(predictions: Sequence, golds: Sequence) -> float:
+    """Share of exact matches, x100."""
+    if len(predictions) != len(golds):
+        raise ReplicationError(f"{len(predictions)} predictions for {len(golds)} gold labels")
+    if not golds:
+        raise ReplicationError("accuracy of an empty set is undefined")
+    return 100.0 * sum(p == g for p, g in zip(predictions, golds, strict=True)) / len(golds)
+
+
+def token_accuracy(predictions: Sequence[Sequence[str]], golds: Sequence[Sequence[str]]) -> float:
+    """Per-token accuracy over all sentences (CCG supertagging), x100."""
+    flat_p, flat_g = [], []
+    for p, g in zip(predictions, golds, strict=True):
+        if len(p) != len(g):
+            raise ReplicationError(f"sentence with {len(g)} gold tags got {len(p)} predicted tags")
+        flat_p.extend(p)
+        flat_g.extend(g)
+    return accuracy(flat_p, flat_g)
+
+
+def seqeval_f1(predictions: Sequence[Sequence[str]], golds: Sequence[Sequence[str]]) -> dict[str, float]:
+    """Chunk F1, precision, recall (x100) with seqeval's default (non-strict) mode, as XTREME's run_tag.py.
+
+    On POS tags this treats each tag as a chunk type, so a run of identical tags is a single chunk. seqeval reads
+    the first letter as the IOB prefix: "NOUN" is an N-chunk of type "OUN", "SCONJ"/"SYM" start with S (single),
+    so their runs do not merge, and "INTJ" is an I-chunk. That is what XTREME's numbers mean, so it is kept.
+    """
+    import warnings
+
+    from seqeval.metrics import f1_score, precision_score, recall_score
+
+    for p, g in zip(predictions, golds, strict=True):
+        if len(p) != len(g):
+            raise ReplicationError(f"sentence with {len(g)} gold tags got {len(p)} predicted tags")
+    y_true, y_pred = [list(g) for g in golds], [list(p) for p in predictions]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # seqeval warns that POS tags are not IOB tags; that is expected here
+        return {
+            "f1": 100.0 * float(f1_score(y_true, y_pred)),
+            "precision": 100.0 * float(precision_score(y_true, y_pred)),
+            "recall": 100.0 * float(recall_score(y_true, y_pred)),
+        }
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Retrieval
+
+
+def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Mask-aware mean over tokens: (batch, seq, dim) x (batch, seq) -> (batch, dim)."""
+    hidden = np.asarray(hidden, dtype=np.float64)
+    mask = np.asarray(mask, dtype=np.float64)[..., None]
+    counts = np.clip(mask.sum(axis=1), 1.0, None)
+    return (hidden * mask).sum(axis=1) / counts
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2 or x.shape[0] == 0:
+        raise ReplicationError(f"expected a non-empty (n, dim) embedding matrix, got shape {x.shape}")
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.clip(norms, 1e-12, None)
+
+
+def tatoeba_accuracy(
+    src: np.ndarray, tgt: np.ndarray, *, layer: int = 14, pooling: str = "mean"
+) -> dict[str, float | int | str]:
+    """Share of sentences src[i] whose cosine nearest neighbour among tgt (English) is tgt[i], x100."""
+    s, t = _unit(src), _unit(tgt)
+    if s.shape[0] != t.shape[0]:
+        raise ReplicationError(f"Tatoeba needs aligned pairs: {s.shape[0]} sources vs {t.shape[0]} targets")
+    nearest = (s @ t.T).argmax(axis=1)
+    acc = 100.0 * float((nearest == np.arange(s.shape[0])).mean())
+    return {"accuracy": acc, "n": int(s.shape[0]), "layer": layer, "pooling": pooling, "similarity": "cosine"}
+
+
+def margin_scores(x: np.ndarray, y: np.ndarray, k: int = 4) -> np.ndarray:
+    """Ratio-margin score of every pair: cos(x,y) / ((mean cos of x's k NN in y + mean cos of y's k NN in x) / 2)."""
+    sim = _unit(x) @ _unit(y).T
+    kx = min(k, sim.shape[1])
+    ky = min(k, sim.shape[0])
+    x_mean = -np.sort(-sim, axis=1)[:, :kx].mean(axis=1)
+    y_mean = -np.sort(-sim.T, axis=1)[:, :ky].mean(axis=1)
+    return sim / ((x_mean[:, None] + y_mean[None, :]) / 2.0)
+
+
+def bucc_mine(
+    src: np.ndarray, tgt: np.ndarray, src_ids: Sequence[str], tgt_ids: Sequence[str], *, k: int = 4
+) -> dict[tuple[str, str], float]:
+    """Candidate pairs with scores, XTREME's 'max' retrieval: best target of every source and best source of
+    every target, greedily kept in score order with each source and target used once."""
+    if len(src_ids) != len(src) or len(tgt_ids) != len(tgt):
+        raise ReplicationError("BUCC ids and embeddings differ in length")
+    scores = margin_scores(src, tgt, k)
+    fwd = scores.argmax(axis=1)
+    bwd = scores.argmax(axis=0)
+    pairs = [(i, int(fwd[i])) for i in range(scores.shape[0])] + [(int(bwd[j]), j) for j in range(scores.shape[1])]
+    pair_scores = [float(scores[i, j]) for i, j in pairs]
+    seen_src: set[int] = set()
+    seen_tgt: set[int] = set()
+    out: dict[tuple[str, str], float] = {}
+    for idx in np.argsort(-np.asarray(pair_scores), kind="stable").tolist():
+        i, j = pairs[idx]
+        if i in seen_src or j in seen_tgt:
+            continue
+        seen_src.add(i)
+        seen_tgt.add(j)
+        out[(src_ids[i], tgt_ids[j])] = pair_scores[idx]
+    return out
+
+
+def bucc_optimize_threshold(candidates: Mapping[tuple[str, str], float], gold: Iterable[tuple[str, str]]) -> float:
+    """XTREME's sweep: walk candidates by falling score, keep the threshold of max F1 (midway to the next score)."""
+    gold_set = set(gold)
+    if not gold_set:
+        raise ReplicationError("BUCC threshold tuning needs at least one gold pair in dev")
+    items = sorted(candidates.items(), key=lambda kv: -kv[1])
+    n_extract = n_correct = 0
+    best_f1, threshold = 0.0, math.inf
+    for i, (pair, score) in enumerate(items):
+        n_extract += 1
+        n_correct += pair in gold_set
+        if n_correct == 0:
+            continue
+        precision, recall = n_correct / n_extract, n_correct / len(gold_set)
+        f1 = 2 * precision * recall / (precision + recall)
+        if f1 > best_f1:
+            best_f1 = f1
+            threshold = (score + items[i + 1][1]) / 2 if i + 1 < len(items) else score
+    return threshold
+
+
+def bucc_f1(
+    candidates: Mapping[tuple[str, str], float], gold: Iterable[tuple[str, str]], threshold: float
+) -> dict[str, float]:
+    """Precision, recall, F1 (x100) of the candidates scoring >= threshold against the gold pairs."""
+    gold_set = set(gold)
+    mined = {pair for pair, score in candidates.items() if score >= threshold}
+    correct = len(mined & gold_set)
+    precision = correct / len(mined) if mined else 0.0
+    recall = correct / len(gold_set) if gold_set else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if correct else 0.0
+    return {"precision": 100.0 * precision, "recall": 100.0 * recall, "f1": 100.0 * f1}
+
+
+def bucc_evaluate(
+    dev: tuple[np.ndarray, np.ndarray, Sequence[str], Sequence[str], Iterable[tuple[str, str]]],
+    test: tuple[np.ndarray, np.ndarray, Sequence[str], Sequence[str], Iterable[tuple[str, str]]],
+    *,
+    k: int = 4,
+    layer: int = 14,
+    pooling: str = "mean",
+) -> dict:
+    """BUCC F1 on test with the threshold that maximises F1 on dev. Each split: (src, tgt, src_ids, tgt_ids, gold)."""
+    dev_cands = bucc_mine(dev[0], dev[1], dev[2], dev[3], k=k)
+    threshold = bucc_optimize_threshold(dev_cands, dev[4])
+    test_cands = bucc_mine(test[0], test[1], test[2], test[3], k=k)
+    scores = bucc_f1(test_cands, test[4], threshold)
+    dev_scores = bucc_f1(dev_cands, dev[4], threshold)
+    return {**scores, "dev_f1": dev_scores["f1"], "threshold": threshold, "scoring": f"ratio_margin_k{k}",
+            "mining": "max", "layer": layer, "pooling": pooling}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Task score and the benchmark average
+
+QA_SCORE_METRICS = ("f1", "exact_match")
+
+
+def task_score(task: str, per_language: Mapping[str, Mapping[str, float]], metrics: Sequence[str]) -> float:
+    """A task's score: the mean over its languages of its metric; with two metrics (QA) the mean of the two."""
+    if not per_language:
+        raise ReplicationError(f"task {task!r} has no per-language results")
+    values = []
+    for metric in metrics:
+        missing = [lang for lang, m in per_language.items() if metric not in m]
+        if missing:
+            raise ReplicationError(f"task {task!r}: metric {metric!r} missing for {', '.join(sorted(missing))}")
+        values.append(sum(m[metric] for m in per_language.values()) / len(per_language))
+    return sum(values) / len(values)
+
+
+def benchmark_average(
+    results: Mapping[str, Mapping[str, Mapping[str, float]]],
+    *,
+    tasks: Sequence[str] | None = None,
+    allow_partial: bool = False,
+) -> dict:
+    """The paper's XTREME average: unweighted mean over the nine tasks of each task's mean over its languages.
+
+    ``results`` is {task: {lang: {metric: value}}}. A task or a language that is missing raises ReplicationError,
+    or with ``allow_partial`` gives an average over what is there flagged ``partial`` with what is missing listed;
+    never a silent average over fewer tasks.
+    """
+    from replication.tasks.registry import XTREME_TASKS, get_task
+
+    wanted = list(tasks) if tasks is not None else list(XTREME_TASKS)
+    resolved = {}
+    for name, per_lang in results.items():
+        resolved[get_task(name).name] = per_lang
+    per_task: dict[str, float] = {}
+    missing_tasks: list[str] = []
+    missing_langs: dict[str, list[str]] = {}
+    for name in wanted:
+        spec = get_task(name)
+        per_lang = resolved.get(spec.name)
+        if not per_lang:
+            missing_tasks.append(spec.name)
+            continue
+        absent = [lang for lang in spec.languages if lang not in per_lang]
+        if absent:
+            missing_langs[spec.name] = absent
+        langs = {lang: v for lang, v in per_lang.items() if lang in spec.languages}
+        if not langs:
+            missing_tasks.append(spec.name)
+            continue
+        per_task[spec.name] = task_score(spec.name, langs, spec.metrics)
+    partial = bool(missing_tasks or missing_langs)
+    if partial and not allow_partial:
+        parts = []
+        if missing_tasks:
+            parts.append(f"tasks without results: {', '.join(missing_tasks)}")
+        for t, langs in missing_langs.items():
+            parts.append(f"{t} lacks {', '.join(langs)}")
+        raise ReplicationError("cannot compute the benchmark average: " + "; ".join(parts)
+                               + " (run them, or ask for a partial average)")
+    if not per_task:
+        raise ReplicationError("no task results to average")
+    return {
+        "average": sum(per_task.values()) / len(per_task),
+        "per_task": per_task,
+        "partial": partial,
+        "missing_tasks": missing_tasks,
+        "missing_languages": missing_langs,
+        "n_tasks": len(per_task),
+    }

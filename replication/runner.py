@@ -1,0 +1,272 @@
+"""Execute the runs of a plan: phases, lineage folders, skipping finished work, resuming interrupted work.
+
+Layout under a runs folder (one folder per phase, named by its lineage hash)::
+
+    RUNS/<intermediate id>/phase.json        intermediate phase finished (its stats); model/ holds the encoder
+    RUNS/<intermediate id>/checkpoint/        resumable state while it trains (removed when it finishes)
+    RUNS/<run id>/result.json                 the run finished: the result record (schema below)
+    RUNS/<run id>/predictions.jsonl           one line per evaluated example: {"language", "id", "prediction", "gold"}
+    RUNS/<run id>/checkpoint/                 resumable state of the target phase
+
+Result record (``result.json``, schema ``assay.run/1``; aggregates are computed only from these)::
+
+    {"schema": "assay.run/1", "id": run id, "plan": name, "status": "done",
+     "lineage": [{"phase": "base"|"intermediate"|"target", "id": hash}],
+     "base_model": str, "intermediate": setting name ("none" for the baseline), "intermediate_tasks": [str],
+     "target": task, "format": str, "seed": int, "data_fraction": float|null, "intermediate_language": str|null,
+     "metrics": {language: {metric: value}},        # test split, every evaluated language
+     "dev": {"language": "en", "metrics": {...}, "best_step": int}|null,   # model selection (English dev only)
+     "retrieval": {"layer": int, "pooling": str}|null,
+     "config": {... resolved RunSpec ...}, "seeds": {"seed": int},
+     "versions": {"python", "torch", "transformers", "assay", ...}, "hardware": {...},
+     "wall_time_s": float, "throughput": {"tokens_per_s": float, "mfu": float|null, "tokens": int, "phases": {...}},
+     "predictions": "predictions.jsonl", "finished_at": ISO time}
+
+Entry points: :func:`run_plan`, :func:`run_spec`, :func:`run_state`, :func:`load_result`, :func:`iter_results`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from replication.errors import ReplicationError
+from replication.plan import Plan, RunSpec, expand, select
+
+RESULT_FILE = "result.json"
+PHASE_FILE = "phase.json"
+PREDICTIONS_FILE = "predictions.jsonl"
+SCHEMA = "assay.run/1"
+
+Log = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# paths and state
+
+
+def phase_dir(runs_dir: str | Path, phase_id: str) -> Path:
+    return Path(runs_dir) / phase_id
+
+
+def result_path(runs_dir: str | Path, run_id: str) -> Path:
+    return phase_dir(runs_dir, run_id) / RESULT_FILE
+
+
+def run_state(spec: RunSpec, runs_dir: str | Path) -> str:
+    """'done' (result written), 'partial' (some phase started or finished) or 'todo'."""
+    if result_path(runs_dir, spec.id).is_file():
+        return "done"
+    own = phase_dir(runs_dir, spec.id)
+    if own.is_dir() and any(own.iterdir()):
+        return "partial"
+    if spec.intermediate is not None and phase_dir(runs_dir, spec.intermediate.id).is_dir():
+        if any(phase_dir(runs_dir, spec.intermediate.id).iterdir()):
+            return "partial"
+    return "todo"
+
+
+def load_result(runs_dir: str | Path, run_id: str) -> dict[str, Any] | None:
+    path = result_path(runs_dir, run_id)
+    if not path.is_file():
+        return None
+    record = json.loads(path.read_text(encoding="utf-8"))
+    record.setdefault("path", str(path))
+    return record
+
+
+def iter_results(runs_dir: str | Path) -> Iterator[dict[str, Any]]:
+    """Every finished run's result record under a runs folder (sorted by id; unreadable files skipped)."""
+    root = Path(runs_dir)
+    if not root.is_dir():
+        return
+    for path in sorted(root.glob(f"*/{RESULT_FILE}")):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        if isinstance(record, dict) and record.get("schema") == SCHEMA:
+            record.setdefault("path", str(path))
+            yield record
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# running
+
+
+def run_plan(
+    plan: Plan,
+    runs_dir: str | Path,
+    only: str | None = None,
+    limit: int | None = None,
+    log: Log | None = None,
+    device: str | None = None,
+    on_result: Callable[[dict[str, Any]], None] | None = None,
+    rank: int = 0,
+    world: int = 1,
+) -> list[dict[str, Any]]:
+    """Run every selected run of a plan that is not done yet; return the result records of all selected runs.
+
+    ``on_result`` is called with each record as soon as its run is finished (or found finished). Under data
+    parallelism (see replication.distributed) every rank calls this with its ``rank`` and ``world``.
+    """
+    log = log or _quiet
+    runs = select(expand(plan), only=only, limit=limit)
+    results = []
+    for i, spec in enumerate(runs, 1):
+        state = run_state(spec, runs_dir)
+        label = f"[{i}/{len(runs)}] {spec.id} {spec.intermediate_name} -> {spec.target} seed {spec.seed}"
+        if state == "done":
+            log(f"{label}: done, skipped")
+            record = load_result(runs_dir, spec.id)
+            results.append(record)
+            if on_result is not None and record is not None:
+                on_result(record)
+            continue
+        log(f"{label}: {'resuming' if state == 'partial' else 'starting'}")
+        record = run_spec(spec, runs_dir, log=log, device=device, rank=rank, world=world)
+        m = record.get("metrics", {})
+        log(f"{label}: finished in {record['wall_time_s']:.1f}s, {len(m)} language(s)")
+        results.append(record)
+        if on_result is not None:
+            on_result(record)
+    return results
+
+
+def run_spec(
+    spec: RunSpec,
+    runs_dir: str | Path,
+    log: Log | None = None,
+    device: str | None = None,
+    rank: int = 0,
+    world: int = 1,
+) -> dict:
+    """Run one RunSpec to completion (intermediate phase if not done, target phase, evaluation) and write its result.
+
+    Only rank 0 writes; with ``world`` > 1 every rank returns the same record after a barrier.
+    """
+    from replication import phases
+
+    log = log or _quiet
+    existing = load_result(runs_dir, spec.id)
+    if existing is not None:
+        existing.setdefault("path", str(result_path(runs_dir, spec.id)))
+        return existing
+    started = time.time()
+    outcome = phases.execute(spec, Path(runs_dir), log=log, device=device, rank=rank, world=world)
+    record = _record(spec, outcome, wall_time=time.time() - started)
+    record["hardware"]["processes"] = world
+    out = phase_dir(runs_dir, spec.id)
+    if rank != 0:
+        phases._barrier(world)
+        return record
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / RESULT_FILE, json.dumps(record, indent=2, sort_keys=True, default=_json_default))
+    ckpt = out / "checkpoint"
+    if ckpt.is_dir():
+        shutil.rmtree(ckpt, ignore_errors=True)
+    record["path"] = str(out / RESULT_FILE)
+    phases._barrier(world)
+    return record
+
+
+def _record(spec: RunSpec, outcome: dict[str, Any], wall_time: float) -> dict[str, Any]:
+    inter = spec.intermediate
+    return {
+        "schema": SCHEMA,
+        "id": spec.id,
+        "plan": spec.plan,
+        "status": "done",
+        "lineage": [{"phase": p, "id": h} for p, h in spec.lineage],
+        "base_model": spec.base_model,
+        "intermediate": spec.intermediate_name,
+        "intermediate_tasks": list(inter.spec.tasks) if inter else [],
+        "intermediate_mlm": (inter.spec.mlm.corpus if inter and inter.spec.mlm else None),
+        "target": spec.target,
+        "format": spec.target_format,
+        "seed": spec.seed,
+        "data_fraction": inter.data_fraction if inter else None,
+        "intermediate_language": inter.language if inter else None,
+        "metrics": outcome["metrics"],
+        "dev": outcome.get("dev"),
+        "retrieval": outcome.get("retrieval"),
+        "config": spec.config(),
+        "seeds": {"seed": spec.seed, "intermediate_seed": spec.seed if inter else None},
+        "versions": library_versions(),
+        "hardware": hardware(),
+        "wall_time_s": round(wall_time, 3),
+        "throughput": outcome.get("throughput", {}),
+        "predictions": PREDICTIONS_FILE,
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# provenance
+
+
+def library_versions() -> dict[str, str | None]:
+    from importlib import metadata
+
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in ("assay", "torch", "transformers", "tokenizers", "datasets", "accelerate", "seqeval", "numpy"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def hardware() -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+    }
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        info["torch_threads"] = torch.get_num_threads()
+        if torch.cuda.is_available():
+            info["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    return info
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write a file so that it is either absent, the old version or complete (temp file, fsync, rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+__all__ = [
+    "ReplicationError", "run_plan", "run_spec", "run_state", "load_result", "iter_results", "phase_dir",
+    "result_path", "atomic_write_text", "RESULT_FILE", "PREDICTIONS_FILE", "SCHEMA",
+]  # fmt: skip

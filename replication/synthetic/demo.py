@@ -1,0 +1,419 @@
+"""The synthetic demo: the paper's three phases on a CPU in minutes, with controls that show the transfer is real.
+
+1. Pretrain a tiny XLM-R-shaped encoder with masked language modelling on the synthetic world's corpus over all
+   languages (English, same-order family A, inverted-order family B; no parallel text), with a tokenizer trained on
+   that corpus. Controls: the same encoder pretrained on English only, and the encoder with no pretraining.
+2. Run the paper's grid with the harness's own runner (`replication.runner.run_plan`): baseline (no intermediate
+   phase) vs English intermediate training on ``syn-nli``, then English fine-tuning on each target task, then
+   zero-shot evaluation on every fake language; the retrieval task embeds with the encoder directly.
+3. Aggregate the run-result files like a real run (`replication.aggregate`) and add the controls table: zero-shot
+   score by base encoder and language family, against chance.
+
+Everything is seeded; results are the runner's ``result.json`` files under ``<out>/runs``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from replication.synthetic.tasks import SYNTHETIC_TASKS, chance, examples
+from replication.synthetic.world import POS_TAGS, World, build_world, corpus
+
+INTERMEDIATE = "syn-nli"
+TARGETS = ("syn-xnli", "syn-mc", "syn-qa", "syn-pos", "syn-retrieval")
+MLM_CORPUS = "syn-mlm"
+BASES = ("mlm-all", "mlm-en", "random")  # the pretrained encoder and its two controls
+BASE_LABELS = {
+    "mlm-all": "MLM on all languages",
+    "mlm-en": "MLM on English only (control)",
+    "random": "no pretraining (control)",
+}
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    """Sizes of one demo; `quick()` is the smoke-test variant used by the default test suite."""
+
+    seeds: tuple[int, ...] = (1, 2, 3)
+    world_seed: int = 0
+    corpus_sentences: int = 30000
+    hidden: int = 64
+    layers: int = 2
+    heads: int = 4
+    pretrain_steps: int = 1000
+    pretrain_batch: int = 64
+    pretrain_lr: float = 2e-3
+    intermediate_steps: int = 300
+    target_steps: int = 200
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    max_seq_length: int = 64
+    retrieval_layer: int = 1
+    control_targets: tuple[str, ...] = TARGETS
+    test_examples: int | None = None  # per language; None: the task's full test set
+    train_examples: int | None = None
+
+    @classmethod
+    def quick(cls, seeds: tuple[int, ...] = (1,)) -> DemoConfig:
+        return cls(
+            seeds=seeds, corpus_sentences=3000, hidden=32, pretrain_steps=60, intermediate_steps=20,
+            target_steps=20, control_targets=("syn-xnli", "syn-retrieval"), test_examples=40, train_examples=200,
+        )  # fmt: skip
+
+
+@dataclass
+class DemoResult:
+    out_dir: str
+    config: dict[str, Any]
+    world: dict[str, Any]
+    timings: dict[str, float]
+    scores: dict[str, Any]  # base -> intermediate -> target -> group -> per-seed values
+    checks: dict[str, Any]
+    aggregate: dict[str, Any]
+    tables: str = ""
+    results: list[str] = field(default_factory=list)  # result.json paths
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Task registration: the synthetic tasks in the harness's registry, served from the world.
+
+
+def register_world(world: World, cfg: DemoConfig | None = None) -> list[str]:
+    """Register every synthetic task (role "synthetic") and serve its examples from ``world``; return the names."""
+    from replication import phases
+    from replication.tasks.formats import Format, TextExample
+    from replication.tasks.registry import NLI_LABELS, TaskSpec, register_task
+
+    cfg = cfg or DemoConfig()
+    langs = tuple(world.languages)
+    names = []
+    for name, t in SYNTHETIC_TASKS.items():
+        labels = t.labels if t.format != Format.TOKEN_TAGGING else POS_TAGS
+        if t.format == Format.PAIR_CLASSIFICATION:
+            assert t.labels == NLI_LABELS  # our label ids are the registry's NLI order
+        register_task(
+            TaskSpec(
+                name=name, role="synthetic", format=t.format, metrics=t.metrics,
+                languages=("en",) if t.role == "intermediate" else langs, labels=labels, num_choices=t.num_choices,
+                has_training=t.format != Format.RETRIEVAL, notes=f"synthetic world {world.seed}: {t.description}",
+            ),
+            replace=True,
+        )  # fmt: skip
+        phases.register_examples(name, _source(world, name, cfg))
+        names.append(name)
+
+    def mlm_source(split: str, lang: str) -> list:
+        if lang not in world.languages:
+            return []
+        lines = corpus(world, cfg.corpus_sentences // len(langs), seed=1, languages=(lang,))
+        return [TextExample(f"{MLM_CORPUS}-{lang}-{i}", t) for i, (_, t) in enumerate(lines)]
+
+    register_task(
+        TaskSpec(name=MLM_CORPUS, role="synthetic", format=Format.MLM, metrics=("loss",), languages=langs,
+                 notes="synthetic world MLM corpus, one monolingual stream per language"),
+        replace=True,
+    )  # fmt: skip
+    phases.register_examples(MLM_CORPUS, mlm_source)
+    return [*names, MLM_CORPUS]
+
+
+def _source(world: World, name: str, cfg: DemoConfig) -> Callable[[str, str], list]:
+    cache: dict[tuple[str, str], list] = {}
+
+    def load(split: str, lang: str) -> list:
+        key = (split, lang)
+        if key not in cache:
+            spec = SYNTHETIC_TASKS[name]
+            if split not in spec.sizes:
+                raise KeyError(split)
+            n = cfg.test_examples if split in ("test", "dev") else cfg.train_examples
+            n = min(n, spec.sizes[split]) if n is not None else None
+            cache[key] = examples(world, name, split, lang, n)
+        return cache[key]
+
+    return load
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Pretraining
+
+
+def build_bases(world: World, cfg: DemoConfig, models_dir: Path, log: Log) -> dict[str, str]:
+    """Tokenizer + three encoders (multilingual MLM, English-only MLM, random init); finished ones are reused."""
+    from replication.synthetic.tokenizer import train_unigram
+    from replication.tiny import build_tiny_model
+
+    paths = {b: models_dir / b for b in BASES}
+    if all((p / "config.json").is_file() for p in paths.values()):
+        log("pretrained encoders found, reused")
+        return {b: str(p) for b, p in paths.items()}
+    langs = tuple(world.languages)
+    texts = [t for _, t in corpus(world, cfg.corpus_sentences, seed=0, languages=langs)]
+    tokenizer = train_unigram(texts, models_dir / "tokenizer")
+    log(f"tokenizer: {len(tokenizer)} pieces over {len(langs)} languages")
+    if not (paths["random"] / "config.json").is_file():
+        _atomic_dir(paths["random"], lambda tmp: build_tiny_model(
+            tokenizer, tmp, hidden=cfg.hidden, layers=cfg.layers, heads=cfg.heads,
+            max_length=cfg.max_seq_length, seed=cfg.world_seed))  # fmt: skip
+    en_texts = [t for _, t in corpus(world, cfg.corpus_sentences, seed=0, languages=("en",))]
+    for base, lines in (("mlm-all", texts), ("mlm-en", en_texts)):
+        if (paths[base] / "config.json").is_file():
+            continue
+        t0 = time.perf_counter()
+        _atomic_dir(paths[base], lambda tmp, lines=lines: pretrain(str(paths["random"]), lines, cfg, tmp, log))
+        log(f"pretrained {base} in {time.perf_counter() - t0:.1f}s")
+    return {b: str(p) for b, p in paths.items()}
+
+
+def pretrain(init_path: str, texts: list[str], cfg: DemoConfig, out_dir: Path, log: Log) -> None:
+    """MLM pretraining with the harness's training loop (`replication.training.train`), saved as an encoder."""
+    import torch
+
+    from replication.models import HeadSpec, MultiTaskModel, featurize_text, load_encoder, load_tokenizer
+    from replication.plan import Hyperparameters
+    from replication.tasks.formats import Format, TextExample
+    from replication.training import TaskData, train
+
+    tokenizer = load_tokenizer(init_path)
+    feats = featurize_text([TextExample(str(i), t) for i, t in enumerate(texts)], tokenizer, cfg.max_seq_length)
+    hp = Hyperparameters(
+        learning_rate=cfg.pretrain_lr, batch_size=cfg.pretrain_batch, max_steps=cfg.pretrain_steps, warmup_ratio=0.06,
+        weight_decay=0.01, max_seq_length=cfg.max_seq_length, checkpoint_every=10**9, mlm_probability=0.15,
+    )  # fmt: skip
+    model = MultiTaskModel(load_encoder(init_path), [HeadSpec(MLM_CORPUS, str(Format.MLM))], seed=cfg.world_seed)
+    train(model, [TaskData(MLM_CORPUS, str(Format.MLM), feats, cfg.pretrain_batch)], hp, seed=cfg.world_seed,
+          tokenizer=tokenizer, checkpoint_dir=None, device=torch.device("cpu"), log=None)  # fmt: skip
+    model.encoder.save_pretrained(str(out_dir))
+    tokenizer.save_pretrained(str(out_dir))
+
+
+def _atomic_dir(final: Path, build: Callable[[Path], Any]) -> None:
+    """Build a folder under a temporary name beside ``final`` and rename it into place (nothing half-written)."""
+    import shutil
+
+    tmp = final.with_name(f".{final.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    build(tmp)
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Plans
+
+
+def plans(cfg: DemoConfig, bases: dict[str, str]) -> list[Any]:
+    """The main grid (multilingual encoder; baseline vs intermediate) and the controls grid (baseline only)."""
+    from replication.plan import parse_plan
+
+    hp = {
+        "learning_rate": cfg.learning_rate, "batch_size": cfg.batch_size, "max_steps": cfg.target_steps,
+        "warmup_ratio": 0.1, "max_seq_length": cfg.max_seq_length, "doc_stride": cfg.max_seq_length,
+        "max_query_length": 24, "eval_every": max(1, cfg.target_steps // 2), "checkpoint_every": 10**9,
+        "eval_batch_size": 128,
+    }  # fmt: skip
+    if cfg.train_examples is not None:
+        hp["max_train_examples"] = cfg.train_examples
+    common = {
+        "seeds": list(cfg.seeds), "hyperparameters": hp,
+        "tasks": {INTERMEDIATE: {"max_steps": cfg.intermediate_steps,
+                                 "eval_every": max(1, cfg.intermediate_steps // 2)}},
+        "retrieval": {"layer": cfg.retrieval_layer, "pooling": "mean"},
+        "data": {"version": f"synthetic-world-{cfg.world_seed}"},
+        "source": "synthetic world (replication.synthetic); protocol of arXiv 2005.13013v1",
+    }  # fmt: skip
+    main = {
+        "name": "synthetic-demo", "base_model": bases["mlm-all"], "intermediate": ["none", INTERMEDIATE],
+        "targets": list(TARGETS), **common,
+    }  # fmt: skip
+    controls = {
+        "name": "synthetic-controls", "base_model": [bases["mlm-en"], bases["random"]], "intermediate": ["none"],
+        "targets": list(cfg.control_targets), **common,
+    }  # fmt: skip
+    return [parse_plan(main, where="synthetic demo plan"), parse_plan(controls, where="synthetic controls plan")]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Scores, checks and tables
+
+
+def score(target: str, metrics: dict[str, float]) -> float:
+    """One language's score on the 0-100 scale: the task metric (QA: mean of F1 and exact match)."""
+    names = SYNTHETIC_TASKS[target].metrics
+    return sum(float(metrics[m]) for m in names) / len(names)
+
+
+def groups(world: World) -> dict[str, tuple[str, ...]]:
+    """English, then every family of fake languages (same order first)."""
+    out = {"en": ("en",)}
+    for fam, codes in world.families.items():
+        if fam != "English":
+            order = world.languages[codes[0]].order
+            out[f"{fam} ({'same order' if order == 'svo' else 'inverted'})"] = codes
+    return out
+
+
+def collect_scores(results: list[dict], bases: dict[str, str], world: World) -> dict[str, Any]:
+    """base -> intermediate -> target -> group -> {seed: mean score over the group's languages}."""
+    name_of = {path: b for b, path in bases.items()}
+    out: dict[str, Any] = {}
+    for r in results:
+        base = name_of.get(r["base_model"], r["base_model"])
+        cell = out.setdefault(base, {}).setdefault(r["intermediate"], {}).setdefault(r["target"], {})
+        for group, langs in groups(world).items():
+            vals = [score(r["target"], r["metrics"][lang]) for lang in langs if lang in r["metrics"]]
+            if vals:
+                cell.setdefault(group, {})[str(r["seed"])] = sum(vals) / len(vals)
+    return out
+
+
+def _mean(values: dict[str, float] | None) -> float | None:
+    return sum(values.values()) / len(values) if values else None
+
+
+def _ms(values: dict[str, float] | None) -> str:
+    if not values:
+        return "-"
+    vals = list(values.values())
+    mean = sum(vals) / len(vals)
+    if len(vals) == 1:
+        return f"{mean:.1f}"
+    std = (sum((v - mean) ** 2 for v in vals) / (len(vals) - 1)) ** 0.5
+    return f"{mean:.1f} ± {std:.1f}"
+
+
+def checks(scores: dict[str, Any], world: World) -> dict[str, Any]:
+    """The transfer claims, evaluated on the task-averaged zero-shot score of each language family (baseline runs).
+
+    - same-order fake languages with the multilingual encoder are clearly above chance (> chance + 15 points);
+    - both controls stay near chance there (< chance + 10 points);
+    - inverted-order languages transfer worse than same-order ones.
+    The average is over the targets every base has, relative to each task's chance level.
+    """
+    g = list(groups(world))
+    same, inverted = g[1], g[2]
+    common = set.intersection(*(set(scores.get(b, {}).get("none", {})) for b in BASES)) if scores else set()
+
+    def above_chance(base: str, group: str) -> float | None:
+        cell = scores.get(base, {}).get("none", {})
+        vals = [(_mean(cell[t].get(group)) or 0.0) - 100 * chance(t) for t in sorted(common) if t in cell]
+        return sum(vals) / len(vals) if vals else None
+
+    lift = {b: {grp: above_chance(b, grp) for grp in (same, inverted)} for b in BASES}
+    ok_main = (lift["mlm-all"][same] or 0.0) > 15.0
+    ok_controls = all((lift[b][same] if lift[b][same] is not None else 99.0) < 10.0 for b in ("mlm-en", "random"))
+    ok_inverted = (lift["mlm-all"][inverted] or 0.0) < (lift["mlm-all"][same] or 0.0)
+    return {
+        "targets": sorted(common),
+        "points_above_chance": lift,
+        "same_order_above_chance": ok_main,
+        "controls_near_chance": ok_controls,
+        "inverted_transfers_worse": ok_inverted,
+        "all": ok_main and ok_controls and ok_inverted,
+    }
+
+
+def _table(title: str, header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()  # noqa: E731
+    return "\n".join([title, line(header), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def format_demo_tables(scores: dict[str, Any], world: World, chk: dict[str, Any]) -> str:
+    """Zero-shot scores by setting and family, and the controls table (mean ± std over seeds, 0-100)."""
+    g = list(groups(world))
+    parts = []
+    rows = []
+    for base in BASES:
+        for inter, by_target in sorted(scores.get(base, {}).items(), key=lambda kv: kv[0] != "none"):
+            for target in TARGETS:
+                if target in by_target:
+                    cells = [_ms(by_target[target].get(grp)) for grp in g]
+                    rows.append([BASE_LABELS[base], inter, target, f"{100 * chance(target):.1f}", *cells])
+    parts.append(_table("Zero-shot scores by language family (mean ± std over seeds; 0-100)",
+                        ["encoder", "intermediate", "target", "chance", *g], rows))  # fmt: skip
+    rows = []
+    for base in BASES:
+        lift = chk["points_above_chance"][base]
+        rows.append([BASE_LABELS[base], *(f"{v:+.1f}" if v is not None else "-" for v in lift.values())])
+    parts.append(_table(
+        "Controls: points above chance, averaged over " + ", ".join(chk["targets"]) + " (baseline runs)",
+        ["encoder", *chk["points_above_chance"]["mlm-all"]], rows))  # fmt: skip
+    verdict = ", ".join(f"{k}: {'yes' if chk[k] else 'NO'}" for k in
+                        ("same_order_above_chance", "controls_near_chance", "inverted_transfers_worse"))  # fmt: skip
+    parts.append(f"Checks: {verdict}")
+    return "\n\n".join(parts)
+
+
+def format_family_deltas(scores: dict[str, Any], world: World) -> str:
+    """Intermediate-task deltas against the baseline per target and family (multilingual encoder)."""
+    g = list(groups(world))
+    rows = []
+    main = scores.get("mlm-all", {})
+    for inter in sorted(k for k in main if k != "none"):
+        for target in TARGETS:
+            base, run = main.get("none", {}).get(target, {}), main[inter].get(target, {})
+            cells = []
+            for grp in g:
+                seeds = sorted(set(base.get(grp, {})) & set(run.get(grp, {})))
+                cells.append(_ms({s: run[grp][s] - base[grp][s] for s in seeds}) if seeds else "-")
+            rows.append([inter, target, *cells])
+    return _table("Intermediate-task deltas vs baseline by family (points; mean ± std over seeds)",
+                  ["intermediate", "target", *g], rows)  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The demo
+
+
+def run_demo(out_dir: str | Path, cfg: DemoConfig | None = None, log: Log | None = None) -> DemoResult:
+    """Pretrain, run both grids, aggregate; write ``<out>/demo.json`` and return everything (resumable)."""
+    import torch
+
+    from replication import aggregate as agg_mod
+    from replication.runner import atomic_write_text, run_plan
+
+    cfg = cfg or DemoConfig()
+    log = log or (lambda _: None)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    world = build_world(cfg.world_seed)
+    register_world(world, cfg)
+    bases = build_bases(world, cfg, out / "models", log)
+    timings["pretraining_s"] = round(time.perf_counter() - t0, 1)
+    results: list[dict] = []
+    for plan in plans(cfg, bases):
+        t1 = time.perf_counter()
+        results += run_plan(plan, out / "runs", log=log, device="cpu")
+        timings[f"{plan.name}_s"] = round(time.perf_counter() - t1, 1)
+    timings["total_s"] = round(time.perf_counter() - t0, 1)
+    main_results = [r for r in results if r["plan"] == "synthetic-demo"]
+    aggregated = agg_mod.aggregate(main_results, plan="synthetic-demo")
+    scores = collect_scores(results, bases, world)
+    chk = checks(scores, world)
+    tables = "\n\n".join([
+        agg_mod.format_tables(aggregated), format_family_deltas(scores, world), format_demo_tables(scores, world, chk),
+    ])  # fmt: skip
+    result = DemoResult(
+        out_dir=str(out), config=_jsonable(asdict(cfg)), world=world.describe(), timings=timings, scores=scores,
+        checks=chk, aggregate=aggregated, tables=tables,
+        results=sorted(str(r.get("path") or out / "runs" / r["id"] / "result.json") for r in results),
+    )  # fmt: skip
+    atomic_write_text(out / "demo.json", json.dumps(asdict(result), indent=2, sort_keys=True, default=str))
+    return result
+
+
+def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(d, default=list))

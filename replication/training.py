@@ -1,0 +1,445 @@
+"""The training loop of one phase: one or several tasks, resumable, deterministic for a fixed seed.
+
+- Batches: per task, a seeded permutation per epoch cut into length-grouped batches (sorted inside mega-batches of
+  ``GROUP`` batches, then the batch order shuffled), each padded only to its own longest sequence.
+- Multi-task: every micro-batch draws its task with probability proportional to min(n_examples, K) (the paper's
+  K = 2^17); the whole draw sequence is a function of the seed, so a resumed run sees the same batches.
+- AdamW (fused on CUDA) without decay on biases and LayerNorm, linear warm-up and decay computed from the step,
+  gradient accumulation, bf16 autocast on CUDA, gradient clipping, dropout reseeded from (seed, step).
+- Model selection on English dev every ``eval_every`` steps (default: once per epoch) with early stopping; the best
+  weights are what the phase returns.
+- Checkpoints every ``checkpoint_every`` steps (and at each evaluation): model, optimizer, step, best state, RNG
+  states as tensors, counters as plain data, written atomically and read with ``torch.load(weights_only=True)``.
+- Throughput: non-padding tokens per second and MFU = achieved FLOP/s / peak, with 6 x non-embedding parameters
+  + 12 x layers x hidden x sequence length FLOPs per token, and the peak from a measured matmul on the device.
+
+Data parallelism: pass ``rank``/``world`` (see replication.distributed); each rank takes its share of every global
+batch and gradients are averaged, so the global batch and the result do not depend on the number of processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from replication.models import MultiTaskModel, collate, feature_tokens, mask_tokens
+from replication.plan import SIZE_CAP, Hyperparameters
+from replication.tasks.formats import Format
+
+GROUP = 50  # batches per length-sorted mega-batch
+CHECKPOINT = "checkpoint.pt"
+BEST = "best.pt"
+
+
+@dataclass
+class TaskData:
+    """One task's training features inside a phase."""
+
+    name: str
+    format: str
+    features: list[dict]
+    batch_size: int
+    size: int | None = None  # sampling size (examples); None: len(features)
+
+    @property
+    def n(self) -> int:
+        return self.size if self.size is not None else len(self.features)
+
+
+@dataclass
+class TrainResult:
+    steps: int
+    best_step: int | None
+    best_score: float | None
+    evaluations: list[dict] = field(default_factory=list)
+    tokens: int = 0
+    train_seconds: float = 0.0
+    tokens_per_s: float = 0.0
+    flops_per_token: float = 0.0
+    mfu: float | None = None
+    peak_flops: float | None = None
+    peak_source: str | None = None
+    stopped_early: bool = False
+    resumed_from: int | None = None
+
+    def throughput(self) -> dict[str, Any]:
+        return {
+            "tokens": self.tokens, "train_seconds": round(self.train_seconds, 3),
+            "tokens_per_s": round(self.tokens_per_s, 2), "flops_per_token": self.flops_per_token,
+            "mfu": self.mfu, "peak_flops": self.peak_flops, "peak_source": self.peak_source,
+        }  # fmt: skip
+
+
+class StopTraining(Exception):
+    """Raised by a test hook to simulate an interruption after a given step."""
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# batch order
+
+
+def _task_seed(seed: int, task: str, epoch: int) -> list[int]:
+    h = int.from_bytes(hashlib.sha256(task.encode()).digest()[:4], "little")
+    return [seed, h, epoch]
+
+
+def epoch_batches(task: TaskData, seed: int, epoch: int) -> list[list[int]]:
+    """Index lists of one epoch of one task: seeded shuffle, length-sorted mega-batches, shuffled batch order."""
+    rng = np.random.default_rng(_task_seed(seed, task.name, epoch))
+    order = rng.permutation(len(task.features)).tolist()
+    bs = task.batch_size
+    batches: list[list[int]] = []
+    mega = bs * GROUP
+    for start in range(0, len(order), mega):
+        chunk = order[start : start + mega]
+        chunk.sort(key=lambda i: -feature_tokens(task.features[i]))
+        batches.extend(chunk[j : j + bs] for j in range(0, len(chunk), bs))
+    perm = rng.permutation(len(batches)).tolist()
+    return [batches[i] for i in perm]
+
+
+def sampling_weights(tasks: list[TaskData], size_cap: int = SIZE_CAP) -> np.ndarray:
+    """Probability of each task per batch: proportional to min(n_examples, K)."""
+    w = np.array([min(t.n, size_cap) for t in tasks], dtype=np.float64)
+    if w.sum() <= 0:
+        raise ValueError("every task of the phase is empty")
+    return w / w.sum()
+
+
+def task_schedule(tasks: list[TaskData], n_micro: int, seed: int, size_cap: int = SIZE_CAP) -> np.ndarray:
+    """The task index of every micro-batch of the phase (a pure function of the seed)."""
+    if len(tasks) == 1:
+        return np.zeros(n_micro, dtype=np.int64)
+    rng = np.random.default_rng([seed, 7919])
+    return rng.choice(len(tasks), size=n_micro, p=sampling_weights(tasks, size_cap))
+
+
+def total_steps(tasks: list[TaskData], hp: Hyperparameters, size_cap: int = SIZE_CAP) -> tuple[int, int]:
+    """(optimizer steps of the phase, optimizer steps per epoch)."""
+    per_epoch_batches = sum(math.ceil(min(t.n, size_cap) / t.batch_size) for t in tasks)
+    per_epoch = max(1, math.ceil(per_epoch_batches / hp.grad_accum_steps))
+    if hp.max_steps is not None:
+        return hp.max_steps, per_epoch
+    return max(1, math.ceil(hp.epochs * per_epoch)), per_epoch
+
+
+class BatchStream:
+    """Deterministic micro-batches: which task and which example indices for micro-batch number m."""
+
+    def __init__(self, tasks: list[TaskData], n_micro: int, seed: int, size_cap: int):
+        self.tasks, self.seed = tasks, seed
+        self.schedule = task_schedule(tasks, n_micro, seed, size_cap)
+        self._epochs: dict[tuple[int, int], list[list[int]]] = {}
+
+    def position(self, m: int) -> list[int]:
+        """How many batches each task has given before micro-batch m (the sampler position)."""
+        counts = np.bincount(self.schedule[:m], minlength=len(self.tasks))
+        return counts.tolist()
+
+    def batch(self, task_index: int, k: int) -> list[int]:
+        """The k-th batch the task gives (epochs roll over)."""
+        task = self.tasks[task_index]
+        n_batches = math.ceil(len(task.features) / task.batch_size)
+        epoch, j = divmod(k, n_batches)
+        key = (task_index, epoch)
+        if key not in self._epochs:
+            self._epochs = {kk: v for kk, v in self._epochs.items() if kk[0] != task_index}
+            self._epochs[key] = epoch_batches(task, self.seed, epoch)
+        return self._epochs[key][j]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# optimisation
+
+
+def make_optimizer(model: nn.Module, hp: Hyperparameters, device: torch.device) -> torch.optim.Optimizer:
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        (no_decay if p.ndim < 2 or "norm" in name.lower() or name.endswith(".bias") else decay).append(p)
+    groups = [{"params": decay, "weight_decay": hp.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    kwargs: dict[str, Any] = {"lr": hp.learning_rate, "betas": (0.9, 0.999), "eps": 1e-8}
+    if device.type == "cuda":
+        kwargs["fused"] = True
+    return torch.optim.AdamW(groups, **kwargs)
+
+
+def lr_factor(step: int, total: int, warmup_ratio: float) -> float:
+    """Linear warm-up over warmup_ratio x total steps, then linear decay to 0 (transformers' linear schedule)."""
+    warm = int(round(warmup_ratio * total))
+    if step < warm:
+        return (step + 1) / max(1, warm)
+    return max(0.0, (total - step) / max(1, total - warm))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# FLOPs and peak
+
+
+def flops_per_token(config: Any, seq_len: float, mlm: bool = False) -> float:
+    """Training FLOPs per token: 6 x non-embedding parameters + attention (12 x layers x hidden x seq_len)."""
+    h, layers = config.hidden_size, config.num_hidden_layers
+    ffn = getattr(config, "intermediate_size", 4 * h)
+    per_layer = 4 * h * h + 2 * h * ffn  # attention projections + feed-forward (weights only)
+    flops = 6.0 * layers * per_layer + 12.0 * layers * h * seq_len
+    if mlm:
+        flops += 6.0 * h * config.vocab_size + 6.0 * h * h
+    return flops
+
+
+_PEAK: dict[str, tuple[float, str]] = {}
+
+
+def measured_peak_flops(device: torch.device) -> tuple[float, str]:
+    """FLOP/s of a large matmul on the device: bf16 on CUDA, fp32 on CPU (measured once per process)."""
+    key = str(device)
+    if key in _PEAK:
+        return _PEAK[key]
+    if device.type == "cuda":
+        n, dtype, reps = 8192, torch.bfloat16, 20
+    else:
+        n, dtype, reps = 1024, torch.float32, 5
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
+    for _ in range(2):
+        a @ b
+    _sync(device)
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    _sync(device)
+    seconds = time.perf_counter() - t0
+    peak = 2.0 * n**3 * reps / seconds
+    _PEAK[key] = (peak, f"measured {str(dtype).replace('torch.', '')} {n}x{n} matmul on {device.type}")
+    return _PEAK[key]
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# checkpoints
+
+
+def save_atomic(obj: Any, path: Path) -> None:
+    """torch.save to a temp file in the same folder, fsync, rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            torch.save(obj, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def load_checkpoint(path: Path) -> dict | None:
+    if not path.is_file():
+        return None
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def _rng_state() -> dict[str, Any]:
+    state = {"torch": torch.random.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.stack([s for s in torch.cuda.get_rng_state_all()])
+    return state
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    torch.random.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(list(state["cuda"]))
+
+
+def _cpu_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the loop
+
+
+Evaluate = Callable[[MultiTaskModel], float]
+Log = Callable[[str], None]
+
+
+def train(
+    model: MultiTaskModel,
+    tasks: list[TaskData],
+    hp: Hyperparameters,
+    *,
+    seed: int,
+    tokenizer: Any,
+    checkpoint_dir: Path | None,
+    device: torch.device,
+    evaluate: Evaluate | None = None,
+    size_cap: int = SIZE_CAP,
+    log: Log | None = None,
+    rank: int = 0,
+    world: int = 1,
+    stop_after_step: int | None = None,
+) -> TrainResult:
+    """Train ``model`` in place on ``tasks``; on return it holds the best weights on English dev (or the last)."""
+    log = log or (lambda _: None)
+    tasks = [t for t in tasks if t.features]
+    if not tasks:
+        raise ValueError("no training features in this phase")
+    steps, per_epoch = total_steps(tasks, hp, size_cap)
+    eval_every = hp.eval_every or per_epoch
+    accum = hp.grad_accum_steps
+    stream = BatchStream(tasks, steps * accum, seed, size_cap)
+    model.to(device)
+    optimizer = make_optimizer(model, hp, device)
+    ddp = _wrap(model, world, device, multi=len(tasks) > 1)
+    autocast = (
+        torch.autocast(device_type="cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
+    )
+    ckpt_path = checkpoint_dir / CHECKPOINT if checkpoint_dir is not None else None
+    best_path = checkpoint_dir / BEST if checkpoint_dir is not None else None
+    result = TrainResult(steps=steps, best_step=None, best_score=None)
+    step = 0
+    bad_evals = 0
+    best_state: dict[str, torch.Tensor] | None = None
+    state = load_checkpoint(ckpt_path) if ckpt_path is not None else None
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        _set_rng_state(state["rng"])
+        step = int(state["step"])
+        meta = state["meta"]
+        result.best_step, result.best_score = meta["best_step"], meta["best_score"]
+        result.evaluations = list(meta["evaluations"])
+        result.tokens, result.train_seconds = int(meta["tokens"]), float(meta["train_seconds"])
+        bad_evals = int(meta["bad_evals"])
+        result.resumed_from = step
+        if result.best_step is not None and best_path is not None and best_path.is_file():
+            best_state = torch.load(best_path, map_location="cpu", weights_only=True)
+        log(f"resumed at step {step}/{steps}")
+        if meta.get("stopped_early"):
+            result.stopped_early = True
+            step = steps
+    pad_id = tokenizer.pad_token_id
+    seq_lens: list[float] = []
+    model.train()
+    train_seconds = 0.0  # optimisation only: evaluation and checkpoint writes are not throughput
+    tokens_here = 0
+    given = stream.position(step * accum)  # batches each task has given so far (the sampler position)
+    while step < steps:
+        t_step = time.perf_counter()
+        torch.manual_seed(seed * 1_000_003 + step)  # dropout depends on (seed, step) only
+        gen = torch.Generator().manual_seed(seed * 1_000_033 + step)
+        for group in optimizer.param_groups:
+            group["lr"] = hp.learning_rate * lr_factor(step, steps, hp.warmup_ratio)
+        losses = []
+        for micro in range(accum):
+            m = step * accum + micro
+            ti = int(stream.schedule[m])
+            task = tasks[ti]
+            global_batch = stream.batch(ti, given[ti])
+            given[ti] += 1
+            indices = global_batch[rank::world] or global_batch[:1]  # never leave a rank without work
+            feats = [task.features[i] for i in indices]
+            batch = collate(feats, pad_id)
+            if task.format == Format.MLM:
+                batch = mask_tokens(batch, tokenizer, hp.mlm_probability, gen)
+            batch = {key: v.to(device, non_blocking=True) for key, v in batch.items()}
+            n_tok = int(batch["attention_mask"].sum())
+            tokens_here += n_tok * world
+            seq_lens.append(float(batch["input_ids"].shape[-1]))
+            sync = micro == accum - 1
+            ctx = ddp.no_sync() if (ddp is not model and not sync) else nullcontext()
+            with ctx, autocast:
+                out = ddp(task.name, batch)
+                loss = out["loss"] / accum
+            loss.backward()
+            losses.append(float(loss.detach()) * accum)
+        if hp.max_grad_norm > 0:
+            nn.utils.clip_grad_norm_(model.parameters(), hp.max_grad_norm)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        step += 1
+        _sync(device)
+        train_seconds += time.perf_counter() - t_step
+        if step % 10 == 0 or step == steps:
+            log(f"step {step}/{steps} loss {np.mean(losses) if losses else float('nan'):.4f}")
+        stop = False
+        if evaluate is not None and (step % eval_every == 0 or step == steps):
+            score = float(evaluate(model))
+            model.train()
+            result.evaluations.append({"step": step, "score": score})
+            if result.best_score is None or score > result.best_score:
+                result.best_score, result.best_step, bad_evals = score, step, 0
+                best_state = _cpu_state(model)
+                if best_path is not None and rank == 0:
+                    save_atomic(best_state, best_path)
+            else:
+                bad_evals += 1
+            log(f"step {step}: English dev {score:.2f} (best {result.best_score:.2f} at step {result.best_step})")
+            if hp.early_stopping_patience is not None and bad_evals >= hp.early_stopping_patience:
+                log(f"early stopping at step {step}: no dev improvement in {bad_evals} evaluations")
+                result.stopped_early = stop = True
+        if ckpt_path is not None and (step % hp.checkpoint_every == 0 or stop or step == steps):
+            _barrier(world)
+            if rank == 0:
+                meta = {
+                    "best_step": result.best_step, "best_score": result.best_score,
+                    "evaluations": result.evaluations, "tokens": result.tokens + tokens_here,
+                    "train_seconds": result.train_seconds + train_seconds, "bad_evals": bad_evals,
+                    "stopped_early": result.stopped_early, "steps": steps,
+                }  # fmt: skip
+                state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "rng": _rng_state(),
+                         "step": step, "meta": meta}  # fmt: skip
+                save_atomic(state, ckpt_path)
+            _barrier(world)
+        if stop_after_step is not None and step >= stop_after_step and step < steps and not stop:
+            raise StopTraining(step)
+        if stop:
+            break
+    result.train_seconds += train_seconds
+    result.tokens += tokens_here
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    result.tokens_per_s = result.tokens / result.train_seconds if result.train_seconds > 0 else 0.0
+    mean_len = float(np.mean(seq_lens)) if seq_lens else float(hp.max_seq_length)
+    result.flops_per_token = flops_per_token(
+        model.encoder.config, mean_len, mlm=any(t.format == Format.MLM for t in tasks)
+    )
+    if result.tokens_per_s > 0:
+        peak, source = measured_peak_flops(device)
+        result.peak_flops, result.peak_source = peak * world, f"{source} x {world} process(es)"
+        result.mfu = result.tokens_per_s * result.flops_per_token / result.peak_flops
+    return result
+
+
+def _wrap(model: nn.Module, world: int, device: torch.device, multi: bool) -> nn.Module:
+    if world <= 1:
+        return model
+    from torch.nn.parallel import DistributedDataParallel
+
+    ids = [device.index] if device.type == "cuda" else None
+    return DistributedDataParallel(model, device_ids=ids, find_unused_parameters=multi)
+
+
+def _barrier(world: int) -> None:
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.barrier()

@@ -1,0 +1,216 @@
+"""`assay replicate plan | run | status | results`: validate a plan, execute its runs, show where they stand.
+
+Runs live in a runs folder (default: ``<home>/runs``), one folder per lineage hash; finished runs are indexed into
+the store's ``runs``/``results`` tables after each run (and again by ``status``/``results``), so the store is a
+view of the result files, never a second source of truth.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from replication.errors import ReplicationError
+from reports.context import state
+
+RUNS_DIR_HELP = "Runs folder (default: <home>/runs)."
+_NOT_SCORES = {"n", "layer", "threshold"}  # numbers in a metrics block that are not scores
+
+
+def register(group: typer.Typer, app: typer.Typer) -> None:
+    group.command("plan")(plan_cmd)
+    group.command("run")(run_cmd)
+    group.command("status")(status_cmd)
+    group.command("results")(results_cmd)
+
+
+def _runs_dir(ctx: typer.Context, runs_dir: str | None) -> Path:
+    return Path(runs_dir).expanduser() if runs_dir else state(ctx).settings.home / "runs"
+
+
+def _rows(runs: list, runs_dir: Path) -> list[dict[str, Any]]:
+    from replication.runner import run_state
+
+    return [
+        {
+            "id": r.id,
+            "intermediate_id": r.intermediate.id if r.intermediate else None,
+            "base_model": r.base_model,
+            "intermediate": r.intermediate_name,
+            "target": r.target,
+            "seed": r.seed,
+            "data_fraction": r.intermediate.data_fraction if r.intermediate else None,
+            "intermediate_language": r.intermediate.language if r.intermediate else None,
+            "state": run_state(r, runs_dir),
+        }
+        for r in runs
+    ]
+
+
+def _table(rows: list[dict[str, Any]], title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in ("id", "base_model", "intermediate", "target", "seed", "fraction", "lang", "state"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r["id"], r["base_model"], r["intermediate"], r["target"], str(r["seed"]),
+            "" if r["data_fraction"] is None else f"{r['data_fraction']:g}", r["intermediate_language"] or "",
+            r["state"],
+        )  # fmt: skip
+    Console(width=160).print(table)
+
+
+def _summary(rows: list[dict[str, Any]]) -> str:
+    counts = {s: sum(r["state"] == s for r in rows) for s in ("done", "partial", "todo")}
+    inter = {r["intermediate_id"] for r in rows if r["intermediate_id"]}
+    return (f"{len(rows)} run(s): {counts['done']} done, {counts['partial']} partial, {counts['todo']} to do; "
+            f"{len(inter)} intermediate checkpoint(s)")  # fmt: skip
+
+
+def plan_cmd(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Plan YAML file.")],
+    runs_dir: Annotated[str | None, typer.Option("--runs-dir", help=RUNS_DIR_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Validate a plan and list its runs with their lineage hashes and done/partial/todo state."""
+    from replication.plan import expand, load_plan
+
+    plan = load_plan(file)
+    rows = _rows(expand(plan), _runs_dir(ctx, runs_dir))
+    if as_json:
+        typer.echo(json.dumps({"plan": plan.name, "source": plan.source, "runs": rows}, indent=2))
+        return
+    _table(rows, f"plan {plan.name}" + (f" ({plan.source})" if plan.source else ""))
+    typer.echo(_summary(rows))
+
+
+def run_cmd(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Plan YAML file.")],
+    runs_dir: Annotated[str | None, typer.Option("--runs-dir", help=RUNS_DIR_HELP)] = None,
+    only: Annotated[str | None, typer.Option("--only", help="Only runs whose lineage hash (or intermediate hash) starts so.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=0, help="At most N runs (in plan order).")] = None,
+    device: Annotated[str | None, typer.Option("--device", help="torch device (default: cuda when available, else cpu).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result records as JSON.")] = False,
+) -> None:
+    """Execute the plan's runs: finished runs are skipped, interrupted ones resume from their checkpoints."""
+    from replication.plan import load_plan
+    from replication.runner import run_plan
+
+    plan = load_plan(file)
+    folder = _runs_dir(ctx, runs_dir)
+    st = state(ctx)
+
+    def log(msg: str) -> None:
+        typer.echo(msg, err=True)
+
+    def on_result(record: dict) -> None:
+        index_results(st.store, [record], plan=plan.name)
+
+    records = run_plan(plan, folder, only=only, limit=limit, log=log, device=device, on_result=on_result)
+    if as_json:
+        typer.echo(json.dumps(records, indent=2))
+        return
+    typer.echo(f"{len(records)} run(s) finished under {folder}")
+
+
+def status_cmd(
+    ctx: typer.Context,
+    file: Annotated[Path | None, typer.Argument(help="Plan YAML file (default: every run in the runs folder).")] = None,
+    runs_dir: Annotated[str | None, typer.Option("--runs-dir", help=RUNS_DIR_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Where runs stand: per run of a plan, or every finished run found in the runs folder."""
+    from replication.plan import expand, load_plan
+    from replication.runner import iter_results
+
+    folder = _runs_dir(ctx, runs_dir)
+    if file is not None:
+        plan = load_plan(file)
+        rows = _rows(expand(plan), folder)
+        if as_json:
+            typer.echo(json.dumps({"plan": plan.name, "runs": rows}, indent=2))
+            return
+        _table(rows, f"plan {plan.name}")
+        typer.echo(_summary(rows))
+        return
+    records = list(iter_results(folder))
+    index_results(state(ctx).store, records)
+    rows = [
+        {"id": r["id"], "plan": r.get("plan"), "intermediate": r.get("intermediate"), "target": r.get("target"),
+         "seed": r.get("seed"), "wall_time_s": r.get("wall_time_s"),
+         "tokens_per_s": (r.get("throughput") or {}).get("tokens_per_s")}
+        for r in records
+    ]  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps({"runs_dir": str(folder), "finished": rows}, indent=2))
+        return
+    typer.echo(f"{len(rows)} finished run(s) under {folder}")
+    for r in rows:
+        tps = "" if r["tokens_per_s"] is None else f" {r['tokens_per_s']:.0f} tok/s"
+        typer.echo(f"  {r['id']}  {r['plan']}  {r['intermediate']} -> {r['target']}  seed {r['seed']}"
+                   f"  {r['wall_time_s']:.1f}s{tps}")  # fmt: skip
+
+
+def results_cmd(
+    ctx: typer.Context,
+    runs_dir: Annotated[str | None, typer.Option("--runs-dir", help=RUNS_DIR_HELP)] = None,
+    plan: Annotated[str | None, typer.Option("--plan", help="Only the runs of this plan (by name).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Deltas against the baseline per task, language, family and the benchmark average, from the result files."""
+    from replication import aggregate
+    from replication.runner import iter_results
+
+    folder = _runs_dir(ctx, runs_dir)
+    records = list(iter_results(folder))
+    index_results(state(ctx).store, records)
+    if not records:
+        raise ReplicationError(f"no finished runs under {folder}: run `assay replicate run PLAN` first")
+    agg = aggregate.aggregate(records, plan=plan)
+    if as_json:
+        typer.echo(json.dumps(agg, indent=2, default=str))
+        return
+    if sys.stdout.isatty():
+        from rich.console import Console
+
+        console = Console()
+        for table in aggregate.rich_tables(agg):
+            console.print(table)
+    else:
+        typer.echo(aggregate.format_tables(agg), nl=False)
+
+
+def index_results(store: Any, records: list[dict], plan: str | None = None) -> int:
+    """Upsert finished runs and their per-language scores into the store's runs/results tables."""
+    from replication.aggregate import store_rows
+
+    n = 0
+    with store.transaction() as conn:
+        for r in records:
+            if not r:
+                continue
+            data = {k: v for k, v in r.items() if k not in ("metrics",)}
+            conn.execute(
+                "INSERT INTO runs(id, plan, status, result_path, data) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET plan=excluded.plan, status=excluded.status, "
+                "result_path=excluded.result_path, data=excluded.data, "
+                "updated_at=strftime('%Y-%m-%dT%H:%M:%SZ','now')",
+                (r["id"], r.get("plan") or plan, r.get("status", "done"), r.get("path"),
+                 json.dumps(data, default=str)),
+            )  # fmt: skip
+            conn.execute("DELETE FROM results WHERE run_id = ?", (r["id"],))
+            conn.executemany(
+                "INSERT INTO results(run_id, task, language, metric, value) VALUES (?, ?, ?, ?, ?)",
+                [row for row in store_rows(r) if row[3] not in _NOT_SCORES],
+            )
+            n += 1
+    return n

@@ -1,0 +1,373 @@
+"""The claims a paper makes: whole, self-contained, atomic, typed, anchored to a page span, numbers parsed.
+
+Candidates come from the abstract, the contribution list of the introduction, the results and discussion
+sections, table and figure captions, and the conclusions. Each candidate sentence is kept whole (the span is the
+full sentence of the stored page text) and then:
+
+- made self-contained: "we"/"our" become "the authors"/"the authors'", discourse openers ("Finally,", "Here,")
+  and "we show that" are dropped, and a subject "it" is resolved to the sentence's first named entity when the
+  sentence names one before it;
+- made atomic: parallel lists ("A, B and C improve by x, y and z points") become one claim per item, "neither A
+  nor B verb ..." becomes "A does not verb ..." and "B does not verb ...", and clauses joined by ";" are separate;
+- typed: numeric_result, dataset_statistic, hyperparameter_or_method, comparison or background.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from synthesis.entities import clean, entities, is_entity_token, tokens
+from synthesis.numbers import comparable, parse_numbers
+from synthesis.papers import get_pages, get_paper, get_passages
+from synthesis.retrieval import split_sentences
+from synthesis.store import Store
+
+CLAIM_TYPES = ("numeric_result", "dataset_statistic", "hyperparameter_or_method", "comparison", "background")
+_SECTION_OK = re.compile(r"abstract|intro|contribution|result|discussion|conclu|summary|finding|analysis|"
+                         r"experiment|evaluation|ablation", re.IGNORECASE)
+_CLAIM_VERB = re.compile(
+    r"\b(show|shows|shown|find|finds|found|achiev\w*|improv\w*|outperform\w*|yield\w*|obtain\w*|demonstrat\w*|"
+    r"lead|leads|led|perform\w*|reach\w*|set|sets|setting|reduc\w*|increas\w*|decreas\w*|benefit\w*|hurt\w*|"
+    r"see|sees|exhibit\w*|offer\w*|bolster\w*|gain\w*|surpass\w*|beat\w*|drop\w*|degrad\w*|help\w*|"
+    r"suggest\w*|indicat\w*|reveal\w*|observe\w*|is|are|was|were|has|have|provide\w*|consist\w*|contain\w*|"
+    r"use|uses|used|train\w*)\b", re.IGNORECASE)
+_STRONG_VERB = re.compile(
+    r"\b(show|find|found|achiev|improv|outperform|yield|obtain|demonstrat|lead|leads|perform|reach|reduc|"
+    r"increas|decreas|benefit|hurt|exhibit|offer|bolster|gain|surpass|drop|degrad|help|better|worse|best|"
+    r"state of the art|state-of-the-art)", re.IGNORECASE)
+_OPENERS = re.compile(r"^(?:However|Finally|Here|In addition|Additionally|Overall|Concretely|In particular|Moreover|"
+                      r"Furthermore|In summary|To summarize|In short|Thus|Therefore|Hence|Specifically|Importantly|"
+                      r"Notably|In this work|In this paper|On the other hand)\s*,\s*", re.IGNORECASE)
+_RUN_IN = re.compile(r"^(?:[A-Z][\w+\-]*\s){2,4}(?=(?:As|At|In|We|The|Our|For|To|On|This|These|Among|Overall|"
+                     r"Incorporating|Using|When|Although|While)\b)")
+_WE_THAT = re.compile(r"^(?:the authors|we)\s+(?:also\s+)?(?:show|find|found|observe|demonstrate|note|see|report|"
+                      r"conclude|argue|confirm)\s+that\s+", re.IGNORECASE)
+_VERBS_AFTER_NOR = ("offer", "improve", "yield", "lead", "help", "bolster", "hurt", "outperform", "provide",
+                    "show", "achieve", "benefit", "increase", "reduce", "change", "affect", "matter", "work",
+                    "give", "bring", "produce", "boost", "degrade")
+_ADVERBS = r"(?:(?:meaningfully|significantly|substantially|consistently|noticeably|reliably|strongly|much|" \
+           r"really|further|greatly)\s+)?"
+
+
+@dataclass
+class Claim:
+    """One claim of a paper with its provenance."""
+
+    id: str
+    text: str
+    paper: str
+    page: int
+    span: tuple[int, int]
+    type: str
+    numbers: list[dict]
+    source_text: str
+    section: str | None = None
+    origin: str = "sentence"  # abstract | contribution | results | caption | conclusion | sentence
+    version: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "text": self.text, "paper": self.paper, "version": self.version, "page": self.page,
+                "span": list(self.span), "type": self.type, "numbers": self.numbers,
+                "source_text": self.source_text, "section": self.section, "origin": self.origin,
+                "notes": self.notes}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Rewriting one sentence
+
+
+def _cap(s: str) -> str:
+    return s[:1].upper() + s[1:] if s else s
+
+
+def decontextualize(sentence: str) -> str:
+    """A sentence that reads on its own: whole words, no first person, no discourse opener."""
+    s = clean(sentence)
+    s = re.sub(r"^[•\-\u2022\u25cf*]\s*", "", s)
+    s = re.sub(r"\s*\[\d+(?:[,\u2013-]\s*\d+)*\]", "", s)  # numeric citations [3], [4-6]
+    s = _RUN_IN.sub("", s)
+    s = _OPENERS.sub("", s)
+    s = _WE_THAT.sub("", s)
+    s = re.sub(r"\bour\b", "the authors'", s)
+    s = re.sub(r"\bOur\b", "The authors'", s)
+    s = re.sub(r"\bwe\b", "the authors", s)
+    s = re.sub(r"\bWe\b", "The authors", s)
+    s = re.sub(r"\bus\b", "the authors", s)
+    s = re.sub(r"\bours\b", "the authors' own", s)
+    s = _resolve_it(s)
+    s = _cap(s.strip())
+    if s and s[-1] not in ".!?":
+        s += "."
+    return s
+
+
+def _resolve_it(s: str) -> str:
+    """Replace a subject 'it' with the first named entity that precedes it in the same sentence."""
+    m = re.search(r"(?<=[,;]\s)it(?=\s+(?:also\s+)?(?:leads|is|has|performs|yields|achieves|improves|does|shows|"
+                  r"outperforms|reduces|increases|obtains|gives|helps|hurts|sees)\b)", s)
+    if not m:
+        return s
+    before = s[:m.start()]
+    toks = tokens(before)
+    first = next((t for i, t in enumerate(toks) if is_entity_token(t, i == 0) and sum(c.isupper() for c in t) >= 2),
+                 None)
+    return s[:m.start()] + first + s[m.end():] if first else s
+
+
+_LIST_ITEM = r"[A-Z][\w+\-]*(?:\s[A-Z][\w+\-]*)?"
+_ENTITY_LIST = re.compile(rf"(?P<items>{_LIST_ITEM}(?:,\s{_LIST_ITEM})*,?\s(?:and|or)\s{_LIST_ITEM})")
+_NUMBER_LIST = re.compile(r"(?P<items>[+\-]?\d[\d.,]*%?(?:,\s[+\-]?\d[\d.,]*%?)*,?\s(?:and|or)\s[+\-]?\d[\d.,]*%?)")
+
+
+def _items(text: str) -> list[str]:
+    return [x.strip() for x in re.split(r",\s(?:and|or)\s|,\s|\s(?:and|or)\s", text) if x.strip()]
+
+
+def split_atomic(sentence: str) -> list[str]:
+    """One claim per fact: parallel lists, 'neither ... nor', and ';'-joined clauses are split."""
+    parts = [p.strip() for p in re.split(r";\s+", sentence) if p.strip()]
+    if len(parts) > 1:
+        out = []
+        for i, p in enumerate(parts):
+            p = _cap(re.sub(r"^(?:and|but|while|whereas)\s+", "", p))
+            if i > 0:
+                p = _resolve_it_with(p, parts[0])
+            out.extend(split_atomic(p if p.endswith((".", "!", "?")) else p + "."))
+        return out
+    nn = re.search(r"\b[Nn]either\s+(?P<a>.+?)\s+nor\s+(?P<b>.+?)\s+(?P<adv>" + _ADVERBS + r")(?P<v>led|" +
+                   "|".join(_VERBS_AFTER_NOR) + r")(?P<suf>s|es|ed|d)?\b(?P<rest>.*)$", sentence)
+    if nn:
+        head = sentence[:nn.start()]
+        past = nn.group("v") == "led" or nn.group("suf") in ("ed", "d")
+        verb = "lead" if nn.group("v") == "led" else nn.group("v")
+        aux = "did not" if past else "does not"
+        out = []
+        for subj in (nn.group("a"), nn.group("b")):
+            out.append(_cap(f"{head}{subj} {aux} {nn.group('adv')}{verb}{nn.group('rest')}".strip()))
+        return out
+    per_item = _per_item_split(sentence)
+    if per_item:
+        return per_item
+    ents = list(_ENTITY_LIST.finditer(sentence))
+    nums = list(_NUMBER_LIST.finditer(sentence))
+    for em in ents:
+        e_items = _items(em.group("items"))
+        for nm in nums:
+            n_items = _items(nm.group("items"))
+            if len(e_items) == len(n_items) >= 2:
+                out = []
+                for e, n in zip(e_items, n_items, strict=True):
+                    if nm.start() > em.end():
+                        s = sentence[:em.start()] + e + sentence[em.end():nm.start()] + n + sentence[nm.end():]
+                    elif em.start() > nm.end():
+                        s = sentence[:nm.start()] + n + sentence[nm.end():em.start()] + e + sentence[em.end():]
+                    else:
+                        continue
+                    s = re.sub(r",?\s*respectively", "", s)
+                    out.append(_singular_verb(s, em.start() + len(e)))
+                return out
+    return [sentence]
+
+
+_PLURAL_TO_SINGULAR = {"are": "is", "have": "has", "do": "does", "were": "was"}
+
+
+def _singular_verb(s: str, at: int) -> str:
+    """After a list became one item, make the verb that follows agree ("SQuAD improves")."""
+    m = re.match(r"(\s+)([a-z]+)\b", s[at:])
+    if not m:
+        return s
+    verb = m.group(2)
+    if verb in _PLURAL_TO_SINGULAR:
+        new = _PLURAL_TO_SINGULAR[verb]
+    elif verb in ("improve", "yield", "lead", "show", "achieve", "outperform", "perform", "help", "hurt", "benefit",
+                  "see", "obtain", "reach", "gain", "exhibit", "offer", "reduce", "increase", "decrease", "score"):
+        new = verb + "s"
+    else:
+        return s
+    return s[:at] + m.group(1) + new + s[at + m.end():]
+
+
+_ITEM = r"[+\-]?\d[\d.,]*\s?(?:%|points?|F1|EM|accuracy)?\s+(?:for|on|in)\s+(?:F1\s+|EM\s+)?[A-Z][\w+\-]*"
+_ITEM_LIST = re.compile(rf"(?P<items>{_ITEM}(?:,\s(?:and\s)?{_ITEM})+|{_ITEM}\s(?:and)\s{_ITEM})")
+
+
+def _per_item_split(sentence: str) -> list[str] | None:
+    """'gains of 0.6 F1 for XQuAD, 0.7 F1 for MLQA, and 5.7 for TyDiQA' -> one sentence per item."""
+    m = _ITEM_LIST.search(sentence)
+    if not m:
+        return None
+    items = re.findall(_ITEM, m.group("items"))
+    if len(items) < 2:
+        return None
+    return [sentence[:m.start()] + it + sentence[m.end():] for it in items]
+
+
+def _resolve_it_with(part: str, context: str) -> str:
+    if not re.match(r"^(?:[^,]*,\s)?[Ii]t\b", part):
+        return part
+    toks = tokens(context)
+    first = next((t for i, t in enumerate(toks) if is_entity_token(t, i == 0) and sum(c.isupper() for c in t) >= 2),
+                 None)
+    if not first:
+        return part
+    return re.sub(r"\b[Ii]t\b", first, part, count=1)
+
+
+def claim_type(text: str) -> str:
+    """numeric_result, dataset_statistic, hyperparameter_or_method, comparison or background."""
+    low = text.lower()
+    nums = comparable(parse_numbers(text))
+    if re.search(r"learning rate|batch size|warm-?up|epochs?\b|dropout|weight decay|optimi[sz]er|adam|"
+                 r"hyperparameter|early stopping|\bseeds?\b|max(?:imum)? (?:sequence )?length", low):
+        return "hyperparameter_or_method"
+    if nums and re.search(r"\b(?:examples?|sentences?|questions?|documents?|tokens?|training set|dev(?:elopment)? "
+                          r"set|test set|instances?|pairs?|languages?|dataset|corpus|samples?|size|images?|words?)\b",
+                          low) and not re.search(r"improv|gain|point|accuracy|f1|score|outperform|%", low):
+        return "dataset_statistic"
+    if nums and (re.search(r"improv|gain|point|accuracy|f1|\bem\b|score|bleu|outperform|achiev|obtain|%|drop|"
+                           r"increase|decrease|reduc|error|state of the art|state-of-the-art|result", low)):
+        return "numeric_result"
+    if re.search(r"better|worse|outperform|best|improv|higher|lower|more than|less than|compared|than\b|"
+                 r"surpass|gain|benefit|hurt|negative transfer|positive transfer|state of the art|"
+                 r"state-of-the-art|bolster|no significant", low):
+        return "comparison"
+    if re.search(r"\bthe authors (?:use|train|fine-tune|follow|propose|perform|experiment|adopt|sample|select|"
+                 r"evaluate|treat|construct|include)", low):
+        return "hyperparameter_or_method"
+    return "background"
+
+
+def _origin(kind: str, section: str | None) -> str | None:
+    if kind == "abstract" or (section and re.search(r"abstract", section, re.I)):
+        return "abstract"
+    if kind == "caption":
+        return "caption"
+    if not section:
+        return None
+    if re.search(r"intro", section, re.I):
+        return "contribution"
+    if re.search(r"conclu|summary", section, re.I):
+        return "conclusion"
+    if _SECTION_OK.search(section):
+        return "results"
+    return None
+
+
+def _claimlike(sentence: str, origin: str) -> bool:
+    s = clean(sentence)
+    words = s.split()
+    if not 6 <= len(words) <= 90 or s.endswith("?") or re.search(r"https?://|@\w", s):
+        return False
+    if origin in ("abstract", "conclusion"):
+        return bool(_CLAIM_VERB.search(s))
+    if origin == "contribution":
+        return bool(_STRONG_VERB.search(s)) and (s.lstrip().startswith(("•", "\u2022", "-")) or
+                                                 re.search(r"\b(?:we|our)\b", s, re.I) is not None or
+                                                 bool(entities(s)))
+    if origin == "caption":
+        return bool(_STRONG_VERB.search(s)) or bool(comparable(parse_numbers(s)))
+    return bool(_STRONG_VERB.search(s)) and (bool(entities(s)) or bool(comparable(parse_numbers(s))))
+
+
+_TERMINAL = (".", "!", "?", ".)", ".\"", ".\u201d", ":")
+
+
+def _whole_sentences(passages: list, pages: list[str], *, skip_abstract: bool) -> list:
+    """(passage, (start, end)) with sentences that a column or block break cut in two joined again (same page
+    only); fragments that cannot be completed on their page are dropped, so no claim is ever cut."""
+    out = []
+    usable = [p for p in passages if 0 < p.page_no <= len(pages)
+              and pages[p.page_no - 1][p.char_start:p.char_end] == p.text
+              and not (p.kind == "abstract" and skip_abstract)]
+    i = 0
+    while i < len(usable):
+        p = usable[i]
+        start, end = p.char_start, p.char_end
+        j = i
+        while (p.kind == "sentence" and not pages[p.page_no - 1][start:end].rstrip().endswith(_TERMINAL)
+               and j + 1 < len(usable) and usable[j + 1].page_no == p.page_no and usable[j + 1].kind == "sentence"
+               and j - i < 3):
+            j += 1
+            end = usable[j].char_end
+        text = pages[p.page_no - 1][start:end].strip()
+        complete = p.kind != "sentence" or text.endswith(_TERMINAL)
+        starts_ok = bool(text) and not text[0].islower() and not text[0].isdigit()
+        if complete and starts_ok:
+            out.append((p, (start, end)))
+        i = j + 1
+    return out
+
+
+def _claim_id(paper: str, page: int, start: int, end: int, k: int) -> str:
+    h = hashlib.sha256(f"{paper}|{page}|{start}|{end}".encode()).hexdigest()[:8]
+    return f"{paper}:p{page}:{h}" + (f".{k}" if k else "")
+
+
+def extract_claims(store: Store, paper_id: str) -> list[Claim]:
+    """The claims of one stored paper, in reading order."""
+    paper = get_paper(store, paper_id)
+    if paper is None:
+        from synthesis.papers import resolve_paper
+
+        paper = resolve_paper(store, paper_id)
+    pages = get_pages(store, paper.id)
+    claims: list[Claim] = []
+    seen_text: set[str] = set()
+    in_intro_list = False
+    passages = get_passages(store, paper.id)
+    has_abstract_sentences = any(p.kind == "sentence" and _origin(p.kind, p.section) == "abstract" for p in passages)
+    for p, (start0, end0) in _whole_sentences(passages, pages, skip_abstract=has_abstract_sentences):
+        origin = _origin(p.kind, p.section)
+        if origin is None:
+            continue
+        spans = split_sentences(pages[p.page_no - 1][start0:end0], start0) \
+            if (p.kind in ("abstract", "caption") or end0 - start0 > 600) else [(start0, end0)]
+        for start, end in spans:
+            sentence = pages[p.page_no - 1][start:end]
+            if origin == "contribution":
+                # The contribution list: bullets, or sentences after "We find:" / "Our contributions".
+                if re.search(r"\b(?:we find|our contributions|we show|we make the following)\b\s*:?\s*$",
+                             clean(sentence), re.I):
+                    in_intro_list = True
+                    continue
+                bullet = clean(sentence).startswith(("•", "\u2022", "- "))
+                if not (bullet or in_intro_list or re.search(r"\b(?:we (?:show|find|demonstrate)|our results)\b",
+                                                            clean(sentence), re.I)):
+                    continue
+            if not _claimlike(sentence, origin):
+                continue
+            if origin == "caption":
+                # Captions: only sentences that state a finding, not "Table 2: Results of ...".
+                if re.match(r"^\s*(?:Table|Figure|Fig\.)\s*\d+\s*[:.]", sentence) and not _STRONG_VERB.search(
+                        re.sub(r"^\s*(?:Table|Figure|Fig\.)\s*\d+\s*[:.]", "", sentence)):
+                    continue
+                sentence_clean = re.sub(r"^\s*(?:Table|Figure|Fig\.)\s*\d+\s*[:.]\s*", "", sentence)
+            else:
+                sentence_clean = sentence
+            base = decontextualize(sentence_clean)
+            for k, atom in enumerate(split_atomic(base) if base else []):
+                atom = decontextualize(atom)
+                key = atom.lower()
+                if len(atom.split()) < 4 or key in seen_text:
+                    continue
+                seen_text.add(key)
+                parts = split_atomic(base)
+                claims.append(Claim(
+                    id=_claim_id(paper.id, p.page_no, start, end, k + 1 if len(parts) > 1 else 0),
+                    text=atom,
+                    paper=paper.id,
+                    version=paper.version,
+                    page=p.page_no,
+                    span=(start, end),
+                    type=claim_type(atom),
+                    numbers=[q.to_json() for q in parse_numbers(atom)],
+                    source_text=sentence,
+                    section=p.section,
+                    origin=origin,
+                    notes=(["split from a sentence stating several facts"] if len(parts) > 1 else []),
+                ))
+    return claims

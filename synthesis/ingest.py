@@ -1,0 +1,426 @@
+"""Local PDF to stored paper: pages, sections, passages (sentences, abstract, captions) and references, written in
+one transaction after the PDF is in the content-addressed cache.
+
+:func:`parse_pdf` does all the work without touching the store (the benchmark times its stages);
+:func:`ingest_pdf` adds validation of ids, deduplication by content and the writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from synthesis import pdfcache
+from synthesis.errors import AssayError
+from synthesis.papers import ARXIV_ID
+from synthesis.pdftext import CLEANING_VERSION, clean_pages, extract_pages, join_lines, read_pdf_bytes, typical_width
+from synthesis.settings import Settings
+from synthesis.store import Store
+
+_CAPTION_RE = re.compile(r"^(?:Figure|Fig\.|Table|Tab\.|Algorithm)\s*[A-Z]?\d+[a-z]?(?:\s*[:.|]|\s+[A-Z(])")
+_VERSION_RE = re.compile(r"^v?(\d{1,3})$")
+_TERMINAL_RE = re.compile(r"[.!?][\"'\u201d\u2019)\]]*$")
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    paper_id: str
+    created: bool
+    n_pages: int
+    title: str
+
+
+@dataclass(frozen=True)
+class ParsedSection:
+    idx: int
+    number: str | None
+    title: str
+    page_no: int
+    char_start: int
+
+
+@dataclass(frozen=True)
+class ParsedPassage:
+    kind: str
+    section: str | None
+    page_no: int
+    char_start: int
+    char_end: int
+    text: str
+
+
+@dataclass
+class ParsedPaper:
+    """Everything ingestion stores about a PDF, before it is stored."""
+
+    pages: list[str]
+    sections: list[ParsedSection]
+    passages: list[ParsedPassage]
+    references: list  # list[synthesis.references.ParsedReference]
+    title: str
+    authors: list[str]
+    abstract: str
+    pdf_title: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------------- parsing
+
+
+def parse_pdf(data: bytes, name: str = "input") -> ParsedPaper:
+    """Extract, clean, segment: PDF bytes to pages, sections, passages and references (no store access)."""
+    from synthesis.frontmatter import extract_front_matter
+    from synthesis.references import parse_references
+    from synthesis.sections import find_headings
+    from synthesis.sentences import sentence_spans
+
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    raw = extract_pages(data, name)
+    t1 = time.perf_counter()
+    timings["extraction"] = t1 - t0
+
+    lines = clean_pages(raw.pages)
+    widths = [typical_width(p) for p in lines]
+    headings = find_headings(lines, widths)
+    lines, heading_at = _apply_headings(lines, headings)
+    front = extract_front_matter(raw.first_page_runs)
+    ref_lines = _section_lines(lines, heading_at, "References")
+    references = parse_references(ref_lines)
+    pages: list[str] = []
+    sections: list[ParsedSection] = []
+    blocks: list[tuple[int, int, int, str | None]] = []  # (page_no, start, end, kind) in document order
+    for p, page in enumerate(lines):
+        hard = {i for (pp, i) in heading_at if pp == p}
+        hard |= {i for i, line in enumerate(page) if _CAPTION_RE.match(line)}
+        text, starts = join_lines(page, hard, widths[p])
+        pages.append(text)
+        head_starts = {starts[i] for (pp, i) in heading_at if pp == p}
+        for i in sorted(i for (pp, i) in heading_at if pp == p):
+            h = heading_at[(p, i)]
+            sections.append(ParsedSection(len(sections), h.number, h.title, p + 1, starts[i]))
+        pos = 0
+        for chunk in text.split("\n"):
+            start, end = pos, pos + len(chunk)
+            pos = end + 1
+            while start < end and text[start].isspace():
+                start += 1
+            while end > start and text[end - 1].isspace():
+                end -= 1
+            if end <= start:
+                continue
+            if start in head_starts:
+                kind = "heading"
+            elif _CAPTION_RE.match(text[start:end]):
+                kind = "caption"
+            else:
+                kind = None
+            blocks.append((p + 1, start, end, kind))
+    t2 = time.perf_counter()
+    timings["cleaning"] = t2 - t1
+
+    section_of = _section_lookup(sections)
+    passages: list[ParsedPassage] = []
+    abstract_span: list[tuple[int, int, int]] = []
+    # The text stream that sentences are cut from: body blocks, newline-separated except across a page break
+    # where the text runs on (then a space, and the sentence is stored as one passage per page).
+    stream_parts: list[str] = []
+    segments: list[tuple[int, int, int, int]] = []  # (stream_start, page_no, page_start, length)
+    spos = 0
+    prev_block: tuple[int, int, int] | None = None
+    for page_no, start, end, kind in blocks:
+        sec = section_of(page_no, start)
+        if kind == "heading":
+            prev_block = None
+            continue
+        if kind == "caption":
+            passages.append(ParsedPassage("caption", sec, page_no, start, end, pages[page_no - 1][start:end]))
+            continue
+        if sec == "Abstract":
+            abstract_span.append((page_no, start, end))
+        body = pages[page_no - 1][start:end]
+        if stream_parts:
+            runs_on = (
+                prev_block is not None
+                and prev_block[0] == page_no - 1
+                and not _TERMINAL_RE.search(pages[prev_block[0] - 1][prev_block[1] : prev_block[2]])
+                and body[:1].islower()
+            )
+            stream_parts.append(" " if runs_on else "\n")
+            spos += 1
+        segments.append((spos, page_no, start, end - start))
+        stream_parts.append(body)
+        spos += end - start
+        prev_block = (page_no, start, end)
+    stream = "".join(stream_parts)
+    spans = sentence_spans(stream)
+    t3 = time.perf_counter()
+    timings["segmentation"] = t3 - t2
+
+    seg_i = 0
+    for a, b in spans:
+        while seg_i < len(segments) and segments[seg_i][0] + segments[seg_i][3] <= a:
+            seg_i += 1
+        k = seg_i
+        while k < len(segments) and segments[k][0] < b:
+            s0, page_no, pstart, length = segments[k]
+            lo, hi = max(a, s0), min(b, s0 + length)
+            if hi > lo:
+                ps, pe = pstart + lo - s0, pstart + hi - s0
+                text = pages[page_no - 1]
+                while ps < pe and text[ps].isspace():
+                    ps += 1
+                while pe > ps and text[pe - 1].isspace():
+                    pe -= 1
+                if pe > ps:
+                    passages.append(ParsedPassage("sentence", section_of(page_no, ps), page_no, ps, pe, text[ps:pe]))
+            k += 1
+
+    abstract = ""
+    if abstract_span:
+        page_no = abstract_span[0][0]
+        same = [s for s in abstract_span if s[0] == page_no]
+        a, b = same[0][1], same[-1][2]
+        abstract = pages[page_no - 1][a:b]
+        passages.append(ParsedPassage("abstract", "Abstract", page_no, a, b, abstract))
+    order = {"abstract": 0, "caption": 1, "sentence": 2}
+    passages.sort(key=lambda x: (x.page_no, x.char_start, order.get(x.kind, 3)))
+    for x in passages:
+        if pages[x.page_no - 1][x.char_start : x.char_end] != x.text:  # pragma: no cover - a bug, not bad input
+            raise RuntimeError(f"passage offsets do not match page {x.page_no}: {x.text[:60]!r}")
+    return ParsedPaper(
+        pages=pages,
+        sections=sections,
+        passages=passages,
+        references=references,
+        title=front.title or (raw.metadata_title or ""),
+        authors=front.authors,
+        abstract=re.sub(r"\s+", " ", abstract).strip(),
+        pdf_title=raw.metadata_title,
+        timings=timings,
+    )
+
+
+def _apply_headings(lines: list[list[str]], headings: list) -> tuple[list[list[str]], dict]:
+    """Give every heading a line of its own (split run-in headings, merge wrapped ones); returns the new lines and
+    {(page, line): heading}."""
+    lines = [list(p) for p in lines]
+    by_page: dict[int, list] = {}
+    for h in headings:
+        by_page.setdefault(h.page, []).append(h)
+    at: dict[tuple[int, int], object] = {}
+    for p, hs in by_page.items():
+        page = lines[p]
+        shift = 0
+        for h in sorted(hs, key=lambda h: h.line):
+            i = h.line + shift
+            if h.n_lines == 2 and i + 1 < len(page):
+                page[i] = f"{page[i]} {page[i + 1]}"
+                del page[i + 1]
+                shift -= 1
+            if h.split:
+                head, rest = page[i][: h.split].rstrip(), page[i][h.split :].lstrip()
+                page[i : i + 1] = [head, rest] if rest else [head]
+                shift += 1 if rest else 0
+            at[(p, i)] = h
+    return lines, at
+
+
+def _section_lines(lines: list[list[str]], heading_at: dict, title: str) -> list[str]:
+    """The cleaned lines of the (last) section called ``title``, up to the next heading."""
+    keys = sorted(heading_at)
+    starts = [k for k in keys if heading_at[k].title == title and heading_at[k].number is None]
+    if not starts:
+        return []
+    start = starts[-1]
+    nxt = next((k for k in keys if k > start), None)
+    out: list[str] = []
+    for p in range(start[0], len(lines)):
+        for i, line in enumerate(lines[p]):
+            if (p, i) <= start:
+                continue
+            if nxt is not None and (p, i) >= nxt:
+                return out
+            out.append(line)
+    return out
+
+
+def _section_lookup(sections: list[ParsedSection]):  # noqa: ANN202
+    """A function (page_no, offset) -> title of the section enclosing that point (None before the first)."""
+    keys = [(s.page_no, s.char_start) for s in sections]
+    titles = [s.title for s in sections]
+    import bisect
+
+    def lookup(page_no: int, offset: int) -> str | None:
+        i = bisect.bisect_right(keys, (page_no, offset)) - 1
+        return titles[i] if i >= 0 else None
+
+    return lookup
+
+
+# ---------------------------------------------------------------------------------------------------- ids
+
+
+def paper_id_for(arxiv_id: str | None, version: str | None, sha256: str) -> tuple[str, str | None, str | None]:
+    """(paper id, arXiv id without version, version) from what the caller knows; malformed ids are errors."""
+    if not arxiv_id:
+        if version:
+            raise AssayError("--version needs an arXiv id")
+        return f"sha256:{sha256}", None, None
+    m = ARXIV_ID.match(arxiv_id.strip())
+    if not m:
+        raise AssayError(f"{arxiv_id!r} is not an arXiv id (like 2005.13013 or 2005.13013v1)")
+    base, id_version = m.group(1), m.group(2)
+    if version:
+        vm = _VERSION_RE.match(version.strip())
+        if not vm:
+            raise AssayError(f"{version!r} is not an arXiv version (like v1)")
+        version = f"v{int(vm.group(1))}"
+        if id_version and id_version.lower() != version:
+            raise AssayError(f"arXiv id {arxiv_id} and version {version} disagree")
+    elif id_version:
+        version = id_version.lower()
+    if version:
+        return f"{base}{version}", base, version
+    return f"sha256:{sha256}", base, None
+
+
+# ---------------------------------------------------------------------------------------------------- storing
+
+
+def ingest_pdf(
+    store: Store,
+    settings: Settings,
+    pdf: Path | bytes,
+    *,
+    arxiv_id: str | None = None,
+    version: str | None = None,
+    title: str | None = None,
+    metadata: dict | None = None,
+) -> IngestResult:
+    """Store a PDF's pages, sections, passages and references; a no-op when the same bytes are already stored.
+
+    Raises AssayError (and writes nothing) for files that are not readable, text-bearing, unencrypted PDFs within
+    ``settings.max_pdf_bytes``.
+    """
+    metadata = dict(metadata or {})
+    name = str(pdf) if isinstance(pdf, str | Path) else "PDF bytes"
+    data = read_pdf_bytes(pdf, settings.max_pdf_bytes)
+    sha = hashlib.sha256(data).hexdigest()
+    paper_id, base, ver = paper_id_for(arxiv_id, version, sha)
+    existing = _existing(store, sha)
+    if existing is not None:
+        return existing
+    pdfcache.sweep_stale_partials(settings.pdf_cache)
+    parsed = parse_pdf(data, name)
+    t0 = time.perf_counter()
+    final_title = (title or metadata.get("title") or parsed.title or "").strip()
+    authors = metadata.get("authors") or parsed.authors
+    abstract = (metadata.get("abstract") or parsed.abstract or "").strip()
+    meta = {
+        "tool": _tool_version(),
+        "extractor": f"pypdf {_pypdf_version()}",
+        "cleaning": CLEANING_VERSION,
+        "file_name": Path(pdf).name if isinstance(pdf, str | Path) else None,
+        "pdf_title": parsed.pdf_title,
+        "extracted_title": parsed.title,
+        "extracted_authors": parsed.authors,
+        "n_references": len(parsed.references),
+    }
+    meta.update({k: v for k, v in metadata.items() if k not in _PAPER_FIELDS})
+    created_file = not pdfcache.path_for(settings.pdf_cache, sha).is_file()
+    cached = pdfcache.put_bytes(settings.pdf_cache, data)
+    try:
+        with store.transaction() as conn:
+            row = conn.execute("SELECT id FROM papers WHERE pdf_sha256 = ?", (sha,)).fetchone()
+            if row is not None:  # another process stored it meanwhile
+                created_file = False
+                raise _AlreadyStored(row["id"])
+            clash = conn.execute("SELECT pdf_sha256 FROM papers WHERE id = ?", (paper_id,)).fetchone()
+            if clash is not None:
+                created_file = False
+                raise AssayError(
+                    f"{paper_id} is already stored from a different PDF (sha256 {clash['pdf_sha256'][:12]}); "
+                    "check the file or the arXiv id"
+                )
+            conn.execute(
+                "INSERT INTO papers (id, arxiv_id, version, doi, title, authors, published, updated, abstract,"
+                " pdf_sha256, n_pages, source, meta) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    paper_id, base, ver, metadata.get("doi"), final_title, json.dumps(list(authors)),
+                    metadata.get("published"), metadata.get("updated"), abstract, sha, len(parsed.pages),
+                    metadata.get("source") or ("arxiv" if metadata.get("published") and base else "local"),
+                    json.dumps(meta, sort_keys=True, default=str),
+                ),
+            )
+            conn.executemany(
+                "INSERT INTO pages (paper_id, page_no, text) VALUES (?,?,?)",
+                [(paper_id, i + 1, text) for i, text in enumerate(parsed.pages)],
+            )
+            conn.executemany(
+                "INSERT INTO sections (paper_id, idx, number, title, page_no, char_start) VALUES (?,?,?,?,?,?)",
+                [(paper_id, s.idx, s.number, s.title, s.page_no, s.char_start) for s in parsed.sections],
+            )
+            conn.executemany(
+                "INSERT INTO passages (paper_id, idx, kind, section, page_no, char_start, char_end, text)"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                [
+                    (paper_id, i, p.kind, p.section, p.page_no, p.char_start, p.char_end, p.text)
+                    for i, p in enumerate(parsed.passages)
+                ],
+            )
+            conn.executemany(
+                "INSERT INTO refs (paper_id, idx, raw, title, authors, year, arxiv_id, doi) VALUES (?,?,?,?,?,?,?,?)",
+                [
+                    (paper_id, i, r.raw, r.title, json.dumps(r.authors), r.year, r.arxiv_id, r.doi)
+                    for i, r in enumerate(parsed.references)
+                ],
+            )
+    except _AlreadyStored as done:
+        return _existing(store, sha) or IngestResult(done.paper_id, False, len(parsed.pages), final_title)
+    except BaseException:
+        if created_file and not _referenced(store, sha):
+            cached.path.unlink(missing_ok=True)
+        raise
+    parsed.timings["store"] = time.perf_counter() - t0
+    return IngestResult(paper_id, True, len(parsed.pages), final_title)
+
+
+_PAPER_FIELDS = {"title", "authors", "abstract", "doi", "published", "updated", "source", "arxiv_id", "version"}
+
+
+class _AlreadyStored(Exception):
+    def __init__(self, paper_id: str):
+        super().__init__(paper_id)
+        self.paper_id = paper_id
+
+
+def _existing(store: Store, sha: str) -> IngestResult | None:
+    row = store.one("SELECT id, n_pages, title FROM papers WHERE pdf_sha256 = ?", (sha,))
+    return IngestResult(row["id"], False, row["n_pages"], row["title"]) if row else None
+
+
+def _referenced(store: Store, sha: str) -> bool:
+    try:
+        return store.one("SELECT 1 FROM papers WHERE pdf_sha256 = ?", (sha,)) is not None
+    except Exception:  # noqa: BLE001 - a broken store must not hide the original error
+        return True
+
+
+def _tool_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return f"assay {version('assay')}"
+    except Exception:  # noqa: BLE001
+        return "assay"
+
+
+def _pypdf_version() -> str:
+    import pypdf
+
+    return pypdf.__version__

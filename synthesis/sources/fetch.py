@@ -1,0 +1,100 @@
+"""``assay fetch``: arXiv ids -> metadata -> PDF download -> ingestion, skipping what the store already holds.
+
+A versioned id that is stored answers without any request; the rest are looked up in one API request, then each
+missing version is downloaded into the PDF cache and ingested in one transaction. Offline, an id without version
+answers from the newest stored version when the API answer is not cached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from synthesis.errors import NetworkForbidden
+from synthesis.sources.arxiv import ArxivRecord, ArxivSource, parse_arxiv_id
+
+
+def stored_version(store, arxiv_id: str, version: str | None):  # noqa: ANN001, ANN201
+    """The stored row (id, n_pages, title) of that version, or of the newest stored version when none is given."""
+    if version:
+        return store.one(
+            "SELECT id, n_pages, title FROM papers WHERE arxiv_id = ? AND version = ?", (arxiv_id, version)
+        )
+    return store.one(
+        "SELECT id, n_pages, title FROM papers WHERE arxiv_id = ? ORDER BY CAST(substr(version, 2) AS INTEGER) DESC",
+        (arxiv_id,),
+    )
+
+
+def fetch(store, settings, ids: list[str], *, source: ArxivSource | None = None,  # noqa: ANN001
+          progress: Callable[[ArxivRecord, int, int | None], None] | None = None,
+          on_record: Callable[[ArxivRecord], None] | None = None) -> list:
+    """Make sure each arXiv paper in ``ids`` is stored; returns one IngestResult per distinct id, in order.
+
+    ``created`` is False for papers already stored. ``progress(record, bytes_done, bytes_total)`` follows downloads;
+    ``on_record(record)`` is called before a download starts.
+    """
+    from synthesis.ingest import IngestResult, ingest_pdf
+
+    parsed = list(dict.fromkeys(parse_arxiv_id(i) for i in ids))  # all ids checked before any request
+    answers: dict[tuple[str, str | None], IngestResult] = {}
+    pending: list[tuple[str, str | None]] = []
+    for base, version in parsed:
+        row = stored_version(store, base, version) if version else None
+        if row is not None:
+            answers[(base, version)] = IngestResult(row["id"], False, row["n_pages"], row["title"])
+        else:
+            pending.append((base, version))
+
+    if pending:
+        source = source or ArxivSource(settings, store)
+        try:
+            records = source.lookup([f"{base}{version or ''}" for base, version in pending])
+        except NetworkForbidden:
+            unknown = [(b, v) for b, v in pending if v or stored_version(store, b, None) is None]
+            if unknown:
+                names = ", ".join(f"{b}{v or ''}" for b, v in unknown)
+                raise NetworkForbidden(
+                    f"{names} is not stored and offline mode forbids the network; drop --offline (or unset "
+                    "ASSAY_OFFLINE) to fetch it"
+                ) from None
+            records = []
+            for base, version in pending:
+                row = stored_version(store, base, version)
+                answers[(base, version)] = IngestResult(row["id"], False, row["n_pages"], row["title"])
+            pending = []
+        for key, record in zip(pending, records, strict=True):
+            row = stored_version(store, record.arxiv_id, record.version)
+            if row is not None:
+                answers[key] = IngestResult(row["id"], False, row["n_pages"], row["title"])
+                continue
+            if on_record is not None:
+                on_record(record)
+            hook = None if progress is None else (lambda done, total, r=record: progress(r, done, total))
+            cached = source.download_pdf(record, progress=hook)
+            try:
+                answers[key] = ingest_pdf(
+                    store,
+                    settings,
+                    cached.path,
+                    arxiv_id=record.arxiv_id,
+                    version=record.version,
+                    title=record.title,
+                    metadata=record.metadata(),
+                )
+            except BaseException:
+                _drop_if_unused(store, cached, source)
+                raise
+    return [answers[key] for key in parsed]
+
+
+def _drop_if_unused(store, cached, source: ArxivSource) -> None:  # noqa: ANN001
+    """A PDF this fetch downloaded that no paper uses (ingestion failed) leaves the cache again."""
+    if cached.path not in source.downloaded:
+        return
+    try:
+        used = store.one("SELECT 1 FROM papers WHERE pdf_sha256 = ?", (cached.sha256,)) is not None
+    except Exception:  # noqa: BLE001 - a broken store must not hide the original error
+        return
+    if not used:
+        cached.path.unlink(missing_ok=True)
+        source.downloaded.discard(cached.path)

@@ -1,0 +1,278 @@
+"""HTTP for the arXiv source: one polite rate limit, retries that honour Retry-After, a response cache, offline mode.
+
+Everything assay fetches goes through :class:`Http`, so these rules hold for the API and for PDFs alike:
+
+* at least ``settings.arxiv_delay_seconds`` between requests, counted from the end of one response to the start of
+  the next and shared by every assay process on the same home (a small lock file holds the next allowed time);
+* 429 and 5xx gateway answers, connection errors and timeouts are retried up to ``settings.arxiv_retries`` times
+  with exponential backoff, or after the server's ``Retry-After`` (seconds or an HTTP date) when it sends one;
+* successful API answers are kept in the store's ``http_cache`` table, so a repeated query makes no request and
+  answers offline (callers may ask for a refresh of entries older than some age: answers that can change, like
+  the latest version of a paper or a search, are refreshed after a week when online);
+* with ``settings.offline`` nothing is requested: a cache miss raises :class:`NetworkForbidden`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import re
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC
+from pathlib import Path
+
+import requests
+
+from synthesis.errors import AssayError, NetworkError, NetworkForbidden
+
+USER_AGENT = "assay/0.1 (research claim checker; https://arxiv.org/help/api)"
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+MAX_RETRY_AFTER_SECONDS = 300.0  # a server asking for longer than this gets a clear error instead of a silent wait
+MAX_BACKOFF_SECONDS = 60.0
+MAX_API_RESPONSE_BYTES = 32 * 1024 * 1024
+RATE_FILE = ".arxiv-rate"
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date); None when absent or unreadable."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    if text.isascii() and text.isdigit():
+        return float(int(text))
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    try:
+        stamp = when.timestamp()
+    except (OverflowError, OSError, ValueError):
+        return None
+    return max(0.0, stamp - (time.time() if now is None else now))
+
+
+def describe_exception(exc: BaseException) -> str:
+    """A short reason for a requests/urllib3 failure (their messages nest the real cause several levels deep)."""
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    text = str(exc)
+    for pattern in (r"\[Errno -?\d+\] [^'\")\]]+", r"Connection reset by peer", r"Connection refused",
+                    r"IncompleteRead\([^)]*\)", r"Connection broken: [^'\")]+"):
+        m = re.search(pattern, text)
+        if m:
+            return m.group(0).strip()
+    return type(exc).__name__
+
+
+class RateLimiter:
+    """Keeps at least ``interval`` seconds between requests, across threads and processes sharing ``state_file``."""
+
+    def __init__(self, interval: float, state_file: Path | None = None):
+        self.interval = max(0.0, float(interval))
+        self.state_file = state_file
+        self._not_before = 0.0  # used when the state file cannot be opened
+
+    @contextlib.contextmanager
+    def _state(self) -> Iterator[list[float]]:
+        """Yield [not_before] under an exclusive lock; what the body leaves in it is written back."""
+        cell = [self._not_before]
+        fh = None
+        if self.state_file is not None:
+            try:
+                import fcntl
+
+                self.state_file.parent.mkdir(parents=True, exist_ok=True)
+                fh = open(self.state_file, "a+", encoding="ascii")  # noqa: SIM115 - closed below
+                fcntl.flock(fh, fcntl.LOCK_EX)
+                fh.seek(0)
+                try:
+                    cell[0] = max(cell[0], float(fh.read().strip() or 0))
+                except ValueError:
+                    pass
+            except (OSError, ImportError):
+                if fh is not None:
+                    fh.close()
+                fh = None
+        try:
+            yield cell
+            self._not_before = cell[0]
+            if fh is not None:
+                fh.seek(0)
+                fh.truncate()
+                fh.write(repr(cell[0]))
+                fh.flush()
+        finally:
+            if fh is not None:
+                fh.close()  # releases the lock
+
+    def wait(self) -> None:
+        """Block until a request may start, then claim the slot."""
+        while True:
+            with self._state() as cell:
+                now = time.time()
+                if now >= cell[0]:
+                    cell[0] = now + self.interval
+                    return
+                pause = cell[0] - now
+            time.sleep(min(pause, MAX_RETRY_AFTER_SECONDS))
+
+    def finished(self) -> None:
+        """A response (or failure) just arrived: the next request waits a full interval from now."""
+        self.defer(self.interval)
+
+    def defer(self, seconds: float) -> None:
+        """Let no request start in the next ``seconds`` (backoff, Retry-After)."""
+        with self._state() as cell:
+            cell[0] = max(cell[0], time.time() + seconds)
+
+
+class Http:
+    """Rate-limited, retrying, caching GET for one assay home (``store`` may be None: no cache)."""
+
+    def __init__(self, settings, store=None, *, limiter: RateLimiter | None = None,  # noqa: ANN001
+                 session: requests.Session | None = None):
+        self.settings = settings
+        self.store = store
+        state = Path(settings.home) / RATE_FILE if settings.home else None
+        self.limiter = limiter or RateLimiter(settings.arxiv_delay_seconds, state)
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        self.requests_made = 0
+
+    # -- cache -------------------------------------------------------------------------------------------------
+    def cached(self, url: str, max_age: float | None = None) -> bytes | None:
+        """The cached body of ``url``; with ``max_age`` (seconds), None when the entry is older than that."""
+        if self.store is None:
+            return None
+        row = self.store.one(
+            "SELECT body, (julianday('now') - julianday(fetched_at)) * 86400.0 AS age FROM http_cache"
+            " WHERE url = ? AND status = 200",
+            (url,),
+        )
+        if row is None or (max_age is not None and (row["age"] is None or row["age"] > max_age)):
+            return None
+        return bytes(row["body"])
+
+    def remember(self, url: str, body: bytes, status: int = 200) -> None:
+        if self.store is None:
+            return
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO http_cache(url, status, body, fetched_at)"
+                " VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+                (url, status, body),
+            )
+
+    def forget(self, url: str) -> None:
+        if self.store is not None:
+            with self.store.transaction() as conn:
+                conn.execute("DELETE FROM http_cache WHERE url = ?", (url,))
+
+    # -- requests ----------------------------------------------------------------------------------------------
+    def backoff(self, attempt: int) -> float:
+        base = max(float(self.settings.arxiv_delay_seconds), 0.001)
+        return min(base * (2**attempt), MAX_BACKOFF_SECONDS)
+
+    def check_online(self, what: str) -> None:
+        if self.settings.offline:
+            raise NetworkForbidden(
+                f"offline mode forbids fetching {what} (it is not cached); drop --offline (or unset ASSAY_OFFLINE) "
+                "to allow the network"
+            )
+
+    def request(self, url: str, what: str, *, read: Callable[[requests.Response], bytes] | None = None,
+                headers: dict[str, str] | None = None) -> tuple[requests.Response, bytes | None]:
+        """GET with rate limit and retries. With ``read``, the body is read inside the retry loop (so a body cut
+        short is retried too) and returned; otherwise the open response is returned for the caller to stream."""
+        self.check_online(what)
+        timeout = float(self.settings.http_timeout_seconds)
+        tries = max(0, int(self.settings.arxiv_retries)) + 1
+        last = "no answer"
+        for attempt in range(tries):
+            self.limiter.wait()
+            wait = self.backoff(attempt)
+            self.requests_made += 1
+            try:
+                resp = self.session.get(url, timeout=(timeout, timeout), stream=True, headers=headers)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                self.limiter.finished()
+                last = describe_exception(exc)
+                if isinstance(exc, requests.Timeout):
+                    last = f"no answer within {timeout:g} s"
+            except requests.RequestException as exc:
+                self.limiter.finished()
+                raise NetworkError(f"cannot request {what} from {url}: {describe_exception(exc)}") from exc
+            else:
+                if resp.status_code == 200:
+                    if read is None:
+                        self.limiter.finished()
+                        return resp, None
+                    try:
+                        body = read(resp)
+                    except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                            requests.exceptions.ContentDecodingError) as exc:
+                        last = f"the answer broke off ({describe_exception(exc)})"
+                    else:
+                        return resp, body
+                    finally:
+                        self.limiter.finished()
+                        resp.close()
+                else:
+                    self.limiter.finished()
+                    status = resp.status_code
+                    retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+                    resp.close()
+                    if status not in RETRY_STATUSES:
+                        raise NetworkError(f"{what} failed: HTTP {status} from {url}")
+                    last = f"HTTP {status}"
+                    if retry_after is not None:
+                        if retry_after > MAX_RETRY_AFTER_SECONDS:
+                            raise NetworkError(
+                                f"{what}: the server is busy (HTTP {status}) and asks to wait {retry_after:.0f} s;"
+                                " try again later"
+                            )
+                        wait = retry_after
+                        last += f", Retry-After {retry_after:.0f} s"
+            if attempt + 1 < tries:
+                self.limiter.defer(wait)
+        raise NetworkError(f"{what} failed after {tries} tries: {last} ({url})")
+
+    def get(self, url: str, what: str, *, validate: Callable[[bytes], object] | None = None,
+            max_age: float | None = None) -> bytes:
+        """The body of ``url``: from the cache when there (and younger than ``max_age`` seconds, if given), else
+        fetched; only bodies ``validate`` accepts are cached. Offline, or when a refresh fails, an older cached body
+        still answers."""
+        body = self.cached(url, max_age)
+        if body is not None:
+            return body
+        stale = self.cached(url) if max_age is not None else None
+        if stale is not None and self.settings.offline:
+            return stale
+        try:
+            _, body = self.request(url, what, read=_read_capped)
+        except NetworkError:
+            if stale is not None:
+                return stale
+            raise
+        assert body is not None
+        if validate is not None:
+            validate(body)
+        self.remember(url, body)
+        return body
+
+
+def _read_capped(resp: requests.Response) -> bytes:
+    chunks, size = [], 0
+    for chunk in resp.iter_content(1 << 16):
+        size += len(chunk)
+        if size > MAX_API_RESPONSE_BYTES:
+            raise AssayError(f"the answer from {resp.url} is over {MAX_API_RESPONSE_BYTES >> 20} MiB; not an API feed")
+        chunks.append(chunk)
+    return b"".join(chunks)

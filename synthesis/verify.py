@@ -1,0 +1,601 @@
+"""Verify claims against the stored text of papers: supported, refuted or not_enough_info, with a calibrated
+confidence, verbatim page-anchored evidence and reasons in words.
+
+Pipeline per claim: retrieve candidate units (BM25, plus sentence embeddings when a model loads), compare the claim
+with each candidate on what decides scientific claims (content coverage, numbers up to rounding, named entities,
+negation, direction of change, scope), pick the label by rules a reader can follow, and turn the decision features
+into a probability with the calibration in force (:mod:`synthesis.calibration`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from synthesis.entities import (
+    DOWN_STEMS,
+    NEGATIONS,
+    PARTIAL,
+    UNIVERSAL,
+    UP_STEMS,
+    clean,
+    content_words,
+    entities,
+    language_of,
+    stem,
+    tokens,
+)
+from synthesis.numbers import Quantity, comparable, parse_numbers, values_match
+from synthesis.retrieval import BM25, Unit, inline_units, number_tokens, paper_units
+
+LABELS = ("supported", "refuted", "not_enough_info")
+MAX_CLAIM_CHARS = 1000  # longer text is not one claim; it is checked on its first sentences and flagged
+T_SUPPORT = 0.62  # coverage of the claim's content needed to call a clean match support
+T_SUPPORT_EMB = 0.45  # ... when the embedding similarity is also high
+T_EMB = 0.80
+T_REFUTE = 0.55  # coverage of the rest of the claim needed before a conflict refutes it
+TOP_K = 8
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# What a claim or a unit says, computed once
+
+
+@dataclass
+class Reading:
+    text: str
+    words: list[str]
+    wordset: set[str]
+    numbers: list[Quantity]
+    ents: set[str]
+    strong_ents: set[str]
+    squashed: str
+    negated: set[str]
+    up: bool
+    down: bool
+    scope: int
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\s\-_]+", "", clean(text).lower())
+
+
+_CLAUSE = re.compile(r"[,;:()\u2013\u2014]|\s(?:and|but|while|whereas|although|which|that|who)\s")
+
+
+def _negated_words(text: str) -> set[str]:
+    """Content stems inside the scope of a negation: up to four content words after it within its clause (the
+    whole clause after 'neither'; one word after 'without')."""
+    out: set[str] = set()
+    for clause in _CLAUSE.split(clean(text)):
+        toks = tokens(clause)
+        for i, tok in enumerate(toks):
+            low = tok.lower()
+            if not (low in NEGATIONS or low.endswith("n't")) or low == "nor":
+                continue
+            limit = 99 if low == "neither" else (1 if low == "without" else 4)
+            n = 0
+            for w in toks[i + 1:]:
+                if w.lower() in NEGATIONS:
+                    continue
+                cw = content_words(w)
+                if cw:
+                    out.update(cw)
+                    n += 1
+                if n >= limit:
+                    break
+    return out
+
+
+def read(text: str) -> Reading:
+    words = content_words(text)
+    low = [t.lower() for t in tokens(text)]
+    ents = entities(text)
+    strong = {e for e in ents if not e.isalpha() or any(c.isupper() for c in _orig_entity(text, e)[1:])}
+    sc = 0
+    lowtext = clean(text).lower()
+    if re.search(r"\bno single\b|\bnot all\b|\bnot every\b|\bnot always\b|\bnot consistently\b", lowtext):
+        sc = -1
+    elif set(low) & UNIVERSAL and not set(low) & PARTIAL:
+        sc = 1
+    elif set(low) & PARTIAL:
+        sc = -1
+    return Reading(
+        text=text,
+        words=words,
+        wordset=set(words),
+        numbers=comparable(parse_numbers(clean(text))),
+        ents=ents,
+        strong_ents=strong,
+        squashed=_squash(text),
+        negated=_negated_words(text),
+        up=any(w.startswith(UP_STEMS) for w in low),
+        down=any(w.startswith(DOWN_STEMS) for w in low),
+        scope=sc,
+    )
+
+
+def _orig_entity(text: str, ent: str) -> str:
+    for tok in tokens(text):
+        if re.sub(r"[-_]", "", tok.lower()) == ent:
+            return tok
+    return ent
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Comparing a claim with one candidate unit
+
+
+@dataclass
+class Check:
+    unit: Unit
+    reading: Reading
+    cov: float
+    emb: float = 0.0
+    nli: tuple[float, float, float] | None = None
+    nums_matched: list[tuple[Quantity, Quantity]] = field(default_factory=list)
+    nums_unmatched: list[Quantity] = field(default_factory=list)
+    ents_missing: list[str] = field(default_factory=list)
+    ents_extra: list[str] = field(default_factory=list)
+    neg_conflict: list[str] = field(default_factory=list)
+    dir_conflict: bool = False
+    scope_conflict: bool = False
+    rest_cov: float = 0.0  # coverage of the claim once the conflicting words are set aside
+
+    rest_words: int = 0
+    claim_ents: int = 0
+
+    @property
+    def num_conflict(self) -> bool:
+        """A claim number absent from a unit that gives a number of the same kind and size for the same thing."""
+        if not self.nums_unmatched or self.ents_missing:
+            return False
+        return any(_rivals(q, r) for q in self.nums_unmatched for r in self.reading.numbers)
+
+    @property
+    def ent_conflict(self) -> bool:
+        """The claim names an entity the unit does not, where the unit names another, in an otherwise matching
+        statement (a swapped task, dataset, model or benchmark)."""
+        if not self.ents_missing or not self.ents_extra or len(self.ents_missing) > 2:
+            return False
+        return self.rest_words >= 3 and self.rest_cov >= 0.7
+
+    @property
+    def nli_conflict(self) -> bool:
+        return self.nli is not None and self.nli[1] > 0.9
+
+    @property
+    def conflicts(self) -> list[str]:
+        out = []
+        if self.num_conflict:
+            out.append("number")
+        if self.ent_conflict:
+            out.append("entity")
+        if self.neg_conflict:
+            out.append("negation")
+        if self.dir_conflict:
+            out.append("direction")
+        if self.scope_conflict:
+            out.append("scope")
+        if self.nli_conflict:
+            out.append("nli")
+        return out
+
+    @property
+    def clean(self) -> bool:
+        return not self.conflicts and not self.nums_unmatched and not self.ents_missing
+
+    @property
+    def support(self) -> float:
+        s = self.cov
+        if self.nli is not None:
+            s = 0.7 * s + 0.3 * self.nli[0]
+        return s
+
+
+def _rivals(q: Quantity, r: Quantity) -> bool:
+    """r could be the value the claim's q misstates: same unit (or none) and the same order of magnitude."""
+    if (q.unit or "") != (r.unit or "") and q.unit and r.unit:
+        return False
+    a, b = abs(q.value), abs(r.value)
+    if a == 0 or b == 0:
+        return True
+    return 0.1 <= a / b <= 10
+
+
+def _num_match(q: Quantity, r: Quantity) -> bool:
+    if values_match(q.value, q.decimals, r.value, r.decimals):
+        return True
+    if values_match(abs(q.value), q.decimals, abs(r.value), r.decimals):
+        return True  # "+ 8.3" in a table of deltas vs "an improvement of 8.3"
+    if q.unit == "%" and r.unit != "%" and abs(r.value) <= 1:
+        return values_match(q.value, q.decimals, r.value * 100, max(0, r.decimals - 2))
+    if r.unit == "%" and q.unit != "%" and abs(q.value) <= 1:
+        return values_match(q.value * 100, max(0, q.decimals - 2), r.value, r.decimals)
+    return False
+
+
+def compare(claim: Reading, unit: Unit, weights: dict[str, float], urd: Reading | None = None) -> Check:
+    u = urd or read(unit.text)
+    ctx_words = set(content_words(unit.context)) if unit.context else set()
+    chk = Check(unit, u, 0.0)
+    for q in claim.numbers:
+        hit = next((r for r in u.numbers if _num_match(q, r)), None)
+        if hit is not None:
+            chk.nums_matched.append((q, hit))
+        elif q.text.lower() not in u.squashed:
+            chk.nums_unmatched.append(q)
+    # Coverage: the claim's content words weighted by rarity (those only in the sentence before count half),
+    # with each of its numbers counting as a rare word.
+    num_w = max(weights.values(), default=1.0)
+    total = sum(weights.get(w, 1.0) for w in claim.wordset) + num_w * len(claim.numbers) or 1.0
+    covered = {w for w in claim.wordset if w in u.wordset}
+    chk.cov = (sum(weights.get(w, 1.0) for w in covered) + num_w * len(chk.nums_matched) +
+               0.5 * sum(weights.get(w, 1.0) for w in claim.wordset - covered if w in ctx_words)) / total
+    cov = chk.cov
+    context = _squash(unit.context) if unit.context else ""
+    for e in sorted(claim.ents):
+        if e not in u.ents and e not in u.squashed and e not in context:
+            chk.ents_missing.append(e)
+    for e in sorted(u.strong_ents):
+        if e not in claim.ents and e not in claim.squashed:
+            chk.ents_extra.append(e)
+    # Negation: a word the claim negates that the unit asserts, or the reverse (only words both share).
+    shared = claim.wordset & u.wordset
+    chk.neg_conflict = sorted((claim.negated & shared - u.negated) | (u.negated & shared - claim.negated))
+    if len(chk.neg_conflict) < 2:
+        chk.neg_conflict = []  # one shared word under a negation is too weak ("training" vs "without training")
+    chk.dir_conflict = (claim.up and not claim.down and u.down and not u.up) or (
+        claim.down and not claim.up and u.up and not u.down)
+    if chk.dir_conflict and (bool(claim.negated) != bool(u.negated)):
+        chk.dir_conflict = False  # "does not improve" vs "hurts" agree; the negation check handles the rest
+    chk.scope_conflict = claim.scope == 1 and u.scope == -1
+    # Coverage of the rest: set aside missing entities' words and direction words when judging a conflict.
+    aside = {stem(e) for e in chk.ents_missing} | {w for w in claim.wordset if w.startswith(UP_STEMS + DOWN_STEMS)}
+    rest = [w for w in claim.wordset if w not in aside]
+    rest_total = sum(weights.get(w, 1.0) for w in rest) or 1.0
+    chk.rest_cov = (sum(weights.get(w, 1.0) for w in rest if w in u.wordset) +
+                    0.5 * sum(weights.get(w, 1.0) for w in rest if w not in u.wordset and w in ctx_words)) / rest_total
+    chk.rest_words = len(rest)
+    chk.claim_ents = len(claim.ents)
+    if chk.ents_missing:
+        chk.neg_conflict, chk.dir_conflict, chk.scope_conflict = [], False, False
+    return chk
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Deciding
+
+
+@dataclass
+class Decision:
+    label: str
+    best: Check | None
+    checks: list[Check]
+    reasons: list[str]
+    features: dict[str, float]
+
+
+def _features(best_support: Check | None, best_conflict: Check | None, top: Check | None, claim: Reading,
+              has_emb: bool) -> dict[str, float]:
+    return {
+        "support_cov": best_support.support if best_support else 0.0,
+        "conflict_cov": best_conflict.rest_cov if best_conflict else 0.0,
+        "top_cov": top.cov if top else 0.0,
+        "top_emb": top.emb if (top and has_emb) else 0.0,
+        "has_emb": 1.0 if has_emb else 0.0,
+        "has_numbers": 1.0 if claim.numbers else 0.0,
+        "nums_matched": (len(top.nums_matched) / len(claim.numbers)) if (top and claim.numbers) else 0.0,
+        "ents_missing": float(len(top.ents_missing)) if top else 0.0,
+        "n_conflicts": float(len(best_conflict.conflicts)) if best_conflict else 0.0,
+        "conflict_number": 1.0 if best_conflict and best_conflict.num_conflict else 0.0,
+        "conflict_entity": 1.0 if best_conflict and best_conflict.ent_conflict else 0.0,
+        "conflict_polarity": 1.0 if best_conflict and (best_conflict.neg_conflict or best_conflict.dir_conflict)
+        else 0.0,
+        "conflict_scope": 1.0 if best_conflict and best_conflict.scope_conflict else 0.0,
+        "claim_words": math.log1p(len(claim.wordset)),
+    }
+
+
+def _fmt_nums(qs: list[Quantity]) -> str:
+    return ", ".join(q.text + (f" {q.unit}" if q.unit and q.unit not in q.text else "") for q in qs)
+
+
+def _where(c: Check) -> str:
+    if c.unit.page:
+        return f"page {c.unit.page}"
+    return "the evidence taken together" if c.unit.start < 0 else f"evidence #{c.unit.start + 1}"
+
+
+def decide(claim_text: str, units: list[Unit], bm25: BM25 | None, *, embed_sims: np.ndarray | None = None,
+           nli=None, readings: dict | None = None) -> Decision:  # noqa: ANN001
+    """Label one claim against candidate units (all of them are scored when ``bm25`` is None)."""
+    claim = read(claim_text)
+    if not claim.wordset:
+        return Decision("not_enough_info", None, [], ["the claim has no content words to check"],
+                        _features(None, None, None, claim, embed_sims is not None))
+    weights = {w: max(0.5, min(bm25.weight(w), 8.0)) for w in claim.wordset} if bm25 else {}
+    # Candidates: BM25 top-k, plus embedding top-k.
+    if bm25 is not None:
+        nums = number_tokens(claim.text)
+        cand = {i for i, _ in bm25.top(claim.words + nums, TOP_K)}
+        names = [stem(e) for e in claim.ents] + nums  # the rare tokens alone find table rows
+        if names:
+            cand |= {i for i, _ in bm25.top(names + [w for w in claim.words if w in names], TOP_K // 2)}
+        if claim.numbers and claim.ents:
+            # Table rows naming every entity of a numeric claim: where its number should be.
+            for i, u in enumerate(units):
+                if u.kind == "table-row":
+                    sq = _squash(u.text)
+                    if all(e in sq for e in claim.ents):
+                        cand.add(i)
+    else:
+        cand = set(range(len(units)))
+    if embed_sims is not None and len(embed_sims):
+        cand |= {int(i) for i in np.argsort(-embed_sims)[:TOP_K]}
+    checks = []
+    for i in sorted(cand):
+        urd = readings.get(units[i].key) if readings is not None else None
+        if urd is None:
+            urd = read(units[i].text)
+            if readings is not None:
+                readings[units[i].key] = urd
+        c = compare(claim, units[i], weights, urd)
+        if embed_sims is not None and len(embed_sims):
+            c.emb = float(embed_sims[i])
+        checks.append(c)
+    if nli is not None and checks:
+        ranked = sorted(checks, key=lambda c: -(c.cov + c.emb))[:4]
+        probs = nli.probs([(c.unit.text, claim_text) for c in ranked])
+        for c, p in zip(ranked, probs, strict=True):
+            c.nli = (float(p[0]), float(p[1]), float(p[2]))
+    has_emb = embed_sims is not None
+    checks.sort(key=lambda c: -(c.cov + 0.5 * c.emb))
+    top = checks[0] if checks else None
+
+    def supports(c: Check) -> bool:
+        if not c.clean:
+            return False
+        if c.support >= T_SUPPORT or (has_emb and c.cov >= T_SUPPORT_EMB and c.emb >= T_EMB):
+            return True
+        # A table row: every entity and every number of the claim, little else in words.
+        return bool(c.nums_matched) and bool(claim.ents) and c.cov >= 0.3
+
+    supporting = [c for c in checks if supports(c)]
+    conflicting = [c for c in checks if c.conflicts and (
+        c.rest_cov >= T_REFUTE or (c.num_conflict and claim.ents and c.rest_cov >= 0.35))]
+    best_s = max(supporting, key=lambda c: c.support, default=None)
+    best_c = max(conflicting, key=lambda c: c.rest_cov, default=None)
+    reasons: list[str] = []
+    if best_s and (best_c is None or best_s.support >= best_c.cov):
+        label, best = "supported", best_s
+        reasons.append(f"{_where(best)} states the claim's content ({best.cov:.0%} of its content words, "
+                       f"weighted by rarity{', embedding similarity %.2f' % best.emb if has_emb else ''})")
+        if best.nums_matched:
+            reasons.append("every number agrees up to rounding: " + "; ".join(
+                f"{q.text} = {r.text}" for q, r in best.nums_matched))
+        if claim.ents:
+            reasons.append("the entities it names appear in the evidence: " + ", ".join(
+                _orig_entity(claim_text, e) for e in sorted(claim.ents)))
+    elif best_c:
+        label, best = "refuted", best_c
+        reasons.append(f"{_where(best)} is about the same thing ({best.rest_cov:.0%} of the rest of the claim "
+                       "matches) but disagrees:")
+        if best.num_conflict:
+            reasons.append(f"the claim says {_fmt_nums(best.nums_unmatched)} but the source says "
+                           f"{_fmt_nums(best.reading.numbers[:6])} (no value within rounding)")
+        if best.ent_conflict:
+            reasons.append(f"the claim names {', '.join(_orig_entity(claim_text, e) for e in best.ents_missing)} "
+                           f"where the source names {', '.join(_orig_entity(best.unit.text, e) for e in best.ents_extra[:4])}")
+        if best.neg_conflict:
+            reasons.append("one of them negates what the other asserts (about: " + ", ".join(best.neg_conflict) + ")")
+        if best.dir_conflict:
+            reasons.append("the direction differs: " + ("the claim says it goes up/helps, the source says down/hurts"
+                                                        if claim.up else "the claim says it goes down/hurts, the "
+                                                                          "source says up/helps"))
+        if best.scope_conflict:
+            reasons.append("the claim is universal (all/every/consistently) but the source only says it for some")
+        if best.nli_conflict:
+            reasons.append(f"the NLI model reads the source as contradicting the claim (p={best.nli[1]:.2f})")
+    else:
+        label, best = "not_enough_info", top
+        if top is None:
+            reasons.append("no passage of the chosen papers shares words with the claim")
+        else:
+            reasons.append(f"no passage states the claim: the closest ({_where(top)}) covers {top.cov:.0%} of its "
+                           "content words")
+            if top.nums_unmatched:
+                reasons.append(f"the claim's {_fmt_nums(top.nums_unmatched)} appear in none of the closest passages")
+            if top.ents_missing:
+                reasons.append("the closest passage does not name " + ", ".join(
+                    _orig_entity(claim_text, e) for e in top.ents_missing))
+    feats = _features(best_s, best_c, top, claim, has_emb)
+    return Decision(label, best, checks, reasons, feats)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Public API
+
+
+def _evidence(decision: Decision, limit: int = 3) -> list[dict]:
+    chosen: list[Check] = []
+    if decision.best is not None:
+        chosen.append(decision.best)
+    for c in decision.checks:
+        if len(chosen) >= limit:
+            break
+        if c is not decision.best and c.cov >= 0.3 and c.unit.key not in {x.unit.key for x in chosen}:
+            chosen.append(c)
+    return [{"paper": c.unit.paper, "version": c.unit.version, "page": c.unit.page, "quote": c.unit.text,
+             "score": round(c.cov, 4), "char_start": c.unit.start, "char_end": c.unit.end} for c in chosen]
+
+
+def _precheck(text: str) -> tuple[str | None, str | None]:
+    """(text to verify, reason for not_enough_info) for degenerate claims."""
+    if not isinstance(text, str) or not text.strip():
+        return None, "the claim is empty; nothing to verify"
+    if language_of(text) == "other":
+        return None, "the claim is not in English; the verifier compares English text (translate it first)"
+    return text, None
+
+
+class Verifier:
+    """Holds the per-paper units, lexical index, optional models and the calibration for many claims."""
+
+    def __init__(self, store, settings, *, use_embeddings: bool | None = None, quiet: bool = False,  # noqa: ANN001
+                 calibration: dict | None = None):
+        from synthesis.calibration import load_calibration
+
+        self.store = store
+        self.settings = settings
+        self.notes: list[str] = []
+        self.embedder = None
+        if use_embeddings is None or use_embeddings:
+            from synthesis.embeddings import load_embedder
+
+            self.embedder, msg = load_embedder(store, settings, quiet=quiet)
+            if msg:
+                self.notes.append(msg)
+        else:
+            self.notes.append("embeddings off (--no-embeddings); lexical retrieval only")
+        from synthesis.nli import load_nli
+
+        self.nli, msg = load_nli(settings, quiet=quiet)
+        if msg:
+            self.notes.append(msg)
+        self.calibration = calibration or load_calibration(store)
+        self._units: dict[tuple[str, ...], tuple[list[Unit], BM25, np.ndarray | None]] = {}
+        self._readings: dict = {}
+
+    def index(self, paper_ids: list[str]) -> tuple[list[Unit], BM25, np.ndarray | None]:
+        key = tuple(sorted(set(paper_ids)))
+        if key not in self._units:
+            units: list[Unit] = []
+            for pid in key:
+                units.extend(paper_units(self.store, pid))
+            units = [u for u in units if language_of(u.text) != "other"]
+            vecs = self.embedder.encode([u.text for u in units]) if (self.embedder and units) else None
+            self._units[key] = (units, BM25(units), vecs)
+        return self._units[key]
+
+    def verify_one(self, claim: dict, paper_ids: list[str]) -> dict:
+        cid = str(claim.get("id", ""))
+        raw = claim.get("text")
+        text, why = _precheck(raw if isinstance(raw, str) else "")
+        result = {"id": cid, "text": raw if isinstance(raw, str) else "", "label": "not_enough_info",
+                  "confidence": 0.0, "evidence": [], "reasons": [], "papers": list(paper_ids)}
+        if why:
+            result["reasons"] = [why]
+            result["confidence"] = self.calibration_prob("not_enough_info", None)
+            return result
+        assert text is not None
+        extra: list[str] = []
+        if len(text) > MAX_CLAIM_CHARS:
+            extra.append(f"the claim is {len(text):,} characters long, which is not one atomic claim; only its "
+                         f"first {MAX_CLAIM_CHARS:,} characters were checked (split it with `assay claims`)")
+            text = text[:MAX_CLAIM_CHARS].rsplit(" ", 1)[0]
+        if "evidence" in claim and isinstance(claim["evidence"], list):
+            units = inline_units([e for e in claim["evidence"] if isinstance(e, str)])
+            units = [u for u in units if language_of(u.text) != "other"] or units
+            if not units:
+                result["reasons"] = ["the claim carries an empty evidence list"]
+                result["confidence"] = self.calibration_prob("not_enough_info", None)
+                return result
+            if len(units) > 1:  # the evidence as a whole, for claims that draw on several sentences
+                joined = " ".join(u.text for u in units)
+                whole = inline_units([joined])[0]
+                whole.start, whole.kind = -1, "inline-all"
+                units.append(whole)
+            sims = None
+            if self.embedder is not None:
+                vecs = self.embedder.encode([u.text for u in units])
+                sims = vecs @ self.embedder.encode([text])[0]
+            d = decide(text, units, None, embed_sims=sims, nli=self.nli)
+        else:
+            if not paper_ids:
+                result["reasons"] = ["no paper to verify against: give --papers or a `paper` field"]
+                return result
+            units, bm25, vecs = self.index(paper_ids)
+            if not units:
+                result["reasons"] = [f"the paper(s) {', '.join(paper_ids)} have no stored text (scanned or empty "
+                                     "PDF?); nothing to check the claim against"]
+                result["confidence"] = self.calibration_prob("not_enough_info", None)
+                return result
+            sims = None
+            if vecs is not None and self.embedder is not None:
+                sims = vecs @ self.embedder.encode([text])[0]
+            d = decide(text, units, bm25, embed_sims=sims, nli=self.nli, readings=self._readings)
+        result["label"] = d.label
+        result["confidence"] = round(self.calibration_prob(d.label, d.features), 4)
+        result["evidence"] = _evidence(d) if "evidence" not in claim else [
+            {"paper": "inline", "version": None, "page": None, "quote": c["quote"], "score": c["score"],
+             "index": c["char_start"]} for c in _evidence(d)]
+        result["reasons"] = extra + d.reasons
+        result["signals"] = {k: round(v, 4) for k, v in d.features.items()}
+        if d.best is not None:
+            result["numbers_checked"] = [
+                {"claim": q.text, "value": q.value, "unit": q.unit, "source": r.text, "match": True}
+                for q, r in d.best.nums_matched] + [
+                {"claim": q.text, "value": q.value, "unit": q.unit, "source": None, "match": False}
+                for q in d.best.nums_unmatched]
+        if self.embedder is None:
+            result["retrieval"] = "lexical"
+        else:
+            result["retrieval"] = "lexical+embeddings"
+        return result
+
+    def calibration_prob(self, label: str, features: dict | None) -> float:
+        from synthesis.calibration import probability
+
+        return probability(self.calibration, label, features, has_emb=self.embedder is not None)
+
+
+def verify_claims(store, settings, claims: list[dict], paper_ids: list[str], *,  # noqa: ANN001
+                  use_embeddings: bool | None = None, progress: bool = False) -> list[dict]:
+    """Verify each claim against the given papers (or its own ``paper`` field, or every stored paper).
+
+    Returns verdicts.jsonl objects: id, text, label, confidence, evidence [{paper, version, page, quote, score}],
+    reasons, plus signals, numbers_checked and retrieval.
+    """
+    from synthesis.papers import list_papers, resolve_paper
+
+    verifier = Verifier(store, settings, use_embeddings=use_embeddings, quiet=True)
+    resolved = [resolve_paper(store, p).id for p in paper_ids] if paper_ids else []
+    all_ids: list[str] | None = None
+    out = []
+    iterator = claims
+    bar = None
+    if progress and sys.stderr.isatty() and len(claims) > 20:
+        from rich.progress import Progress
+
+        bar = Progress(transient=True)
+        bar.start()
+        task = bar.add_task("verifying", total=len(claims))
+    try:
+        for claim in iterator:
+            ids = resolved
+            if not ids:
+                own = claim.get("paper") if isinstance(claim, dict) else None
+                if own:
+                    try:
+                        ids = [resolve_paper(store, str(own)).id]
+                    except Exception:  # noqa: BLE001 - unknown paper: fall back to all stored papers
+                        ids = []
+                if not ids:
+                    if all_ids is None:
+                        all_ids = [p.id for p in list_papers(store)]
+                    ids = all_ids
+            v = verifier.verify_one(claim, ids)
+            if verifier.notes and not v.get("evidence") is None:
+                v.setdefault("notes", list(verifier.notes))
+            out.append(v)
+            if bar is not None:
+                bar.advance(task)
+    finally:
+        if bar is not None:
+            bar.stop()
+    return out

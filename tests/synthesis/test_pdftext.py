@@ -1,0 +1,187 @@
+"""PDF loading and cleaning: clear errors for bad input, ligatures, accents, running lines, hyphenation."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from synthesis.errors import AssayError
+from synthesis.pdftext import (
+    clean_pages,
+    dehyphenate,
+    extract_pages,
+    join_lines,
+    keep_hyphen,
+    normalize_chars,
+    read_pdf_bytes,
+    remove_running_lines,
+)
+
+
+def test_ligatures_and_split_accents() -> None:
+    raw = "signi\ufb01cant \ufb02ow e\ufb03cient o\ufb00er Guzm\u00b4an Li`ege \u02c7Zeljko F\u00a8urnkranz Mart\u00b4\u0131nez C\u00b8 a\u011fr\u0131"
+    assert normalize_chars(raw) == "significant flow efficient offer Guzmán Liège Željko Fürnkranz Martínez Çağrı"
+
+
+def test_soft_hyphen_nbsp_and_controls_removed() -> None:
+    assert normalize_chars("co\u00adoperate\u00a0now\x00\x07") == "cooperate now"
+
+
+def test_dehyphenation_uses_the_documents_own_words() -> None:
+    pages = [[
+        "with an av-",
+        "erage improvement in multi-",
+        "task training and cross-",
+        "lingual transfer; the average multi-task and cross-lingual results",
+    ]]
+    out = dehyphenate(pages)[0]
+    assert out[0] == "with an average"
+    assert out[1] == "improvement in multi-task"
+    assert out[2] == "training and cross-lingual"
+    assert out[3].startswith("transfer;")
+
+
+def test_keep_hyphen_heuristics_without_evidence() -> None:
+    vocab = Counter({"task": 3, "specific": 2, "perfor": 0})
+    assert keep_hyphen("task", "specific", vocab)  # two known words: a compound
+    assert not keep_hyphen("perfor", "mance", vocab)  # fragments: a line break
+    assert keep_hyphen("BERT", "based", vocab)  # acronyms keep their hyphen
+    assert not keep_hyphen("multi", "task", Counter({"multitask": 2}))
+    assert keep_hyphen("multi", "task", Counter({"multi-task": 2}))
+
+
+def test_hyphenated_compound_with_capital_continuation_is_closed() -> None:
+    out = dehyphenate([["we fine-tune XLM-", "R on the task (TyDiQA-", "GoldP; Clark et al.)"]])[0]
+    assert out == ["we fine-tune XLM-R", "on the task (TyDiQA-GoldP;", "Clark et al.)"]
+
+
+def test_hyphenation_across_a_page_break() -> None:
+    pages = [["the target tasks and diverse tar-"], ["get tasks across languages"]]
+    assert dehyphenate(pages) == [["the target tasks and diverse target"], ["tasks across languages"]]
+
+
+def test_running_headers_footers_and_page_numbers_removed() -> None:
+    pages = [
+        ["Journal of Tests", "A Title", "body one", "1"],
+        ["Journal of Tests", "body two", "Page 2"],
+        ["Journal of Tests", "body three", "3"],
+        ["Journal of Tests", "body four", "4"],
+    ]
+    out = remove_running_lines(pages)
+    assert out[0] == ["Journal of Tests", "A Title", "body one"]  # page 1 keeps its top lines
+    assert out[1:] == [["body two"], ["body three"], ["body four"]]
+
+
+def test_join_lines_offsets_and_paragraphs() -> None:
+    lines = [
+        "This is a long line of prose that wraps onto the",
+        "next line of the same paragraph and ends here.",
+        "Short end.",
+        "A new paragraph starts with a full width line of",
+        "text.",
+    ]
+    text, starts = join_lines(lines, hard=set())
+    for line, start in zip(lines, starts, strict=True):
+        assert text[start : start + len(line)] == line
+    assert text.split("\n")[0].endswith("ends here. Short end.")
+    assert "\nA new paragraph" in text
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.text(alphabet=st.sampled_from(list("ab-XY 12.\u00b4\ufb01(")), max_size=30), max_size=8),
+                min_size=1, max_size=4))
+def test_cleaning_never_fails_and_join_offsets_hold(raw_pages: list[list[str]]) -> None:
+    pages = clean_pages(["\n".join(p) for p in raw_pages])
+    assert len(pages) == len(raw_pages)
+    for lines in pages:
+        assert all(line and line == line.strip() and "\n" not in line for line in lines)
+        text, starts = join_lines(lines, hard=set(range(0, len(lines), 3)))
+        for line, start in zip(lines, starts, strict=True):
+            assert text[start : start + len(line)] == line
+
+
+# ------------------------------------------------------------------------------------------- bad input
+
+
+def test_not_a_pdf() -> None:
+    with pytest.raises(AssayError, match="not a PDF"):
+        extract_pages(b"hello, I am a text file\n" * 10)
+
+
+def test_empty_input() -> None:
+    with pytest.raises(AssayError, match="empty"):
+        extract_pages(b"")
+
+
+def test_truncated_pdf(pdfs, small_paper: bytes) -> None:
+    with pytest.raises(AssayError, match="truncated or corrupt"):
+        extract_pages(pdfs.truncated(small_paper))
+
+
+def test_corrupt_body_with_valid_ends(small_paper: bytes) -> None:
+    data = small_paper[:200] + b"\x00garbage\xff" * 50 + small_paper[-40:]
+    with pytest.raises(AssayError):
+        extract_pages(data)
+
+
+def test_encrypted_pdf(pdfs, small_paper: bytes) -> None:
+    with pytest.raises(AssayError, match="encrypted"):
+        extract_pages(pdfs.encrypted_pdf(small_paper))
+
+
+def test_scanned_pdf_without_text(pdfs) -> None:
+    with pytest.raises(AssayError, match="no extractable text"):
+        extract_pages(pdfs.scanned_pdf())
+
+
+def test_size_limit_and_missing_file(tmp_path: Path) -> None:
+    big = tmp_path / "big.pdf"
+    big.write_bytes(b"%PDF-1.4\n" + b"0" * 5000)
+    with pytest.raises(AssayError, match="over the limit"):
+        read_pdf_bytes(big, max_bytes=1000)
+    with pytest.raises(AssayError, match="over the limit"):
+        read_pdf_bytes(b"x" * 2000, max_bytes=1000)
+    with pytest.raises(AssayError, match="no such file"):
+        read_pdf_bytes(tmp_path / "missing.pdf", max_bytes=1000)
+    with pytest.raises(AssayError, match="not a file"):
+        read_pdf_bytes(tmp_path, max_bytes=1000)
+
+
+def test_page_count_guard(small_paper: bytes) -> None:
+    with pytest.raises(AssayError, match="over the limit of 1"):
+        extract_pages(small_paper, max_pages=1)
+
+
+# ------------------------------------------------------------------------------------------- real PDFs
+
+
+def test_corpus_pages_are_clean(corpus_store) -> None:
+    from synthesis.papers import get_pages, list_papers
+
+    for paper in list_papers(corpus_store):
+        pages = get_pages(corpus_store, paper.id)
+        assert len(pages) == paper.n_pages
+        text = "\n".join(pages)
+        for lig in ("\ufb00", "\ufb01", "\ufb02", "\ufb03", "\ufb04"):
+            assert lig not in text, (paper.id, lig)
+        assert "\u00b4" not in text  # split accents are composed
+
+
+def test_2005_13013_text_details(corpus_store) -> None:
+    from synthesis.papers import get_pages
+
+    pages = get_pages(corpus_store, "2005.13013v1")
+    text = "\n".join(pages)
+    assert "average improvement of 8.4 points" in text
+    assert "av- erage" not in text and "av-erage" not in text
+    assert "multi-task" in text and "cross-lingual" in text  # real hyphens kept
+    assert "K = 217" in text  # the PDF prints 2^17 as "217": kept as is, nothing invented
+    assert "(Conneau et al., 2019)" in text and "Con- neau" not in text
+    assert "XLM-R" in text and "XLM- R" not in text
+    assert "and improve downstream transfer performance." in pages[3]  # footnote moved out of the sentence
+    assert pages[0].rstrip().endswith("across diverse target")  # word split over the page break rejoined
+    assert "https://github.com/google-research/xtreme" in pages[3]
