@@ -97,6 +97,14 @@ def load_results(path: str | Path) -> list[dict]:
     return out
 
 
+def run_row(record: Mapping[str, Any], result_path: str | Path | None = None) -> tuple[str, str | None, str, str | None, str]:
+    """(id, plan, status, result_path, data) for the store's ``runs`` table; data is a small JSON summary."""
+    summary = {k: record.get(k) for k in ("base_model", "intermediate", "intermediate_tasks", "target", "seed",
+                                          "data_fraction", "intermediate_language", "wall_time_s", "retrieval")}
+    return (record["id"], record.get("plan"), record.get("status", "done"),
+            str(result_path) if result_path is not None else None, json.dumps(summary, sort_keys=True))
+
+
 def store_rows(record: Mapping[str, Any]) -> list[tuple[str, str, str, str, float]]:
     """(run_id, task, language, metric, value) rows for the store's ``results`` table: numeric metrics only."""
     rows = []

@@ -464,7 +464,7 @@ def _find_local(data_dir: str | Path, alternatives: list[list[str]]) -> list[lis
     for alt in alternatives:
         groups = []
         for pattern in alt:
-            hits = sorted(glob.glob(str(Path(data_dir) / pattern)))
+            hits = sorted(glob.glob(os.path.join(glob.escape(str(data_dir)), pattern)))
             if not hits:
                 break
             groups.append([Path(h) for h in hits])
@@ -746,11 +746,15 @@ def _load_any(
 
 
 def tokenizer_fingerprint(tokenizer: Any) -> str:
-    """Name + sha256 of the tokenizer's full serialisation (fast tokenizers) or sorted vocabulary."""
+    """Name + sha256 of the tokenizer's serialisation (fast tokenizers; minus the truncation/padding state that
+    each call changes) or of its sorted vocabulary."""
     h = hashlib.sha256()
     backend = getattr(tokenizer, "backend_tokenizer", None)
     if backend is not None:
-        h.update(backend.to_str().encode())
+        state = json.loads(backend.to_str())
+        for transient in ("truncation", "padding"):  # set by every call with truncation=/stride=: not identity
+            state.pop(transient, None)
+        h.update(json.dumps(state, sort_keys=True, ensure_ascii=False).encode())
     else:
         vocab = tokenizer.get_vocab()
         h.update(json.dumps(sorted(vocab.items()), ensure_ascii=False).encode())
@@ -819,3 +823,38 @@ def cached_features(
         Path(tmp).unlink(missing_ok=True)
         raise
     return features, False
+
+
+FEATURISATION_FIELDS = ("max_seq_length", "doc_stride", "max_query_length")
+
+
+def featurize_cached(
+    task: str | TaskSpec,
+    examples: Sequence[Example],
+    tokenizer: Any,
+    hp: Any,
+    training: bool,
+    label_ids: Mapping[str, int] | None = None,
+    *,
+    cache_dir: str | Path | None,
+    split: str = "",
+    lang: str = "",
+) -> list[dict]:
+    """`replication.models.featurize` through the cache: the key covers the tokenizer (name + vocabulary hash),
+    the task spec, split, language, the featurisation settings of ``hp`` (lengths, doc stride), training mode,
+    label ids, the examples, and the featurisation code itself. ``cache_dir=None`` featurises without caching."""
+    from replication import models
+
+    spec = task if isinstance(task, TaskSpec) else get_task(task)
+
+    def build() -> list[dict]:
+        return models.featurize(spec.format, list(examples), tokenizer, hp, training, dict(label_ids or {}) or None)
+
+    if cache_dir is None:
+        return build()
+    code = hashlib.sha256(Path(models.__file__).read_bytes()).hexdigest()[:16]
+    settings = {f: getattr(hp, f, None) for f in FEATURISATION_FIELDS}
+    settings.update({"training": training, "label_ids": dict(label_ids or {}), "featurize_code": code})
+    key = feature_cache_key(tokenizer_fingerprint(tokenizer), spec, split, lang, settings,
+                            examples_fingerprint(examples))
+    return cached_features(cache_dir, key, build)[0]

@@ -5,12 +5,12 @@
 - n-best span extraction from start/end logits over doc-stride windows (the transformers/XTREME post-processing).
 - Tagging: seqeval chunk F1 on the raw tags (XTREME's run_tag.py), so for UD-POS a run of one tag is one chunk.
 - Accuracy for classification, multiple choice and CCG.
-- BUCC: ratio-margin scoring (k=4) with max-direction mining as XTREME's bucc mining, threshold chosen on dev by
-  XTREME's sweep, F1 on test.
-- Tatoeba: accuracy of the cosine nearest English neighbour of each sentence.
+- BUCC: ratio-margin scoring over the k=4 cosine nearest neighbours with 'max' mining, as XTREME's mine_bitext;
+  threshold chosen on dev by XTREME's sweep (bucc_optimize), F1 of pairs scoring >= threshold on test.
+- Tatoeba: accuracy of cosine nearest-neighbour search, English sentences querying the other language (XTREME).
 - The benchmark average as the paper computes it.
 
-Every score is on a 0-100 scale. torch/seqeval are imported lazily; embeddings are numpy arrays.
+Every score is on a 0-100 scale. numpy and seqeval are imported lazily; embeddings are numpy arrays.
 """
 
 from __future__ import annotations
@@ -24,10 +24,12 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from replication.errors import ReplicationError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # ---------------------------------------------------------------------------------------------------------------
 # SQuAD v1.1 (official evaluate-v1.1.py)
@@ -193,6 +195,8 @@ def extract_spans(
     (CLS start and end, minimum over windows) wins when null score - best non-null score > threshold.
     Returns (predictions, n-best lists with text/score/start_char/end_char).
     """
+    import numpy as np
+
     by_example: dict[str, list[QAFeature]] = {}
     for f in features:
         by_example.setdefault(f.example_id, []).append(f)
@@ -291,6 +295,8 @@ def seqeval_f1(predictions: Sequence[Sequence[str]], golds: Sequence[Sequence[st
 
 def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Mask-aware mean over tokens: (batch, seq, dim) x (batch, seq) -> (batch, dim)."""
+    import numpy as np
+
     hidden = np.asarray(hidden, dtype=np.float64)
     mask = np.asarray(mask, dtype=np.float64)[..., None]
     counts = np.clip(mask.sum(axis=1), 1.0, None)
@@ -298,6 +304,8 @@ def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2 or x.shape[0] == 0:
         raise ReplicationError(f"expected a non-empty (n, dim) embedding matrix, got shape {x.shape}")
@@ -308,17 +316,26 @@ def _unit(x: np.ndarray) -> np.ndarray:
 def tatoeba_accuracy(
     src: np.ndarray, tgt: np.ndarray, *, layer: int = 14, pooling: str = "mean"
 ) -> dict[str, float | int | str]:
-    """Share of sentences src[i] whose cosine nearest neighbour among tgt (English) is tgt[i], x100."""
+    """Tatoeba accuracy x100: src[i] (a language) and tgt[i] (English) translate each other.
+
+    As XTREME's ``similarity_search(x=src, y=tgt)``: every English sentence queries the other language's sentences
+    and is right when its cosine nearest neighbour is its own translation.
+    """
+    import numpy as np
+
     s, t = _unit(src), _unit(tgt)
     if s.shape[0] != t.shape[0]:
         raise ReplicationError(f"Tatoeba needs aligned pairs: {s.shape[0]} sources vs {t.shape[0]} targets")
-    nearest = (s @ t.T).argmax(axis=1)
+    nearest = (t @ s.T).argmax(axis=1)
     acc = 100.0 * float((nearest == np.arange(s.shape[0])).mean())
-    return {"accuracy": acc, "n": int(s.shape[0]), "layer": layer, "pooling": pooling, "similarity": "cosine"}
+    return {"accuracy": acc, "n": int(s.shape[0]), "layer": layer, "pooling": pooling, "similarity": "cosine",
+            "query": "english"}
 
 
 def margin_scores(x: np.ndarray, y: np.ndarray, k: int = 4) -> np.ndarray:
     """Ratio-margin score of every pair: cos(x,y) / ((mean cos of x's k NN in y + mean cos of y's k NN in x) / 2)."""
+    import numpy as np
+
     sim = _unit(x) @ _unit(y).T
     kx = min(k, sim.shape[1])
     ky = min(k, sim.shape[0])
@@ -328,28 +345,76 @@ def margin_scores(x: np.ndarray, y: np.ndarray, k: int = 4) -> np.ndarray:
 
 
 def bucc_mine(
-    src: np.ndarray, tgt: np.ndarray, src_ids: Sequence[str], tgt_ids: Sequence[str], *, k: int = 4
+    src: np.ndarray,
+    tgt: np.ndarray,
+    src_ids: Sequence[str],
+    tgt_ids: Sequence[str],
+    *,
+    k: int = 4,
+    src_texts: Sequence[str] | None = None,
+    tgt_texts: Sequence[str] | None = None,
 ) -> dict[tuple[str, str], float]:
-    """Candidate pairs with scores, XTREME's 'max' retrieval: best target of every source and best source of
-    every target, greedily kept in score order with each source and target used once."""
+    """Candidate pairs with their ratio-margin scores, as XTREME's ``mine_bitext(mode='mine', retrieval='max')``.
+
+    Each sentence's k nearest neighbours by cosine are its candidates; the best candidate by margin is kept in
+    both directions, then pairs are taken greedily by falling score, each source and target used once, score > 0.
+    With the texts given, identical sentences are embedded once (XTREME's "unify") and a sentence that occurs more
+    than once on its side maps to no id, so it is never a candidate (XTREME's read_sent2id).
+    """
+    import numpy as np
+
     if len(src_ids) != len(src) or len(tgt_ids) != len(tgt):
         raise ReplicationError("BUCC ids and embeddings differ in length")
-    scores = margin_scores(src, tgt, k)
-    fwd = scores.argmax(axis=1)
-    bwd = scores.argmax(axis=0)
-    pairs = [(i, int(fwd[i])) for i in range(scores.shape[0])] + [(int(bwd[j]), j) for j in range(scores.shape[1])]
-    pair_scores = [float(scores[i, j]) for i, j in pairs]
+    src_map, x = _unify(np.asarray(src), src_ids, src_texts)
+    tgt_map, y = _unify(np.asarray(tgt), tgt_ids, tgt_texts)
+    x, y = _unit(x), _unit(y)
+    sim = x @ y.T
+    kx, ky = min(k, sim.shape[1]), min(k, sim.shape[0])
+    x2y_ind = np.argsort(-sim, axis=1, kind="stable")[:, :kx]
+    y2x_ind = np.argsort(-sim.T, axis=1, kind="stable")[:, :ky]
+    x2y_mean = np.take_along_axis(sim, x2y_ind, axis=1).mean(axis=1)
+    y2x_mean = np.take_along_axis(sim.T, y2x_ind, axis=1).mean(axis=1)
+    rows = np.arange(sim.shape[0])[:, None]
+    cols = np.arange(sim.shape[1])[:, None]
+    fwd = sim[rows, x2y_ind] / ((x2y_mean[:, None] + y2x_mean[x2y_ind]) / 2)
+    bwd = sim.T[cols, y2x_ind] / ((y2x_mean[:, None] + x2y_mean[y2x_ind]) / 2)
+    fwd_best = x2y_ind[np.arange(sim.shape[0]), fwd.argmax(axis=1)]
+    bwd_best = y2x_ind[np.arange(sim.shape[1]), bwd.argmax(axis=1)]
+    pairs = [(i, int(fwd_best[i])) for i in range(sim.shape[0])] + [(int(bwd_best[j]), j) for j in range(sim.shape[1])]
+    scores = np.concatenate([fwd.max(axis=1), bwd.max(axis=1)])
     seen_src: set[int] = set()
     seen_tgt: set[int] = set()
     out: dict[tuple[str, str], float] = {}
-    for idx in np.argsort(-np.asarray(pair_scores), kind="stable").tolist():
+    for idx in np.argsort(-scores, kind="stable").tolist():
         i, j = pairs[idx]
         if i in seen_src or j in seen_tgt:
             continue
         seen_src.add(i)
         seen_tgt.add(j)
-        out[(src_ids[i], tgt_ids[j])] = pair_scores[idx]
+        score = float(scores[idx])
+        if score > 0 and src_map[i] is not None and tgt_map[j] is not None:
+            key = (src_map[i], tgt_map[j])
+            out[key] = max(score, out.get(key, score))
     return out
+
+
+def _unify(
+    emb: np.ndarray, ids: Sequence[str], texts: Sequence[str] | None
+) -> tuple[list[str | None], np.ndarray]:
+    """(id of each unique row or None when its text repeats, embeddings of the unique rows)."""
+    if texts is None:
+        return list(ids), emb
+    if len(texts) != len(ids):
+        raise ReplicationError("BUCC texts and ids differ in length")
+    first: dict[str, int] = {}
+    count: dict[str, int] = {}
+    for n, t in enumerate(texts):
+        key = t.strip()
+        first.setdefault(key, n)
+        count[key] = count.get(key, 0) + 1
+    keys = list(first)
+    return ([ids[first[t]] if count[t] == 1 else None for t in keys],
+            emb[[first[t] for t in keys]])
 
 
 def bucc_optimize_threshold(candidates: Mapping[tuple[str, str], float], gold: Iterable[tuple[str, str]]) -> float:
@@ -359,7 +424,7 @@ def bucc_optimize_threshold(candidates: Mapping[tuple[str, str], float], gold: I
         raise ReplicationError("BUCC threshold tuning needs at least one gold pair in dev")
     items = sorted(candidates.items(), key=lambda kv: -kv[1])
     n_extract = n_correct = 0
-    best_f1, threshold = 0.0, math.inf
+    best_f1, threshold = 0.0, 0.0  # XTREME starts at 0: with no correct candidate every candidate is kept
     for i, (pair, score) in enumerate(items):
         n_extract += 1
         n_correct += pair in gold_set
@@ -387,17 +452,26 @@ def bucc_f1(
 
 
 def bucc_evaluate(
-    dev: tuple[np.ndarray, np.ndarray, Sequence[str], Sequence[str], Iterable[tuple[str, str]]],
-    test: tuple[np.ndarray, np.ndarray, Sequence[str], Sequence[str], Iterable[tuple[str, str]]],
+    dev: Sequence[Any],
+    test: Sequence[Any],
     *,
     k: int = 4,
     layer: int = 14,
     pooling: str = "mean",
 ) -> dict:
-    """BUCC F1 on test with the threshold that maximises F1 on dev. Each split: (src, tgt, src_ids, tgt_ids, gold)."""
-    dev_cands = bucc_mine(dev[0], dev[1], dev[2], dev[3], k=k)
+    """BUCC F1 on test with the threshold that maximises F1 on dev.
+
+    Each split: (src_emb, tgt_emb, src_ids, tgt_ids, gold_pairs[, src_texts, tgt_texts]); with the texts,
+    duplicate sentences are handled as XTREME does (see `bucc_mine`).
+    """
+
+    def mine(split: Sequence[Any]) -> dict[tuple[str, str], float]:
+        texts = (split[5], split[6]) if len(split) >= 7 else (None, None)
+        return bucc_mine(split[0], split[1], split[2], split[3], k=k, src_texts=texts[0], tgt_texts=texts[1])
+
+    dev_cands = mine(dev)
     threshold = bucc_optimize_threshold(dev_cands, dev[4])
-    test_cands = bucc_mine(test[0], test[1], test[2], test[3], k=k)
+    test_cands = mine(test)
     scores = bucc_f1(test_cands, test[4], threshold)
     dev_scores = bucc_f1(dev_cands, dev[4], threshold)
     return {**scores, "dev_f1": dev_scores["f1"], "threshold": threshold, "scoring": f"ratio_margin_k{k}",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +18,19 @@ from pathlib import Path
 from synthesis import pdfcache
 from synthesis.errors import AssayError
 from synthesis.papers import ARXIV_ID
-from synthesis.pdftext import CLEANING_VERSION, clean_pages, extract_pages, join_lines, read_pdf_bytes, typical_width
+from synthesis.pdftext import (
+    CLEANING_VERSION,
+    clean_pages,
+    extract_pages,
+    join_lines,
+    read_pdf_bytes,
+    typical_width,
+)
 from synthesis.settings import Settings
 from synthesis.store import Store
 
 _CAPTION_RE = re.compile(r"^(?:Figure|Fig\.|Table|Tab\.|Algorithm)\s*[A-Z]?\d+[a-z]?(?:\s*[:.|]|\s+[A-Z(])")
+_WORD_RE = re.compile(r"[^\W\d_]{2,}")  # a word of two or more letters (any script)
 _VERSION_RE = re.compile(r"^v?(\d{1,3})$")
 _TERMINAL_RE = re.compile(r"[.!?][\"'\u201d\u2019)\]]*$")
 
@@ -142,6 +151,9 @@ def parse_pdf(data: bytes, name: str = "input") -> ParsedPaper:
             continue
         if sec == "Abstract":
             abstract_span.append((page_no, start, end))
+        if sec == "References":
+            prev_block = None
+            continue  # the bibliography is stored entry by entry in refs, not as sentences
         body = pages[page_no - 1][start:end]
         if stream_parts:
             runs_on = (
@@ -176,7 +188,7 @@ def parse_pdf(data: bytes, name: str = "input") -> ParsedPaper:
                     ps += 1
                 while pe > ps and text[pe - 1].isspace():
                     pe -= 1
-                if pe > ps:
+                if pe > ps and len(_WORD_RE.findall(text, ps, pe)) >= 2:
                     passages.append(ParsedPassage("sentence", section_of(page_no, ps), page_no, ps, pe, text[ps:pe]))
             k += 1
 
@@ -315,6 +327,7 @@ def ingest_pdf(
     existing = _existing(store, sha)
     if existing is not None:
         return existing
+    _check_id_free(store, paper_id)
     pdfcache.sweep_stale_partials(settings.pdf_cache)
     parsed = parse_pdf(data, name)
     t0 = time.perf_counter()
@@ -332,6 +345,12 @@ def ingest_pdf(
         "n_references": len(parsed.references),
     }
     meta.update({k: v for k, v in metadata.items() if k not in _PAPER_FIELDS})
+    paper_row = (
+        paper_id, base, ver, metadata.get("doi"), final_title, json.dumps(list(authors)),
+        metadata.get("published"), metadata.get("updated"), abstract, sha, len(parsed.pages),
+        metadata.get("source") or ("arxiv" if metadata.get("published") and base else "local"),
+        json.dumps(meta, sort_keys=True, default=str),
+    )
     created_file = not pdfcache.path_for(settings.pdf_cache, sha).is_file()
     cached = pdfcache.put_bytes(settings.pdf_cache, data)
     try:
@@ -340,54 +359,50 @@ def ingest_pdf(
             if row is not None:  # another process stored it meanwhile
                 created_file = False
                 raise _AlreadyStored(row["id"])
-            clash = conn.execute("SELECT pdf_sha256 FROM papers WHERE id = ?", (paper_id,)).fetchone()
-            if clash is not None:
-                created_file = False
-                raise AssayError(
-                    f"{paper_id} is already stored from a different PDF (sha256 {clash['pdf_sha256'][:12]}); "
-                    "check the file or the arXiv id"
-                )
-            conn.execute(
-                "INSERT INTO papers (id, arxiv_id, version, doi, title, authors, published, updated, abstract,"
-                " pdf_sha256, n_pages, source, meta) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    paper_id, base, ver, metadata.get("doi"), final_title, json.dumps(list(authors)),
-                    metadata.get("published"), metadata.get("updated"), abstract, sha, len(parsed.pages),
-                    metadata.get("source") or ("arxiv" if metadata.get("published") and base else "local"),
-                    json.dumps(meta, sort_keys=True, default=str),
-                ),
-            )
-            conn.executemany(
-                "INSERT INTO pages (paper_id, page_no, text) VALUES (?,?,?)",
-                [(paper_id, i + 1, text) for i, text in enumerate(parsed.pages)],
-            )
-            conn.executemany(
-                "INSERT INTO sections (paper_id, idx, number, title, page_no, char_start) VALUES (?,?,?,?,?,?)",
-                [(paper_id, s.idx, s.number, s.title, s.page_no, s.char_start) for s in parsed.sections],
-            )
-            conn.executemany(
-                "INSERT INTO passages (paper_id, idx, kind, section, page_no, char_start, char_end, text)"
-                " VALUES (?,?,?,?,?,?,?,?)",
-                [
-                    (paper_id, i, p.kind, p.section, p.page_no, p.char_start, p.char_end, p.text)
-                    for i, p in enumerate(parsed.passages)
-                ],
-            )
-            conn.executemany(
-                "INSERT INTO refs (paper_id, idx, raw, title, authors, year, arxiv_id, doi) VALUES (?,?,?,?,?,?,?,?)",
-                [
-                    (paper_id, i, r.raw, r.title, json.dumps(r.authors), r.year, r.arxiv_id, r.doi)
-                    for i, r in enumerate(parsed.references)
-                ],
-            )
+            _check_id_free(store, paper_id)
+            write_rows(conn, paper_row, parsed)
     except _AlreadyStored as done:
         return _existing(store, sha) or IngestResult(done.paper_id, False, len(parsed.pages), final_title)
     except BaseException:
         if created_file and not _referenced(store, sha):
-            cached.path.unlink(missing_ok=True)
+            _remove_cached(cached.path)
         raise
     parsed.timings["store"] = time.perf_counter() - t0
     return IngestResult(paper_id, True, len(parsed.pages), final_title)
+
+
+def write_rows(conn: sqlite3.Connection, paper_row: tuple, parsed: ParsedPaper) -> None:
+    """INSERT the paper row (id, arxiv_id, version, doi, title, authors, published, updated, abstract, pdf_sha256,
+    n_pages, source, meta) and its pages, sections, passages and references; call inside a transaction."""
+    paper_id = paper_row[0]
+    conn.execute(
+        "INSERT INTO papers (id, arxiv_id, version, doi, title, authors, published, updated, abstract,"
+        " pdf_sha256, n_pages, source, meta) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        paper_row,
+    )
+    conn.executemany(
+        "INSERT INTO pages (paper_id, page_no, text) VALUES (?,?,?)",
+        [(paper_id, i + 1, text) for i, text in enumerate(parsed.pages)],
+    )
+    conn.executemany(
+        "INSERT INTO sections (paper_id, idx, number, title, page_no, char_start) VALUES (?,?,?,?,?,?)",
+        [(paper_id, s.idx, s.number, s.title, s.page_no, s.char_start) for s in parsed.sections],
+    )
+    conn.executemany(
+        "INSERT INTO passages (paper_id, idx, kind, section, page_no, char_start, char_end, text)"
+        " VALUES (?,?,?,?,?,?,?,?)",
+        [
+            (paper_id, i, p.kind, p.section, p.page_no, p.char_start, p.char_end, p.text)
+            for i, p in enumerate(parsed.passages)
+        ],
+    )
+    conn.executemany(
+        "INSERT INTO refs (paper_id, idx, raw, title, authors, year, arxiv_id, doi) VALUES (?,?,?,?,?,?,?,?)",
+        [
+            (paper_id, i, r.raw, r.title, json.dumps(r.authors), r.year, r.arxiv_id, r.doi)
+            for i, r in enumerate(parsed.references)
+        ],
+    )
 
 
 _PAPER_FIELDS = {"title", "authors", "abstract", "doi", "published", "updated", "source", "arxiv_id", "version"}
@@ -397,6 +412,24 @@ class _AlreadyStored(Exception):
     def __init__(self, paper_id: str):
         super().__init__(paper_id)
         self.paper_id = paper_id
+
+
+def _check_id_free(store: Store, paper_id: str) -> None:
+    clash = store.one("SELECT pdf_sha256 FROM papers WHERE id = ?", (paper_id,))
+    if clash is not None:
+        raise AssayError(
+            f"{paper_id} is already stored from a different PDF (sha256 {clash['pdf_sha256'][:12]}); "
+            "check the file or the arXiv id"
+        )
+
+
+def _remove_cached(path: Path) -> None:
+    """Take back a PDF this ingest put in the cache (and its folder when that is left empty)."""
+    path.unlink(missing_ok=True)
+    try:
+        path.parent.rmdir()
+    except OSError:
+        pass
 
 
 def _existing(store: Store, sha: str) -> IngestResult | None:

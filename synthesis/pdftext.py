@@ -222,7 +222,7 @@ def _signature(line: str) -> str:
 def remove_running_lines(pages: list[list[str]]) -> list[list[str]]:
     """Drop running headers and footers (lines repeated at the top or bottom of many pages) and page numbers.
 
-    Page 1 keeps its top lines (a running title equals the paper's title there).
+    Page 1 keeps a long repeated top line (a running title equals the paper's title there).
     """
     n = len(pages)
     pages = [list(p) for p in pages]
@@ -237,7 +237,8 @@ def remove_running_lines(pages: list[list[str]]) -> list[list[str]]:
         foots = {s for s, c in bottom.items() if c >= need and len(s) < 200}
         for i, lines in enumerate(pages):
             for _ in range(2):
-                if i > 0 and lines and _signature(lines[0]) in heads:
+                # page 1 keeps a long repeated top line: there the running title is the paper's title
+                if lines and _signature(lines[0]) in heads and (i > 0 or len(lines[0]) < 30):
                     lines.pop(0)
                 if lines and _signature(lines[-1]) in foots:
                     lines.pop()

@@ -353,8 +353,16 @@ class MeaningSampler:
         dims = [d for d in ADJECTIVES if subject.category in ADJ_APPLIES[d]]
         return Clause(subject, "is", predicate=self.rng.choice(ADJECTIVES[self.rng.choice(dims)]), kind="copula")
 
+    def question(self) -> Clause:
+        """A who / what / where question about an action."""
+        c = self.act(transitive=True)
+        kinds = ["ask_subject", "ask_object"] + (["ask_place"] if c.place is not None else [])
+        return Clause(c.subject, c.verb, c.object, kind=self.rng.choice(kinds))
+
     def sentence(self) -> list[Clause]:
-        """A corpus sentence: one or two clauses, mostly actions, some copulas."""
+        """A corpus sentence: one or two clauses, mostly actions, some copulas, some questions."""
+        if self.rng.random() < 0.1:
+            return [self.question()]
         n = 1 if self.rng.random() < 0.75 else 2
         return [self.copula() if self.rng.random() < 0.15 else self.act() for _ in range(n)]
 

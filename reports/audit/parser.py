@@ -45,7 +45,7 @@ KNOWN_SECTIONS = {
     "summary": "summary",
 }
 
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_MD_HEADING = re.compile(r"^(#{1,6}) +([^\t|]*?)[ #]*$")
 _NUMBERED = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[IVX]+\.)\s+(.+)$")
 _URL = re.compile(r"https?://[^\s<>()\[\]\"']+", re.IGNORECASE)
 _ARXIV_URL = re.compile(
@@ -185,7 +185,7 @@ def parse_report(text: str) -> ParsedReport:
 
 def _heading(line: str, *, title_seen: bool) -> tuple[int, str] | None:
     m = _MD_HEADING.match(line)
-    if m:
+    if m and m.group(2).strip():
         return len(m.group(1)), m.group(2).strip()
     stripped = line.strip()
     if not stripped or len(stripped) > 60 or "\t" in line or "|" in line or stripped.startswith(("-", "*", "<")):

@@ -145,10 +145,8 @@ def _arxiv_lookup(c: ReferenceCheck, ref: ReportReference, source, stored_latest
             c.status = "not checked (offline)"
         if ref.version and stored_latest and _vnum(stored_latest) > _vnum(ref.version):
             c.latest_version, c.outdated = stored_latest, True  # a later version is stored: outdated for sure
-        elif ref.version:
-            c.note = "latest version not checked (offline)"
-            if stored_latest:
-                c.note += f"; the store holds {stored_latest}"
+        elif ref.version and stored_latest:
+            c.note = f"the store holds {stored_latest}"
         return ""
     except NetworkError as exc:
         if c.exists is None:

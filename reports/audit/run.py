@@ -159,23 +159,27 @@ def audit_report(
     }
 
 
-_HEADLINE = {
-    "mark_contradicted": "marks the evidence contradicts",
-    "possible_other_version": "claims whose numbers may come from another version of the paper",
-    "truncated_claim": "claims cut off mid-word or mid-sentence",
-    "mark_unsupported": "claims marked ✓ without evidence in the paper",
-    "confidence_off": "confidences off (inconsistent with the mark or far from ours)",
-    "count_mismatch": "counts that do not add up",
-    "count_unverifiable": "counts that cannot be recomputed",
-    "reference_not_found": "references that do not exist",
-    "reference_unrelated": "references unrelated to the paper and the question",
-    "reference_outdated_version": "references citing an outdated version",
-    "reference_unchecked": "references not checked",
-    "unanswered_question": "research question never answered",
-    "paper_unresolved": "paper examined not found",
-    "paper_version_mismatch": "evidence from another version than the one cited",
-    "truncated_text": "cut-off text outside the claims",
-    "parse_problem": "parts of the report that could not be parsed",
+_HEADLINE = {  # kind: (one, many)
+    "mark_contradicted": ("mark the evidence contradicts", "marks the evidence contradicts"),
+    "possible_other_version": ("claim whose numbers may come from another version of the paper",
+                               "claims whose numbers may come from another version of the paper"),
+    "truncated_claim": ("claim cut off mid-word or mid-sentence", "claims cut off mid-word or mid-sentence"),
+    "mark_unsupported": ("claim marked ✓ without evidence in the paper", "claims marked ✓ without evidence in the paper"),
+    "confidence_off": ("confidence off (inconsistent with the mark or far from ours)",
+                       "confidences off (inconsistent with the mark or far from ours)"),
+    "count_mismatch": ("count that does not add up", "counts that do not add up"),
+    "count_unverifiable": ("count that cannot be recomputed", "counts that cannot be recomputed"),
+    "reference_not_found": ("reference that does not exist", "references that do not exist"),
+    "reference_unrelated": ("reference unrelated to the paper and the question",
+                            "references unrelated to the paper and the question"),
+    "reference_outdated_version": ("reference citing an outdated version", "references citing an outdated version"),
+    "reference_unchecked": ("reference not checked", "references not checked"),
+    "unanswered_question": ("research question never answered", "research questions never answered"),
+    "paper_unresolved": ("paper examined not found", "papers examined not found"),
+    "paper_version_mismatch": ("citation of another version than the evidence comes from",
+                               "citations of another version than the evidence comes from"),
+    "truncated_text": ("cut-off text outside the claims", "cut-off texts outside the claims"),
+    "parse_problem": ("part of the report that could not be parsed", "parts of the report that could not be parsed"),
 }
 
 
@@ -196,7 +200,7 @@ def _headlines(findings: list[Finding]) -> list[dict]:
         else:
             where = ", ".join(dict.fromkeys(targets))
         out.append({"kind": kind, "severity": severity, "count": len(items),
-                    "text": _HEADLINE.get(kind, kind.replace("_", " ")), "where": where})
+                    "text": _HEADLINE.get(kind, (kind.replace("_", " "),) * 2)[len(items) > 1], "where": where})
     out.sort(key=lambda h: (order[h["severity"]], -h["count"]))
     return out
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -21,7 +22,7 @@ def register(app: typer.Typer) -> None:
 
 def ingest(
     ctx: typer.Context,
-    files: list[Path] = typer.Argument(..., help="PDF files to ingest.", show_default=False),
+    files: Annotated[list[Path], typer.Argument(help="PDF files to ingest.", show_default=False, metavar="FILE.pdf...")],
     arxiv_id: str = typer.Option(None, "--arxiv-id", help="arXiv id (with version, e.g. 2005.13013v1); one file only."),
     title: str = typer.Option(None, "--title", help="Title to store instead of the one read from page 1; one file only."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per paper."),

@@ -136,7 +136,8 @@ def _prefer_https(url: str) -> str:
 
 
 def check_feed(body: bytes) -> None:
-    """Raise unless ``body`` is an arXiv Atom feed; an API error entry becomes an AssayError with its message."""
+    """Raise unless ``body`` is an arXiv Atom feed whose entries all make records (checked before it is cached);
+    an API error entry becomes an AssayError with its message."""
     from lxml import etree
 
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=False)
@@ -145,6 +146,8 @@ def check_feed(body: bytes) -> None:
     except (etree.XMLSyntaxError, ValueError) as exc:
         start = body[:60].decode("utf-8", "replace").strip()
         raise NetworkError(f"the arXiv API answered with something that is not an Atom feed ({start!r}...)") from exc
+    if root is not None and (root.getroottree().docinfo.doctype or root.getroottree().docinfo.internalDTD):
+        raise NetworkError("the arXiv API answered with a document type declaration, which its feeds never have")
     if root is None or root.tag != f"{ATOM}feed":
         tag = getattr(root, "tag", None)
         raise NetworkError(f"the arXiv API answered with a <{tag}> document, not an Atom feed")
@@ -153,6 +156,12 @@ def check_feed(body: bytes) -> None:
         if "/api/errors" in entry_id:
             message = _clean(entry.findtext(f"{ATOM}summary")) or entry_id
             raise AssayError(f"arXiv rejected the request: {message}")
+    try:
+        results = _feed.parse(body).results
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. a date that is not a date
+        raise NetworkError(f"the arXiv API answered with a feed assay cannot read ({_clean(str(exc))})") from exc
+    for result in results:
+        ArxivRecord.from_result(result)
 
 
 class _Client(arxiv.Client):
@@ -180,8 +189,8 @@ class ArxivSource:
         self.downloaded: set[Path] = set()  # cache files this source added (fetch removes them if ingestion fails)
 
     def _run(self, search: arxiv.Search, page_size: int, max_age: float | None = CHANGING_ANSWER_MAX_AGE,
-             ) -> list[ArxivRecord]:
-        client = _Client(self.http, self.settings.arxiv_api, page_size, max_age)
+             client: _Client | None = None) -> list[ArxivRecord]:
+        client = client or _Client(self.http, self.settings.arxiv_api, page_size, max_age)
         try:
             results = list(client.results(search))
         except arxiv.ArxivError as exc:  # not raised by our page fetch, kept for safety
@@ -198,7 +207,13 @@ class ArxivSource:
             chunk = wanted[start : start + IDS_PER_REQUEST]
             search = arxiv.Search(id_list=chunk, max_results=len(chunk))
             fixed = all(ARXIV_ID.match(i).group(2) for i in chunk)  # versioned ids: the answer does not change
-            for record in self._run(search, page_size=len(chunk), max_age=None if fixed else CHANGING_ANSWER_MAX_AGE):
+            client = _Client(self.http, self.settings.arxiv_api, len(chunk),
+                             None if fixed else CHANGING_ANSWER_MAX_AGE)
+            records = self._run(search, len(chunk), client=client)
+            found = {r.versioned_id for r in records} | {r.arxiv_id for r in records}
+            if not found.issuperset(chunk):  # "no such paper" is not remembered: it may appear, or be a typo
+                self.http.forget(client._format_url(search, 0, client.page_size))
+            for record in records:
                 by_id[record.versioned_id] = record
                 best = latest.get(record.arxiv_id)
                 if best is None or _version_number(record.version) > _version_number(best.version):

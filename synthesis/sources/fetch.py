@@ -8,9 +8,13 @@ answers from the newest stored version when the API answer is not cached.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from synthesis.errors import NetworkForbidden
 from synthesis.sources.arxiv import ArxivRecord, ArxivSource, parse_arxiv_id
+
+if TYPE_CHECKING:
+    from synthesis.ingest import IngestResult
 
 
 def stored_version(store, arxiv_id: str, version: str | None):  # noqa: ANN001, ANN201
@@ -26,14 +30,13 @@ def stored_version(store, arxiv_id: str, version: str | None):  # noqa: ANN001, 
 
 
 def fetch(store, settings, ids: list[str], *, source: ArxivSource | None = None,  # noqa: ANN001
-          progress: Callable[[ArxivRecord, int, int | None], None] | None = None,
-          on_record: Callable[[ArxivRecord], None] | None = None) -> list:
+          progress: Callable[[ArxivRecord, int, int | None], None] | None = None) -> list[IngestResult]:
     """Make sure each arXiv paper in ``ids`` is stored; returns one IngestResult per distinct id, in order.
 
-    ``created`` is False for papers already stored. ``progress(record, bytes_done, bytes_total)`` follows downloads;
-    ``on_record(record)`` is called before a download starts.
+    ``created`` is False for papers already stored. ``progress(record, bytes_done, bytes_total)`` follows downloads.
+    Malformed ids fail before any request; a failed download or ingestion leaves no rows and no new cache file.
     """
-    from synthesis.ingest import IngestResult, ingest_pdf
+    from synthesis.ingest import IngestResult, ingest_pdf  # here, not at module level: pypdf is heavy
 
     parsed = list(dict.fromkeys(parse_arxiv_id(i) for i in ids))  # all ids checked before any request
     answers: dict[tuple[str, str | None], IngestResult] = {}
@@ -53,9 +56,10 @@ def fetch(store, settings, ids: list[str], *, source: ArxivSource | None = None,
             unknown = [(b, v) for b, v in pending if v or stored_version(store, b, None) is None]
             if unknown:
                 names = ", ".join(f"{b}{v or ''}" for b, v in unknown)
+                verb, them = ("is", "it") if len(unknown) == 1 else ("are", "them")
                 raise NetworkForbidden(
-                    f"{names} is not stored and offline mode forbids the network; drop --offline (or unset "
-                    "ASSAY_OFFLINE) to fetch it"
+                    f"{names} {verb} not stored and offline mode forbids the network; drop --offline (or unset "
+                    f"ASSAY_OFFLINE) to fetch {them}"
                 ) from None
             records = []
             for base, version in pending:
@@ -67,8 +71,6 @@ def fetch(store, settings, ids: list[str], *, source: ArxivSource | None = None,
             if row is not None:
                 answers[key] = IngestResult(row["id"], False, row["n_pages"], row["title"])
                 continue
-            if on_record is not None:
-                on_record(record)
             hook = None if progress is None else (lambda done, total, r=record: progress(r, done, total))
             cached = source.download_pdf(record, progress=hook)
             try:

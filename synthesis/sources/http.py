@@ -144,7 +144,6 @@ class Http:
         self.limiter = limiter or RateLimiter(settings.arxiv_delay_seconds, state)
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
-        self.requests_made = 0
 
     # -- cache -------------------------------------------------------------------------------------------------
     def cached(self, url: str, max_age: float | None = None) -> bytes | None:
@@ -198,7 +197,6 @@ class Http:
         for attempt in range(tries):
             self.limiter.wait()
             wait = self.backoff(attempt)
-            self.requests_made += 1
             try:
                 resp = self.session.get(url, timeout=(timeout, timeout), stream=True, headers=headers)
             except (requests.ConnectionError, requests.Timeout) as exc:

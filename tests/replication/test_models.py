@@ -6,6 +6,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from toy_tasks import one_thread  # noqa: E402, F401
+
 from replication.models import (  # noqa: E402
     IGNORE,
     HeadSpec,

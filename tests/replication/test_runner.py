@@ -17,6 +17,7 @@ import yaml
 pytest.importorskip("torch")
 
 import toy_tasks  # noqa: E402
+from toy_tasks import one_thread  # noqa: E402, F401
 
 from replication.plan import expand, parse_plan  # noqa: E402
 from replication.runner import iter_results, run_plan, run_state  # noqa: E402
@@ -75,21 +76,27 @@ def test_interrupted_run_resumes_with_identical_results(toy, tmp_path, monkeypat
     plan = parse_plan(toy_tasks.plan_dict(toy, intermediate=["toy-pair"], targets=["toy-pair"],
                                           hyperparameters={**toy_tasks.plan_dict(toy)["hyperparameters"],
                                                            "epochs": 2}))  # fmt: skip
+    (spec,) = expand(plan)
     clean = run_plan(plan, tmp_path / "clean")
-    for phase in ("intermediate", "target"):
-        runs_dir = tmp_path / phase
-        monkeypatch.setenv("ASSAY_TEST_STOP_AFTER", f"{phase}:3")
-        with pytest.raises(StopTraining):
-            run_plan(plan, runs_dir)
-        (spec,) = expand(plan)
-        assert run_state(spec, runs_dir) == "partial"
-        monkeypatch.delenv("ASSAY_TEST_STOP_AFTER")
+    runs_dir = tmp_path / "interrupted"
+    # interrupted in the intermediate phase, then (after resuming it) in the target phase, then finished
+    for stop in ("intermediate:3", "target:3", None):
         logs: list[str] = []
-        resumed = run_plan(plan, runs_dir, log=logs.append)
-        assert any("resumed at step 2/" in m for m in logs), logs  # the last checkpoint before step 3
-        assert _metrics(resumed) == _metrics(clean)
-        phases = resumed[0]["throughput"]["phases"]
-        assert phases["intermediate"]["tokens"] == clean[0]["throughput"]["phases"]["intermediate"]["tokens"]
+        if stop:
+            monkeypatch.setenv("ASSAY_TEST_STOP_AFTER", stop)
+            with pytest.raises(StopTraining):
+                run_plan(plan, runs_dir, log=logs.append)
+            assert run_state(spec, runs_dir) == "partial"
+        else:
+            monkeypatch.delenv("ASSAY_TEST_STOP_AFTER")
+            resumed = run_plan(plan, runs_dir, log=logs.append)
+        if stop != "intermediate:3":
+            assert any("resumed at step 2/" in m for m in logs), logs  # the last checkpoint before step 3
+    assert _metrics(resumed) == _metrics(clean)
+    for phase in ("intermediate", "target"):
+        assert resumed[0]["throughput"]["phases"][phase]["tokens"] == clean[0]["throughput"]["phases"][phase]["tokens"]
+    a = (tmp_path / "clean" / spec.id / "predictions.jsonl").read_text()
+    assert a == (runs_dir / spec.id / "predictions.jsonl").read_text()
 
 
 def test_cli_run_status_results_and_store(toy, tmp_path, assay, home):

@@ -11,6 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import toy_tasks  # noqa: E402
+from toy_tasks import one_thread  # noqa: E402, F401
 
 from replication.models import HeadSpec, MultiTaskModel, featurize, load_encoder, load_tokenizer  # noqa: E402
 from replication.phases import alpha_sampling  # noqa: E402

@@ -9,6 +9,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pytest
+
 from replication.tasks.formats import (
     ChoiceExample,
     Format,
@@ -111,7 +113,7 @@ def all_texts() -> list[str]:
 
 
 def build_model(out_dir: Path) -> Path:
-    from replication.tiny import build_tokenizer, build_tiny_model
+    from replication.tiny import build_tiny_model, build_tokenizer
 
     tok = build_tokenizer(all_texts(), 200, out_dir)
     return build_tiny_model(tok, out_dir, hidden=32, layers=2, heads=2, max_length=64)
@@ -143,3 +145,14 @@ def plan_dict(model: Path | str, **overrides) -> dict:
     }
     plan.update(overrides)
     return plan
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny models run fastest on one thread, and the CI machine's cores are shared: use one, then restore."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -10,6 +10,12 @@ from pathlib import Path
 
 import pytest
 
+# pytest puts tests/ on sys.path (rootdir conftest), where tests/synthesis and tests/reports would shadow the real
+# packages as namespace packages for imports made later (e.g. synthesis.sources.arxiv); the checkout comes first.
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path[:1]:
+    sys.path.insert(0, str(REPO))
+
 DATA = Path(__file__).resolve().parents[1] / "data" / "reports"
 FAKE_ARXIV_DIR = Path(__file__).resolve().parents[1] / "synthesis" / "sources"
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")

@@ -166,3 +166,14 @@ def test_download_progress_bar_only_on_a_terminal(monkeypatch, capsys):
         (task,) = progress.tasks
         assert task.completed == 1000 and task.total == 1000 and "2005.13013v2" in task.description
     assert capsys.readouterr().out == ""
+
+
+def test_offline_from_the_environment_and_from_config(assay, arxiv_home, home, monkeypatch):
+    monkeypatch.setenv("ASSAY_OFFLINE", "1")
+    assert "drop --offline" in one_line_error(assay("search", "transfer"))
+    monkeypatch.delenv("ASSAY_OFFLINE")
+    config = home / "config.toml"
+    config.write_text(config.read_text() + "offline = true\n")
+    assert "drop --offline" in one_line_error(assay("fetch", "2005.13013"))
+    assert assay("--online", "search", "transfer", "--json").code == 0  # the flag wins
+    assert arxiv_home.hits and all(h.path == "/api/query" for h in arxiv_home.hits)

@@ -123,3 +123,10 @@ def test_usage_errors(cli, tmp_path: Path, data_reports: Path) -> None:  # noqa:
     assert bad.code == 2 and "unknown format(s) docx" in bad.err
     unknown = cli("--paper", "1234.56789", str(data_reports / "clean.txt"))
     assert unknown.code == 2 and "not in the store" in unknown.err
+
+
+def test_question_option_overrides_the_report(cli, samples_dir: Path) -> None:  # noqa: ANN001
+    q = "Does English intermediate-task training help zero-shot transfer on XTREME?"
+    res = cli("--json", "--question", q, str(samples_dir / SAMPLE_000))
+    audit = json.loads(res.out)
+    assert audit["report"]["question"] == q and audit["question"]["text"] == q

@@ -213,3 +213,23 @@ def test_every_table_line_is_a_claim_or_a_problem(lines: list[str]) -> None:
         stripped = line.strip()
         if stripped and "\t" in stripped and not set(stripped) <= set(" \t|:-"):
             assert no in accounted, (no, line)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=4096))
+def test_read_report_on_any_bytes_reads_or_says_why(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "any.txt"
+    path.write_bytes(data)
+    try:
+        text, raw, fmt = read_report(path)
+    except AssayError as exc:
+        assert str(exc).startswith(f"report {path}") and "\n" not in str(exc)
+    else:
+        assert raw == data and fmt in ("text", "markdown", "pdf") and text.strip()
+        parse_report(text)
+
+
+def test_row_starting_with_hash_is_a_row_not_a_heading() -> None:
+    """Regression (found by hypothesis): "#\\t✓\\t0.0" was read as a Markdown heading and the row was lost."""
+    rep = parse_report("T\n\nClaims\n\nClaim\tVerified\tConfidence\n# 1 model wins.\t✓\t0.0\n#\t×\t1\n")
+    assert [(c.text, c.mark, c.confidence) for c in rep.claims] == [("# 1 model wins.", "✓", 0.0), ("#", "×", 1.0)]

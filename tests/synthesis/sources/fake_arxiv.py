@@ -172,7 +172,7 @@ class FakeArxiv:
     # -- feeds ---------------------------------------------------------------------------------------------------
     def entry(self, paper: FakePaper, version: str) -> str:
         vnum = int(version[1:])
-        updated = f"2020-{min(12, 4 + vnum):02d}-{10 + vnum:02d}"
+        updated = f"2020-{min(12, 4 + vnum):02d}-{min(28, 10 + vnum):02d}"
         doi = f"    <arxiv:doi>{escape(paper.doi)}</arxiv:doi>\n" if paper.doi else ""
         authors = "".join(f"    <author>\n      <name>{escape(a)}</name>\n    </author>\n" for a in paper.authors)
         return ENTRY_TEMPLATE.format(

@@ -231,3 +231,12 @@ def test_stale_answers_serve_offline_and_when_the_refresh_fails(source, make_set
     fake_arxiv.fault("/api", "status", status=503, times=10)
     assert source.search("transfer")[0].arxiv_id == "2005.13013"
     assert len(fake_arxiv.api_hits()) == 4  # three failed tries, then the stale answer
+
+
+def test_an_unknown_id_is_asked_again_next_time(source, store, fake_arxiv):
+    with pytest.raises(AssayError, match="no paper 2101.00042"):
+        source.lookup(["2101.00042"])
+    assert store.one("SELECT COUNT(*) AS n FROM http_cache")["n"] == 0
+    fake_arxiv.add("2101.00042", "A paper that appeared later")
+    assert source.lookup(["2101.00042"])[0].title == "A paper that appeared later"
+    assert len(fake_arxiv.api_hits()) == 2

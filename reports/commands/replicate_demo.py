@@ -1,0 +1,61 @@
+"""`assay replicate demo` and `assay demo`: the whole replication on the synthetic world, on a CPU, in minutes.
+
+Offline and self-contained: it generates the world, trains its tokenizer, pretrains a tiny XLM-R-shaped encoder
+(and two control encoders), runs the paper's phases with the harness's runner and prints the same tables as a real
+run, plus the controls table. Results are resumable: run it again with the same ``--out`` and finished work is
+reused.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from replication.errors import ReplicationError
+from reports.context import state
+
+
+def register(group: typer.Typer, app: typer.Typer) -> None:
+    group.command("demo")(demo_cmd)
+    app.command("demo")(demo_cmd)
+
+
+def demo_cmd(
+    ctx: typer.Context,
+    seeds: Annotated[int, typer.Option("--seeds", min=1, max=20, help="Fine-tuning seeds (1..N).")] = 3,
+    out: Annotated[str | None, typer.Option("--out", help="Output folder (default: <home>/demo).")] = None,
+    quick: Annotated[bool, typer.Option("--quick", help="Tiny sizes: a smoke run in well under a minute.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the demo summary as JSON.")] = False,
+) -> None:
+    """Run the synthetic demo: pretraining, intermediate and target phases, zero-shot evaluation, controls."""
+    from dataclasses import asdict
+
+    from replication.synthetic.demo import DemoConfig, run_demo
+
+    out_dir = Path(out).expanduser() if out else state(ctx).settings.home / "demo"
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ReplicationError(f"--out {out_dir} exists and is not a folder: give a folder path")
+    seed_list = tuple(range(1, seeds + 1))
+    cfg = DemoConfig.quick(seed_list) if quick else DemoConfig(seeds=seed_list)
+    tty = sys.stderr.isatty()
+
+    def log(msg: str) -> None:
+        if tty and not msg.startswith("step "):
+            typer.echo(msg, err=True)
+
+    result = run_demo(out_dir, cfg, log=log)
+    if as_json:
+        payload = asdict(result)
+        payload.pop("tables", None)
+        typer.echo(json.dumps(payload, indent=2, sort_keys=True, default=str))
+        return
+    typer.echo(result.tables)
+    timing = ", ".join(f"{k.removesuffix('_s')} {v:.0f}s" for k, v in result.timings.items())
+    typer.echo(f"\n{len(result.results)} run result(s) in {out_dir / 'runs'}; summary {out_dir / 'demo.json'}")
+    typer.echo(f"time: {timing}")
+    flags = " --quick" if quick else ""
+    typer.echo(f"reproduce: assay demo --seeds {seeds}{flags} --out {out_dir}")
