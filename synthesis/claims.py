@@ -288,13 +288,13 @@ def _whole_sentences(passages: list, pages: list[str], *, skip_abstract: bool) -
         p = usable[i]
         start, end = p.char_start, p.char_end
         j = i
-        while (p.kind == "sentence" and not pages[p.page_no - 1][start:end].rstrip().endswith(_TERMINAL)
-               and j + 1 < len(usable) and usable[j + 1].page_no == p.page_no and usable[j + 1].kind == "sentence"
-               and j - i < 3):
+        while (not pages[p.page_no - 1][start:end].rstrip().endswith(_TERMINAL)
+               and j + 1 < len(usable) and usable[j + 1].page_no == p.page_no and usable[j + 1].kind == p.kind
+               and usable[j + 1].char_start >= end and j - i < 3):
             j += 1
             end = usable[j].char_end
         text = pages[p.page_no - 1][start:end].strip()
-        complete = p.kind != "sentence" or text.endswith(_TERMINAL)
+        complete = text.endswith(_TERMINAL)
         starts_ok = bool(text) and not text[0].islower() and not text[0].isdigit()
         if complete and starts_ok:
             out.append((p, (start, end)))
@@ -328,6 +328,8 @@ def extract_claims(store: Store, paper_id: str) -> list[Claim]:
             if (p.kind in ("abstract", "caption") or end0 - start0 > 600) else [(start0, end0)]
         for start, end in spans:
             sentence = pages[p.page_no - 1][start:end]
+            if not sentence.rstrip().endswith(_TERMINAL):
+                continue  # never a cut claim
             if origin == "contribution":
                 # The contribution list: bullets, or sentences after "We find:" / "Our contributions".
                 if re.search(r"\b(?:we find|our contributions|we show|we make the following)\b\s*:?\s*$",

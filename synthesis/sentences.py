@@ -36,6 +36,9 @@ _STARTERS = frozenset(
 )
 
 
+_FOOTNOTE_END = re.compile(r"^[A-Za-z][A-Za-z\-]*[a-z)]\.\d{1,2}$")
+
+
 @functools.cache
 def nlp():  # noqa: ANN201 - spacy types would force the import
     """The shared pipeline: blank English tokenizer plus the ``assay_sentences`` boundary component."""
@@ -90,6 +93,9 @@ def _set_boundaries(doc):  # noqa: ANN001, ANN202
             ends_here = True
             abbrev = _is_abbrev(tok)
             weak = text.lower().rstrip(".") in _WEAK
+        if not ends_here and _FOOTNOTE_END.match(text) and text.split(".")[0].lower() not in ABBREVIATIONS:
+            # "the test sets.3 For all": a footnote mark after the period; the sentence ends with it
+            ends_here = True
         if not ends_here:
             i += 1
             continue

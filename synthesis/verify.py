@@ -239,7 +239,12 @@ def compare(claim: Reading, unit: Unit, weights: dict[str, float], urd: Reading 
     cov = chk.cov
     context = _squash(unit.context) if unit.context else ""
     for e in sorted(claim.ents):
-        if e not in u.ents and e not in u.squashed and e not in context:
+        if e in u.ents:
+            continue
+        if len(e) <= 2:  # a short name ("M", "K", "QA") must appear as a word, not inside another one
+            if not re.search(rf"(?<![A-Za-z]){re.escape(e)}(?![A-Za-z])", unit.text + " " + unit.context, re.I):
+                chk.ents_missing.append(e)
+        elif e not in u.squashed and e not in context:
             chk.ents_missing.append(e)
     for e in sorted(u.strong_ents):
         if e not in claim.ents and e not in claim.squashed:
@@ -249,9 +254,17 @@ def compare(claim: Reading, unit: Unit, weights: dict[str, float], urd: Reading 
     chk.neg_conflict = sorted((claim.negated & shared - u.negated) | (u.negated & shared - claim.negated))
     if len(chk.neg_conflict) < 2:
         chk.neg_conflict = []  # one shared word under a negation is too weak ("training" vs "without training")
-    chk.dir_conflict = (claim.up and not claim.down and u.down and not u.up) or (
-        claim.down and not claim.up and u.up and not u.down)
-    if chk.dir_conflict and (bool(claim.negated) != bool(u.negated)):
+    # Direction, on the clause of the unit that best matches the claim ("outperforms A but underperforms B").
+    ud, uu = u.down, u.up
+    if ud and uu:
+        clauses = [c for c in _CLAUSE.split(clean(unit.text)) if c.strip()]
+        best = max(clauses, key=lambda c: len(claim.wordset & set(content_words(c))), default="")
+        low = [t.lower() for t in tokens(best)]
+        uu = any(w.startswith(UP_STEMS) for w in low)
+        ud = any(w.startswith(DOWN_STEMS) for w in low)
+    chk.dir_conflict = (claim.up and not claim.down and ud and not uu) or (
+        claim.down and not claim.up and uu and not ud)
+    if chk.dir_conflict and (bool(claim.negated & shared) != bool(u.negated & shared)):
         chk.dir_conflict = False  # "does not improve" vs "hurts" agree; the negation check handles the rest
     chk.scope_conflict = claim.scope == 1 and u.scope == -1
     # Coverage of the rest: set aside missing entities' words and direction words when judging a conflict.
@@ -363,11 +376,11 @@ def decide(claim_text: str, units: list[Unit], bm25: BM25 | None, *, embed_sims:
         if c.support >= T_SUPPORT or (has_emb and c.cov >= T_SUPPORT_EMB and c.emb >= T_EMB):
             return True
         # A table row: every entity and every number of the claim, little else in words.
-        return bool(c.nums_matched) and bool(claim.ents) and c.cov >= 0.3
+        return c.unit.kind == "table-row" and bool(c.nums_matched) and bool(claim.ents) and c.cov >= 0.3
 
     supporting = [c for c in checks if supports(c)]
     conflicting = [c for c in checks if c.conflicts and (
-        c.rest_cov >= T_REFUTE or (c.num_conflict and claim.ents and c.rest_cov >= 0.35))]
+        c.rest_cov >= T_REFUTE or (c.unit.kind == "table-row" and c.num_conflict and claim.ents and c.rest_cov >= 0.35))]
     best_s = max(supporting, key=lambda c: c.support, default=None)
     best_c = max(conflicting, key=lambda c: c.rest_cov, default=None)
     reasons: list[str] = []
@@ -470,6 +483,20 @@ class Verifier:
         self.calibration = calibration or load_calibration(store)
         self._units: dict[tuple[str, ...], tuple[list[Unit], BM25, np.ndarray | None]] = {}
         self._readings: dict = {}
+        self._claim_vecs: dict[str, np.ndarray] = {}
+
+    def prime(self, texts: list[str]) -> None:
+        """Embed many claim texts in one batch (much faster than one at a time)."""
+        if self.embedder is None:
+            return
+        todo = sorted({t[:MAX_CLAIM_CHARS] for t in texts if isinstance(t, str) and t.strip()} - set(self._claim_vecs))
+        if todo:
+            for t, v in zip(todo, self.embedder.encode(todo), strict=True):
+                self._claim_vecs[t] = v
+
+    def _claim_vec(self, text: str) -> np.ndarray:
+        v = self._claim_vecs.get(text[:MAX_CLAIM_CHARS])
+        return v if v is not None else self.embedder.encode([text])[0]
 
     def index(self, paper_ids: list[str]) -> tuple[list[Unit], BM25, np.ndarray | None]:
         key = tuple(sorted(set(paper_ids)))
@@ -513,7 +540,7 @@ class Verifier:
             sims = None
             if self.embedder is not None:
                 vecs = self.embedder.encode([u.text for u in units])
-                sims = vecs @ self.embedder.encode([text])[0]
+                sims = vecs @ self._claim_vec(text)
             d = decide(text, units, None, embed_sims=sims, nli=self.nli)
         else:
             if not paper_ids:
@@ -527,7 +554,7 @@ class Verifier:
                 return result
             sims = None
             if vecs is not None and self.embedder is not None:
-                sims = vecs @ self.embedder.encode([text])[0]
+                sims = vecs @ self._claim_vec(text)
             d = decide(text, units, bm25, embed_sims=sims, nli=self.nli, readings=self._readings)
         result["label"] = d.label
         result["confidence"] = round(self.calibration_prob(d.label, d.features), 4)
@@ -568,6 +595,7 @@ def verify_claims(store, settings, claims: list[dict], paper_ids: list[str], *, 
     all_ids: list[str] | None = None
     out = []
     iterator = claims
+    verifier.prime([c.get("text") for c in claims if isinstance(c, dict)])
     bar = None
     if progress and sys.stderr.isatty() and len(claims) > 20:
         from rich.progress import Progress

@@ -92,6 +92,8 @@ def read_report(path: Path) -> tuple[str, bytes, str]:
         raise AssayError(
             f"report {path} is not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8 or give the PDF"
         ) from exc
+    if not text.strip():
+        raise AssayError(f"report {path} is empty (only whitespace); give a report in text, Markdown or PDF form")
     controls = sum(1 for c in text[:65536] if ord(c) < 32 and c not in "\t\n\r\f")
     if controls > max(8, len(text[:65536]) // 100):
         raise AssayError(f"report {path} looks binary ({controls} control characters), not a text report")

@@ -19,8 +19,11 @@ _STOP = set(
     there these they this those through thus to too under until up upon us using very via was we were what when where
     which while who whom why will with within without would you your paper papers study studies show shows shown
     propose proposed present presents approach method methods result results work new use used based task tasks
-    model models performance""".split()
+    model models performance effectiveness effective investigating investigate investigation impact impacts improve
+    improves improved improvement evaluation evaluating evaluate analysis analyzing large different across vary
+    varies compare compared comparison toward towards novel existing""".split()
 )
+MIN_SHARED_TERMS = 2  # lexical mode: one shared word is chance, not relatedness
 
 
 def content_terms(text: str) -> Counter:
@@ -74,12 +77,17 @@ def score(text: str, paper_text: str, question: str | None, *, embedder=None) ->
         method, threshold = "lexical", LEXICAL_THRESHOLD
     best = max(sims)
     related = best >= threshold
+    if embedder is None and related and len(set(shared_paper) | set(shared_q)) < MIN_SHARED_TERMS:
+        related = False
     against = "the paper" if sims[0] >= (sims[1] if len(sims) > 1 else -1) else "the research question"
     shared = shared_paper if against == "the paper" else shared_q
     if related:
         reason = f"similar to {against} ({best:.2f} ≥ {threshold:.2f})"
         if shared:
             reason += "; shares " + ", ".join(shared)
+    elif best >= threshold:
+        reason = (f"unrelated: similarity {best:.2f} to {against} rests on a single shared word "
+                  f"({', '.join(shared) or '-'}), under the {MIN_SHARED_TERMS} needed")
     else:
         reason = f"unrelated: similarity {best:.2f} to {against} is below {threshold:.2f}"
         reason += "; shares " + ", ".join(shared) if shared else "; shares no key terms with the paper or the question"

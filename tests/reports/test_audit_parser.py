@@ -233,3 +233,11 @@ def test_row_starting_with_hash_is_a_row_not_a_heading() -> None:
     """Regression (found by hypothesis): "#\\t✓\\t0.0" was read as a Markdown heading and the row was lost."""
     rep = parse_report("T\n\nClaims\n\nClaim\tVerified\tConfidence\n# 1 model wins.\t✓\t0.0\n#\t×\t1\n")
     assert [(c.text, c.mark, c.confidence) for c in rep.claims] == [("# 1 model wins.", "✓", 0.0), ("#", "×", 1.0)]
+
+
+def test_unicode_only_whitespace_is_empty(tmp_path: Path) -> None:
+    """Regression (found by hypothesis): b"\\x1c" passed the bytes check but is whitespace once decoded."""
+    path = tmp_path / "fs.txt"
+    path.write_bytes(b"\x1c\xe2\x80\x83\n")
+    with pytest.raises(AssayError, match="is empty"):
+        read_report(path)

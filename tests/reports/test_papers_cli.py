@@ -35,7 +35,7 @@ def test_papers_lists_and_json(assay, ingested) -> None:
     assert len(rows) == 1
     row = rows[0]
     assert row["id"] == "2005.13013v1" and row["arxiv_id"] == "2005.13013" and row["version"] == "v1"
-    assert row["authors"][0] == "Jason Phang" and row["pages"] == 11 and row["sentences"] > 300
+    assert row["authors"][0] == "Jason Phang" and row["pages"] == 11 and row["sentences"] > 150
 
 
 def test_show_paper_page_sections_references(assay, ingested) -> None:

@@ -65,7 +65,7 @@ def test_every_passage_is_traceable_to_its_page(corpus_store) -> None:
             assert pages[x.page_no - 1][x.char_start : x.char_end] == x.text, (paper.id, x)
             assert x.text == x.text.strip() and x.text
             n += 1
-    assert n > 1500
+    assert n > 1000
 
 
 def test_2005_13013_title_and_authors_read_from_page_one(store_and_settings, paper_pdf: Path, corpus_index) -> None:

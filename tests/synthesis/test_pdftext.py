@@ -66,14 +66,19 @@ def test_hyphenation_across_a_page_break() -> None:
 
 def test_running_headers_footers_and_page_numbers_removed() -> None:
     pages = [
-        ["Journal of Tests", "A Title", "body one", "1"],
-        ["Journal of Tests", "body two", "Page 2"],
-        ["Journal of Tests", "body three", "3"],
-        ["Journal of Tests", "body four", "4"],
+        ["Mach Learn () :", "A Title", "body one", "1"],
+        ["Mach Learn () :", "body two", "Page 2"],
+        ["Mach Learn () :", "body three", "3"],
+        ["Mach Learn () :", "body four", "4"],
     ]
     out = remove_running_lines(pages)
-    assert out[0] == ["Journal of Tests", "A Title", "body one"]  # page 1 keeps its top lines
-    assert out[1:] == [["body two"], ["body three"], ["body four"]]
+    assert out == [["A Title", "body one"], ["body two"], ["body three"], ["body four"]]
+
+
+def test_running_title_kept_on_page_one() -> None:
+    title = "Investigating the Effectiveness of HyperTuning via Gisting"
+    pages = [[title, "Jason Phang", "body"], [title, "two", "2"], [title, "three", "3"], [title, "four", "4"]]
+    assert remove_running_lines(pages) == [[title, "Jason Phang", "body"], ["two"], ["three"], ["four"]]
 
 
 def test_join_lines_offsets_and_paragraphs() -> None:
@@ -185,3 +190,24 @@ def test_2005_13013_text_details(corpus_store) -> None:
     assert "and improve downstream transfer performance." in pages[3]  # footnote moved out of the sentence
     assert pages[0].rstrip().endswith("across diverse target")  # word split over the page break rejoined
     assert "https://github.com/google-research/xtreme" in pages[3]
+
+
+def test_decompression_bomb_is_refused_quickly() -> None:
+    """A page whose content stream inflates to ~90 MB: pypdf's limits stop the decoding, we report an error."""
+    import io
+    import zlib
+
+    from pypdf import PdfWriter
+    from pypdf.generic import NameObject, StreamObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(612, 792)
+    stream = StreamObject()
+    stream._data = zlib.compress(b"0 0 m " * 15_000_000, 9)
+    stream[NameObject("/Filter")] = NameObject("/FlateDecode")
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    buf = io.BytesIO()
+    writer.write(buf)
+    assert len(buf.getvalue()) < 200_000
+    with pytest.raises(AssayError):
+        extract_pages(buf.getvalue())

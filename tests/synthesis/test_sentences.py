@@ -49,6 +49,15 @@ def test_real_boundaries_split() -> None:
     ]
 
 
+def test_footnote_mark_after_the_period_ends_the_sentence() -> None:
+    text = "They lack development sets.3 For all tasks we follow the protocol. We use version 2.5 here."
+    assert sentences(text) == [
+        "They lack development sets.3",
+        "For all tasks we follow the protocol.",
+        "We use version 2.5 here.",
+    ]
+
+
 def test_newline_is_a_boundary_and_offsets_are_exact() -> None:
     text = "  1 Introduction\nZero-shot transfer works. It is cheap\nTable 1: Results"
     spans = sentence_spans(text)

@@ -1,0 +1,101 @@
+"""Claim extraction: whole, self-contained, atomic, typed, anchored, numbers parsed."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from synthesis.claims import CLAIM_TYPES, claim_type, decontextualize, extract_claims, split_atomic
+from synthesis.papers import get_pages, list_papers
+
+
+@pytest.fixture(scope="module")
+def paper_claims(corpus_store):
+    return extract_claims(corpus_store, "2005.13013v1")
+
+
+def test_squad_abstract_claim_is_whole_atomic_with_its_number(paper_claims):
+    squad = [c for c in paper_claims if "SQuAD" in c.text and "8.4" in c.text]
+    assert len(squad) == 1
+    c = squad[0]
+    assert c.text == ("Using SQuAD for intermediate training achieves the best results across target tasks, with an "
+                      "average improvement of 8.4 points on development sets.")
+    assert c.origin == "abstract" and c.page == 1 and c.type == "numeric_result"
+    nums = [q for q in c.numbers if q["kind"] == "measure"]
+    assert [(q["value"], q["unit"], q["measures"]) for q in nums] == [(8.4, "points", "average improvement")]
+
+
+def test_neither_nor_becomes_two_claims(paper_claims):
+    texts = [c.text for c in paper_claims if c.origin == "abstract"]
+    assert "Multi-task intermediate-task training does not offer significant improvements." in texts
+    assert ("Continuing multilingual MLM during intermediate-task training does not offer significant improvements."
+            in texts)
+
+
+def test_claims_are_self_contained(paper_claims):
+    for c in paper_claims:
+        assert not re.search(r"\b(?:we|our|We|Our)\b", c.text), c.text
+    assert any(c.text.startswith("The authors' best models") for c in paper_claims)
+
+
+def test_every_claim_is_anchored_and_never_cut(corpus_store, paper_claims):
+    pages = get_pages(corpus_store, "2005.13013v1")
+    assert len(paper_claims) >= 20
+    for c in paper_claims:
+        a, b = c.span
+        assert pages[c.page - 1][a:b] == c.source_text
+        assert c.source_text.rstrip().endswith((".", "!", "?", ":", ".)")), c.source_text
+        assert not c.source_text[0].islower(), c.source_text
+        assert c.type in CLAIM_TYPES
+        assert c.text.endswith((".", "!", "?"))
+        j = c.to_json()
+        assert {"id", "text", "paper", "page", "span", "type", "numbers", "source_text"} <= set(j)
+
+
+def test_conclusion_gains_split_per_task(paper_claims):
+    texts = [c.text for c in paper_claims]
+    assert any("5.9 point gains on BUCC" in t and "Tatoeba" not in t for t in texts)
+    assert any("25.5 point gains on Tatoeba" in t for t in texts)
+
+
+def test_claims_of_every_corpus_paper(corpus_store):
+    for paper in list_papers(corpus_store):
+        claims = extract_claims(corpus_store, paper.id)
+        assert claims, paper.title
+        assert len({c.id for c in claims}) == len(claims)
+
+
+def test_parallel_lists_split_with_agreement():
+    assert split_atomic("SQuAD, HellaSwag and ANLI+ improve TyDiQA by 5.6, 1.9 and 2.2 points respectively.") == [
+        "SQuAD improves TyDiQA by 5.6 points.", "HellaSwag improves TyDiQA by 1.9 points.",
+        "ANLI+ improves TyDiQA by 2.2 points."]
+    parts = split_atomic("gains of 0.6 F1 for XQuAD, 0.7 F1 for MLQA, and 5.7 F1 for TyDiQA over the baseline.")
+    assert len(parts) == 3 and "0.7 F1 for MLQA" in parts[1] and "XQuAD" not in parts[1]
+
+
+def test_decontextualize_resolves_it_and_openers():
+    s = decontextualize("Among the intermediate tasks, we find that SQuAD performs best; in addition to having "
+                        "positive transfer to BUCC, it also leads to improved performance.")
+    parts = [decontextualize(p) for p in split_atomic(s)]
+    assert parts[0] == "Among the intermediate tasks, the authors find that SQuAD performs best."
+    assert parts[1].startswith("In addition to having positive transfer to BUCC, SQuAD also leads")
+    assert decontextualize("Finally, we show that X improves Y.") == "X improves Y."
+
+
+def test_types():
+    assert claim_type("We use a learning rate of 1e-5.") == "hyperparameter_or_method"
+    assert claim_type("ANLI+ has 1,104,934 training examples.") == "dataset_statistic"
+    assert claim_type("SQuAD gives an average improvement of 8.4 points.") == "numeric_result"
+    assert claim_type("QQP has broadly negative transfer to the remaining target tasks.") == "comparison"
+    assert claim_type("CCGbank is a translation of the Penn Treebank.") == "background"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=200))
+def test_rewriting_never_crashes(text):
+    for part in split_atomic(decontextualize(text)):
+        assert isinstance(part, str)
+    assert claim_type(text) in CLAIM_TYPES
