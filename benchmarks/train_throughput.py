@@ -134,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-len", type=int, default=128)
     parser.add_argument("--device", default=None, help="cuda or cpu (default: cuda when available)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--repeat", type=int, default=1, help="alternate the two sides N times; report medians")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
@@ -150,16 +151,26 @@ def main(argv: list[str] | None = None) -> int:
     # both sides: warm up on the first `warmup` batches (untimed), then time one epoch over the rest
     warm, timed = data[: args.warmup * args.batch_size], data[args.warmup * args.batch_size :]
     mean_len = sum(len(d["input_ids"]) for d in timed) / len(timed)
-    results = {"ours": run_ours(config, warm, timed, args.batch_size, device)}
-    if device.type == "cuda":
-        torch.cuda.empty_cache()
-    with tempfile.TemporaryDirectory() as tmp:
-        results["trainer"] = run_trainer(config, warm, timed, args.batch_size, device, tmp)
+    runs: dict[str, list[dict]] = {"ours": [], "trainer": []}
+    for i in range(args.repeat):  # alternate the order so that drifting machine load hits both sides alike
+        order = ("ours", "trainer") if i % 2 == 0 else ("trainer", "ours")
+        for side in order:
+            if side == "ours":
+                runs[side].append(run_ours(config, warm, timed, args.batch_size, device))
+            else:
+                with tempfile.TemporaryDirectory() as tmp:
+                    runs[side].append(run_trainer(config, warm, timed, args.batch_size, device, tmp))
+            if device.type == "cuda":
+                torch.cuda.empty_cache()
     peak, peak_src = measured_peak_flops(device)
     fpt_ours = flops_per_token(config, mean_len)
-    for side in results.values():
-        side["tokens_per_s"] = side["tokens"] / side["seconds"]
-        side["mfu"] = side["tokens_per_s"] * fpt_ours / peak if device.type == "cuda" else None
+    results = {}
+    for side, rs in runs.items():
+        for r in rs:
+            r["tokens_per_s"] = r["tokens"] / r["seconds"]
+        med = sorted(rs, key=lambda r: r["tokens_per_s"])[len(rs) // 2]
+        results[side] = {**med, "all_tokens_per_s": [round(r["tokens_per_s"], 1) for r in rs]}
+        results[side]["mfu"] = med["tokens_per_s"] * fpt_ours / peak if device.type == "cuda" else None
     ratio = results["ours"]["tokens_per_s"] / results["trainer"]["tokens_per_s"]
     report = {
         "size": args.size, "layers_hidden_heads_ffn_vocab": SIZES[args.size], "device": str(device),
@@ -172,12 +183,13 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(report, indent=2, default=str))
         return 0
     print(f"XLM-R-shaped encoder, size {args.size} {SIZES[args.size]}, device {device}, batch {args.batch_size}, "
-          f"max length {args.max_len} (mean {mean_len:.0f}), {args.steps} timed steps")  # fmt: skip
+          f"max length {args.max_len} (mean {mean_len:.0f}), {args.steps} timed steps, "
+          f"median of {args.repeat}")  # fmt: skip
     print(f"FLOPs per token {fpt_ours / 1e9:.3f} G; peak {peak / 1e12:.2f} TFLOP/s ({peak_src})")
     print(f"{'':10}{'tokens/s':>12}{'step (s)':>11}{'MFU':>8}")
     for name, r in (("ours", results["ours"]), ("Trainer", results["trainer"])):
         mfu = "-" if r["mfu"] is None else f"{100 * r['mfu']:.1f}%"
-        print(f"{name:10}{r['tokens_per_s']:>12.0f}{r['step_s']:>11.3f}{mfu:>8}")
+        print(f"{name:10}{r['tokens_per_s']:>12.0f}{r['step_s']:>11.3f}{mfu:>8}   runs: {r['all_tokens_per_s']}")
     print(f"ratio ours / Trainer (useful tokens per second): {ratio:.2f}x")
     return 0
 

@@ -312,43 +312,53 @@ def featurize_qa(
     max_query_length: int,
     training: bool,
 ) -> list[dict]:
-    """Doc-stride windows over each context (question first, then a context window).
+    """Doc-stride windows over each context (question first, then a context window), as XTREME/BERT make them.
 
-    ``doc_stride`` is the overlap in tokens between neighbouring windows (transformers' ``stride``). Each window
+    ``doc_stride`` is the step in tokens between the starts of neighbouring windows (BERT's and XTREME's meaning;
+    transformers' tokenizer ``stride`` is the overlap, max_length - doc_stride - query - specials). Each window
     keeps ``offsets`` (character spans into the context; None for non-context tokens) and, for training, the
     start/end token of the first gold answer (0 = <s> when the answer is not inside the window).
     """
     if not examples:
         return []
-    questions = [_truncate_query(e.question, tokenizer, max_query_length) for e in examples]
-    enc = tokenizer(
-        questions,
-        [e.context for e in examples],
-        truncation="only_second",
-        max_length=max_length,
-        stride=min(doc_stride, max(0, max_length // 2)),
-        return_overflowing_tokens=True,
-        return_offsets_mapping=True,
-    )
+    specials = tokenizer.num_special_tokens_to_add(pair=True)
     feats = []
-    mapping = enc["overflow_to_sample_mapping"]
-    for i in range(len(enc["input_ids"])):
-        e = examples[mapping[i]]
-        seq_ids = enc.sequence_ids(i)
-        offsets = [tuple(o) if s == 1 else None for o, s in zip(enc["offset_mapping"][i], seq_ids, strict=True)]
-        feat: dict[str, Any] = {"input_ids": enc["input_ids"][i], "example_id": e.id, "offsets": offsets}
-        if training:
-            start_tok = end_tok = 0
-            if e.answers and e.answer_starts:
-                a0 = e.answer_starts[0]
-                a1 = a0 + len(e.answers[0])
-                ctx = [j for j, o in enumerate(offsets) if o is not None]
-                if ctx and offsets[ctx[0]][0] <= a0 and offsets[ctx[-1]][1] >= a1:
-                    start_tok = next(j for j in ctx if offsets[j][1] > a0)
-                    end_tok = next(j for j in reversed(ctx) if offsets[j][0] < a1)
-            feat["start_positions"], feat["end_positions"] = start_tok, end_tok
-        feats.append(feat)
+    for e in examples:
+        question = _truncate_query(e.question, tokenizer, max_query_length)
+        q_len = len(tokenizer(question, add_special_tokens=False)["input_ids"])
+        room = max(1, max_length - q_len - specials)  # context tokens per window
+        overlap = min(max(0, room - doc_stride), room - 1)
+        enc = tokenizer(
+            question,
+            e.context,
+            truncation="only_second",
+            max_length=max_length,
+            stride=overlap,
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+        )
+        for i in range(len(enc["input_ids"])):
+            seq_ids = enc.sequence_ids(i)
+            offsets = [tuple(o) if s == 1 else None for o, s in zip(enc["offset_mapping"][i], seq_ids, strict=True)]
+            feat: dict[str, Any] = {"input_ids": enc["input_ids"][i], "example_id": e.id, "offsets": offsets}
+            if training:
+                feat["start_positions"], feat["end_positions"] = _answer_tokens(e, offsets)
+            feats.append(feat)
     return feats
+
+
+def _answer_tokens(e: QAExample, offsets: list) -> tuple[int, int]:
+    """Start and end token of the first gold answer inside this window, (0, 0) when it is not inside."""
+    if not (e.answers and e.answer_starts):
+        return 0, 0
+    a0 = e.answer_starts[0]
+    a1 = a0 + len(e.answers[0])
+    ctx = [j for j, o in enumerate(offsets) if o is not None]
+    if not ctx or offsets[ctx[0]][0] > a0 or offsets[ctx[-1]][1] < a1:
+        return 0, 0
+    start = next(j for j in ctx if offsets[j][1] > a0)
+    end = next(j for j in reversed(ctx) if offsets[j][0] < a1)
+    return start, end
 
 
 def _truncate_query(question: str, tokenizer: Any, max_query_length: int) -> str:

@@ -129,10 +129,10 @@ def ensure_intermediate(
         train_ex = load_examples(name, "train", phase.language, spec)
         train_ex = subsample(train_ex, phase.data_fraction, hp.max_train_examples)
         label_ids = _label_ids(t, train_ex)
-        feats = _featurize(t, train_ex, tokenizer, hp, True, label_ids)
+        feats = _featurize(t, train_ex, tokenizer, hp, True, label_ids, runs_dir / "features", "train", phase.language)
         tasks.append(TaskData(name, str(t.format), feats, hp.batch_size, size=len(train_ex)))
         heads.append(HeadSpec(name, str(t.format), _num_labels(t, label_ids)))
-        dev_ex = _try_load(name, "dev", "en", spec)
+        dev_ex = _limit(_try_load(name, "dev", "en", spec), hp.max_dev_examples)
         if dev_ex:
             dev_sets.append((t, dev_ex, hp, label_ids))
     mlm = phase.spec.mlm
@@ -262,9 +262,8 @@ def run_target(
     if not train_ex:
         raise ReplicationError(f"{task.name}: no English training examples")
     label_ids = _label_ids(task, train_ex)
-    feats = _featurize(task, train_ex, tokenizer, hp, True, label_ids)
-    dev_ex = _try_load(task.name, "dev", "en", spec)
-    dev_ex = _limit(dev_ex, spec.evaluation.max_examples)
+    feats = _featurize(task, train_ex, tokenizer, hp, True, label_ids, out_dir.parent / "features", "train", "en")
+    dev_ex = _limit(_try_load(task.name, "dev", "en", spec), hp.max_dev_examples or spec.evaluation.max_examples)
     model = MultiTaskModel(load_encoder(encoder_path), [HeadSpec(task.name, str(task.format),
                            _num_labels(task, label_ids))], seed=spec.seed)  # fmt: skip
     log(f"target {task.name} ({spec.id}): {len(train_ex)} English training examples, {len(feats)} features")
@@ -413,11 +412,28 @@ def _forward_all(model: Any, task: str, feats: list[dict], tokenizer: Any, hp: H
     return out
 
 
+FEATURES_VERSION = 2  # bump when featurisation changes: it is part of every feature-cache key
+
+
 def _featurize(task: Any, examples: list, tokenizer: Any, hp: Hyperparameters, training: bool,
-               label_ids: dict[str, int] | None) -> list[dict]:  # fmt: skip
+               label_ids: dict[str, int] | None, cache_dir: Path | None = None,
+               split: str = "", lang: str = "") -> list[dict]:  # fmt: skip
+    """Features of examples; with ``cache_dir`` (training data from replication.data) through the feature cache."""
     from replication.models import featurize
 
-    return featurize(task.format, examples, tokenizer, hp, training, label_ids)
+    def build() -> list[dict]:
+        return featurize(task.format, examples, tokenizer, hp, training, label_ids)
+
+    if cache_dir is None or task.name in _SOURCES or not examples:
+        return build()
+    from replication import data
+
+    settings = {"v": FEATURES_VERSION, "max_seq_length": hp.max_seq_length, "doc_stride": hp.doc_stride,
+                "max_query_length": hp.max_query_length, "training": training, "labels": label_ids}  # fmt: skip
+    key = data.feature_cache_key(data.tokenizer_fingerprint(tokenizer), task, split, lang, settings,
+                                 data.examples_fingerprint(examples))  # fmt: skip
+    feats, _ = data.cached_features(cache_dir, key, build)
+    return feats
 
 
 def _label_ids(task: Any, examples: list) -> dict[str, int] | None:

@@ -62,13 +62,14 @@ class Hyperparameters:
     max_grad_norm: float = 1.0
     grad_accum_steps: int = 1
     max_seq_length: int = 128
-    doc_stride: int = 128  # QA windows overlap by max_seq_length - doc_stride... see models.featurize
+    doc_stride: int = 128  # QA: tokens between the starts of neighbouring context windows (BERT/XTREME)
     max_query_length: int = 64
     eval_every: int | None = None  # optimizer steps between dev evaluations; None = once per epoch
     early_stopping_patience: int | None = None  # evaluations without improvement before stopping
     checkpoint_every: int = 500  # optimizer steps between resumable checkpoints
     eval_batch_size: int = 64
     max_train_examples: int | None = None  # smoke runs: cap the training examples
+    max_dev_examples: int | None = None  # model selection on the first N English dev examples (paper: 500)
     mlm_probability: float = 0.15
 
 
@@ -399,7 +400,7 @@ def _intermediate(item: Any, where: str, path: str) -> IntermediateSpec:
 _HP_FIELDS = {f.name: f for f in fields(Hyperparameters)}
 _POSITIVE_INT = {"batch_size", "grad_accum_steps", "max_seq_length", "doc_stride", "max_query_length",
                  "checkpoint_every", "eval_batch_size"}  # fmt: skip
-_OPTIONAL_INT = {"max_steps", "eval_every", "early_stopping_patience", "max_train_examples"}
+_OPTIONAL_INT = {"max_steps", "eval_every", "early_stopping_patience", "max_train_examples", "max_dev_examples"}
 
 
 def _hyperparameters(raw: Any, where: str, path: str) -> Hyperparameters:

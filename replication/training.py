@@ -307,6 +307,9 @@ def train(
     accum = hp.grad_accum_steps
     stream = BatchStream(tasks, steps * accum, seed, size_cap)
     model.to(device)
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True  # the fp32 parts outside autocast (optimizer, losses)
+    pad_multiple = 8 if device.type == "cuda" else 1  # tensor-core friendly shapes; no cost to speak of
     optimizer = make_optimizer(model, hp, device)
     ddp = _wrap(model, world, device, multi=len(tasks) > 1)
     autocast = (
@@ -357,7 +360,7 @@ def train(
             given[ti] += 1
             indices = global_batch[rank::world] or global_batch[:1]  # never leave a rank without work
             feats = [task.features[i] for i in indices]
-            batch = collate(feats, pad_id)
+            batch = collate(feats, pad_id, pad_multiple)
             if task.format == Format.MLM:
                 batch = mask_tokens(batch, tokenizer, hp.mlm_probability, gen)
             batch = {key: v.to(device, non_blocking=True) for key, v in batch.items()}

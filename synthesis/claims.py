@@ -28,13 +28,14 @@ CLAIM_TYPES = ("numeric_result", "dataset_statistic", "hyperparameter_or_method"
 _SECTION_OK = re.compile(r"abstract|intro|contribution|result|discussion|conclu|summary|finding|analysis|"
                          r"experiment|evaluation|ablation", re.IGNORECASE)
 _CLAIM_VERB = re.compile(
-    r"\b(show|shows|shown|find|finds|found|achiev\w*|improv\w*|outperform\w*|yield\w*|obtain\w*|demonstrat\w*|"
+    r"\b(show|shows|shown|find|finds|found|achiev\w*|improv\w*|outperform\w*|underperform\w*|yield\w*|obtain\w*|"
+    r"demonstrat\w*|"
     r"lead|leads|led|perform\w*|reach\w*|set|sets|setting|reduc\w*|increas\w*|decreas\w*|benefit\w*|hurt\w*|"
     r"see|sees|exhibit\w*|offer\w*|bolster\w*|gain\w*|surpass\w*|beat\w*|drop\w*|degrad\w*|help\w*|"
     r"suggest\w*|indicat\w*|reveal\w*|observe\w*|is|are|was|were|has|have|provide\w*|consist\w*|contain\w*|"
     r"use|uses|used|train\w*)\b", re.IGNORECASE)
 _STRONG_VERB = re.compile(
-    r"\b(show|find|found|achiev|improv|outperform|yield|obtain|demonstrat|lead|leads|perform|reach|reduc|"
+    r"\b(show|find|found|achiev|improv|outperform|underperform|yield|obtain|demonstrat|lead|leads|perform(?!ance)|reach|reduc|"
     r"increas|decreas|benefit|hurt|exhibit|offer|bolster|gain|surpass|drop|degrad|help|better|worse|best|"
     r"state of the art|state-of-the-art)", re.IGNORECASE)
 _OPENERS = re.compile(r"^(?:However|Finally|Here|In addition|Additionally|Overall|Concretely|In particular|Moreover|"
@@ -231,7 +232,7 @@ def claim_type(text: str) -> str:
     if nums and (re.search(r"improv|gain|point|accuracy|f1|\bem\b|score|bleu|outperform|achiev|obtain|%|drop|"
                            r"increase|decrease|reduc|error|state of the art|state-of-the-art|result", low)):
         return "numeric_result"
-    if re.search(r"better|worse|outperform|best|improv|higher|lower|more than|less than|compared|than\b|"
+    if re.search(r"better|worse|outperform|underperform|best|improv|higher|lower|more than|less than|compared|than\b|"
                  r"surpass|gain|benefit|hurt|negative transfer|positive transfer|state of the art|"
                  r"state-of-the-art|bolster|no significant", low):
         return "comparison"
@@ -268,8 +269,10 @@ def _claimlike(sentence: str, origin: str) -> bool:
         return bool(_STRONG_VERB.search(s)) and (s.lstrip().startswith(("•", "\u2022", "-")) or
                                                  re.search(r"\b(?:we|our)\b", s, re.I) is not None or
                                                  bool(entities(s)))
-    if origin == "caption":
-        return bool(_STRONG_VERB.search(s)) or bool(comparable(parse_numbers(s)))
+    if origin == "caption":  # a caption that states a finding, not one that says what the table holds
+        body = re.sub(r"^\s*(?:Table|Figure|Fig\.)\s*\d+\s*[:.]\s*", "", s)
+        return bool(_STRONG_VERB.search(body)) and not re.match(r"(?:Results|Overview|Comparison|Performance|"
+                                                                r"Evolution|Examples?)\b", body)
     return bool(_STRONG_VERB.search(s)) and (bool(entities(s)) or bool(comparable(parse_numbers(s))))
 
 
@@ -370,6 +373,8 @@ def extract_claims(store: Store, paper_id: str) -> list[Claim]:
                     source_text=sentence,
                     section=p.section,
                     origin=origin,
-                    notes=(["split from a sentence stating several facts"] if len(parts) > 1 else []),
+                    notes=(["split from a sentence stating several facts"] if len(parts) > 1 else []) + (
+                        ["starts with a pronoun that its sentence does not resolve; read it with the sentence "
+                         "before"] if re.match(r"(?:It|They|This|These|Those|He|She)\b", atom) else []),
                 ))
     return claims

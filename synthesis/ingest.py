@@ -20,6 +20,7 @@ from synthesis.errors import AssayError
 from synthesis.papers import ARXIV_ID
 from synthesis.pdftext import (
     CLEANING_VERSION,
+    RawDocument,
     clean_pages,
     extract_pages,
     join_lines,
@@ -30,6 +31,10 @@ from synthesis.settings import Settings
 from synthesis.store import Store
 
 _CAPTION_RE = re.compile(r"^(?:Figure|Fig\.|Table|Tab\.|Algorithm)\s*[A-Z]?\d+[a-z]?(?:\s*[:.|]|\s+[A-Z(])")
+# footnotes ("3UDPOS ...", "2 See also ...", "4https://..."), page-foot addresses and e-mails
+_SIDE_RE = re.compile(
+    r"^(?:(?:\d{1,2}|[*\u2020\u2021\u00a7])\s?(?:[A-Z]|https?:|www\.)|Editor\b|e-?mail\b|E-?mail\b|Correspond)"
+)
 _WORD_RE = re.compile(r"[^\W\d_]{2,}")  # a word of two or more letters (any script)
 _VERSION_RE = re.compile(r"^v?(\d{1,3})$")
 _TERMINAL_RE = re.compile(r"[.!?][\"'\u201d\u2019)\]]*$")
@@ -74,6 +79,8 @@ class ParsedPaper:
     authors: list[str]
     abstract: str
     pdf_title: str | None = None
+    # passage indices of sentences split over a page break: [[idx on page n, idx on page n + 1], ...]
+    continued: list[list[int]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -82,16 +89,20 @@ class ParsedPaper:
 
 def parse_pdf(data: bytes, name: str = "input") -> ParsedPaper:
     """Extract, clean, segment: PDF bytes to pages, sections, passages and references (no store access)."""
+    t0 = time.perf_counter()
+    raw = extract_pages(data, name)
+    return parse_raw(raw, {"extraction": time.perf_counter() - t0})
+
+
+def parse_raw(raw: RawDocument, timings: dict[str, float] | None = None) -> ParsedPaper:
+    """Clean and segment extracted page texts (the part of :func:`parse_pdf` after pypdf)."""
     from synthesis.frontmatter import extract_front_matter
     from synthesis.references import parse_references
     from synthesis.sections import find_headings
     from synthesis.sentences import sentence_spans
 
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    raw = extract_pages(data, name)
+    timings = dict(timings or {})
     t1 = time.perf_counter()
-    timings["extraction"] = t1 - t0
 
     lines = clean_pages(raw.pages)
     widths = [typical_width(p) for p in lines]
@@ -106,6 +117,9 @@ def parse_pdf(data: bytes, name: str = "input") -> ParsedPaper:
     for p, page in enumerate(lines):
         hard = {i for (pp, i) in heading_at if pp == p}
         hard |= {i for i, line in enumerate(page) if _CAPTION_RE.match(line)}
+        if p == 0:  # front matter: title, authors, affiliations each keep their own line
+            first = min((i for (pp, i) in heading_at if pp == 0), default=0)
+            hard |= set(range(first))
         text, starts = join_lines(page, hard, widths[p])
         pages.append(text)
         head_starts = {starts[i] for (pp, i) in heading_at if pp == p}
@@ -135,49 +149,44 @@ def parse_pdf(data: bytes, name: str = "input") -> ParsedPaper:
     section_of = _section_lookup(sections)
     passages: list[ParsedPassage] = []
     abstract_span: list[tuple[int, int, int]] = []
-    # The text stream that sentences are cut from: body blocks, newline-separated except across a page break
-    # where the text runs on (then a space, and the sentence is stored as one passage per page).
+    body: list[tuple[int, int, int]] = []  # blocks sentences are cut from, (page_no, start, end)
+    for page_no, start, end, kind in blocks:
+        sec = section_of(page_no, start)
+        if kind == "caption":
+            passages.append(ParsedPassage("caption", sec, page_no, start, end, pages[page_no - 1][start:end]))
+        elif kind is None and sec == "Abstract":
+            abstract_span.append((page_no, start, end))
+        if kind is None and sec != "References":  # the bibliography is stored entry by entry in refs
+            body.append((page_no, start, end))
+    order, joins = _page_runs(blocks, body, pages, section_of)
+    # The text stream that sentences are cut from: body blocks, newline-separated except where the text runs on
+    # over a page break (then a space, and such a sentence is stored as one passage per page).
     stream_parts: list[str] = []
     segments: list[tuple[int, int, int, int]] = []  # (stream_start, page_no, page_start, length)
     spos = 0
     prev_block: tuple[int, int, int] | None = None
-    for page_no, start, end, kind in blocks:
-        sec = section_of(page_no, start)
-        if kind == "heading":
-            prev_block = None
-            continue
-        if kind == "caption":
-            passages.append(ParsedPassage("caption", sec, page_no, start, end, pages[page_no - 1][start:end]))
-            continue
-        if sec == "Abstract":
-            abstract_span.append((page_no, start, end))
-        if sec == "References":
-            prev_block = None
-            continue  # the bibliography is stored entry by entry in refs, not as sentences
-        body = pages[page_no - 1][start:end]
+    for block in order:
+        page_no, start, end = block
         if stream_parts:
-            runs_on = (
-                prev_block is not None
-                and prev_block[0] == page_no - 1
-                and not _TERMINAL_RE.search(pages[prev_block[0] - 1][prev_block[1] : prev_block[2]])
-                and body[:1].islower()
-            )
-            stream_parts.append(" " if runs_on else "\n")
+            sep = " " if (prev_block, block) in joins else "\n"
+            stream_parts.append(sep)
             spos += 1
         segments.append((spos, page_no, start, end - start))
-        stream_parts.append(body)
+        stream_parts.append(pages[page_no - 1][start:end])
         spos += end - start
-        prev_block = (page_no, start, end)
+        prev_block = block
     stream = "".join(stream_parts)
     spans = sentence_spans(stream)
     t3 = time.perf_counter()
     timings["segmentation"] = t3 - t2
 
     seg_i = 0
+    groups: list[list[ParsedPassage]] = []  # sentences stored as several passages (one per page)
     for a, b in spans:
         while seg_i < len(segments) and segments[seg_i][0] + segments[seg_i][3] <= a:
             seg_i += 1
         k = seg_i
+        pieces: list[ParsedPassage] = []
         while k < len(segments) and segments[k][0] < b:
             s0, page_no, pstart, length = segments[k]
             lo, hi = max(a, s0), min(b, s0 + length)
@@ -189,8 +198,11 @@ def parse_pdf(data: bytes, name: str = "input") -> ParsedPaper:
                 while pe > ps and text[pe - 1].isspace():
                     pe -= 1
                 if pe > ps and len(_WORD_RE.findall(text, ps, pe)) >= 2:
-                    passages.append(ParsedPassage("sentence", section_of(page_no, ps), page_no, ps, pe, text[ps:pe]))
+                    pieces.append(ParsedPassage("sentence", section_of(page_no, ps), page_no, ps, pe, text[ps:pe]))
             k += 1
+        passages.extend(pieces)
+        if len(pieces) > 1:
+            groups.append(pieces)
 
     abstract = ""
     if abstract_span:
@@ -204,6 +216,8 @@ def parse_pdf(data: bytes, name: str = "input") -> ParsedPaper:
     for x in passages:
         if pages[x.page_no - 1][x.char_start : x.char_end] != x.text:  # pragma: no cover - a bug, not bad input
             raise RuntimeError(f"passage offsets do not match page {x.page_no}: {x.text[:60]!r}")
+    position = {id(x): i for i, x in enumerate(passages)}
+    continued = [[position[id(x)] for x in g] for g in groups]
     return ParsedPaper(
         pages=pages,
         sections=sections,
@@ -213,8 +227,56 @@ def parse_pdf(data: bytes, name: str = "input") -> ParsedPaper:
         authors=front.authors,
         abstract=re.sub(r"\s+", " ", abstract).strip(),
         pdf_title=raw.metadata_title,
+        continued=continued,
         timings=timings,
     )
+
+
+def _is_side_block(text: str) -> bool:
+    """Footnotes, addresses and figure fragments that can sit between a sentence and its rest on the next page."""
+    return bool(_SIDE_RE.match(text)) or len(text.split()) < 4
+
+
+def _page_runs(blocks: list, body: list[tuple[int, int, int]], pages: list[str], section_of) -> tuple[list, set]:  # noqa: ANN001
+    """Order body blocks for segmentation and find where text runs on over a page break.
+
+    A page whose first block starts in lower case continues the last open prose block of the page before (one
+    that does not end a sentence), provided only captions, footnotes and fragments come after that block there;
+    the continuation is moved next to it in the stream. Returns (ordered blocks, {(open block, continuation)}).
+    """
+    body_set = set(body)
+    by_page: dict[int, list] = {}
+    for page_no, start, end, kind in blocks:
+        by_page.setdefault(page_no, []).append((start, end, kind))
+    order = list(body)
+    joins: set = set()
+    for q in sorted(by_page):
+        if q - 1 not in by_page:
+            continue
+        first = next(((a, b, k) for a, b, k in by_page[q] if k != "caption"), None)
+        if first is None or first[2] is not None or (q, first[0], first[1]) not in body_set:
+            continue
+        if not pages[q - 1][first[0] : first[1]][:1].islower():
+            continue
+        cont = (q, first[0], first[1])
+        open_block = None
+        for a, b, k in reversed(by_page[q - 1]):
+            text = pages[q - 2][a:b]
+            if k == "caption":
+                continue
+            if k == "heading" or (q - 1, a, b) not in body_set:
+                break
+            if not _TERMINAL_RE.search(text) and len(text.split()) >= 4 and not _SIDE_RE.match(text):
+                open_block = (q - 1, a, b)
+                break
+            if not _is_side_block(text):
+                break
+        if open_block is None or section_of(q, first[0]) != section_of(q - 1, open_block[1]):
+            continue
+        order.remove(cont)
+        order.insert(order.index(open_block) + 1, cont)
+        joins.add((open_block, cont))
+    return order, joins
 
 
 def _apply_headings(lines: list[list[str]], headings: list) -> tuple[list[list[str]], dict]:
@@ -343,6 +405,7 @@ def ingest_pdf(
         "extracted_title": parsed.title,
         "extracted_authors": parsed.authors,
         "n_references": len(parsed.references),
+        "continued_sentences": parsed.continued,  # passage idx groups that form one sentence over a page break
     }
     meta.update({k: v for k, v in metadata.items() if k not in _PAPER_FIELDS})
     paper_row = (

@@ -20,6 +20,7 @@ from synthesis.store import Store
 _SENT_END = re.compile(r"(?<=[a-z0-9\)\]%][.!?])\s+(?=[A-Z(\[])")
 _ABBREV = re.compile(r"(?:\bet al|\be\.g|\bi\.e|\bFig|\bEq|\bcf|\bvs|\bSec|\bTab|\bapprox|\bNo)\.$", re.IGNORECASE)
 MAX_UNIT_CHARS = 600
+TERMINAL = (".", "!", "?", ".)", ".\"", ".\u201d", ":")
 
 
 @dataclass
@@ -132,7 +133,21 @@ def paper_units(store: Store, paper_id: str) -> list[Unit]:
         units.append(Unit(paper.id, paper.version, page, s, e, text, kind, section,
                           content_words(text) + number_tokens(text)))
 
-    for p in get_passages(store, paper_id):
+    passages = get_passages(store, paper_id)
+    # Sentences that a block or column break cut in two, joined again (same page): whole evidence, whole quotes.
+    for i, p in enumerate(passages[:-1]):
+        if p.kind != "sentence" or not (0 < p.page_no <= len(pages)) or p.text.rstrip().endswith(TERMINAL):
+            continue
+        end = p.char_end
+        for q in passages[i + 1:i + 3]:
+            if q.page_no != p.page_no or q.kind != p.kind or q.char_start < end:
+                break
+            end = q.char_end
+            if q.text.rstrip().endswith(TERMINAL):
+                if end - p.char_start <= MAX_UNIT_CHARS:
+                    add(p.page_no, p.char_start, end, "sentence", p.section)
+                break
+    for p in passages:
         if p.page_no < 1 or p.page_no > len(pages) or pages[p.page_no - 1][p.char_start:p.char_end] != p.text:
             continue  # offsets that do not point into the page cannot give verbatim quotes
         if len(p.text) > MAX_UNIT_CHARS or p.kind == "abstract":

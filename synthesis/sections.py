@@ -81,7 +81,7 @@ def _good_title(title: str, width: float) -> bool:
     words = title.split()
     if not words or len(words) > 12 or len(title) > min(90, max(40, 1.1 * width)):
         return False
-    if _BAD_TITLE_CHARS.search(title) or title.endswith((".", ":")):
+    if _BAD_TITLE_CHARS.search(title) or title.endswith((".", ":")) or re.search(r"[a-z)]\.\s+[A-Z]", title):
         return False
     # mostly words, not numbers (table rows)
     letters = sum(c.isalpha() for c in title)
@@ -139,7 +139,7 @@ def find_headings(pages: list[list[str]], widths: list[float] | None = None) -> 
             cont = False
             split = 0
             # run-in heading: "2.2.2.2. Tree Bagging (TB). When talking about ..."
-            r = _RUN_IN_RE.match(title) if dot or number.count(".") >= 2 else None
+            r = _RUN_IN_RE.match(title)
             if r and _good_title(r.group(1), width):
                 split = m.start(3) + len(r.group(1)) + 1
                 title = r.group(1)

@@ -236,7 +236,6 @@ def compare(claim: Reading, unit: Unit, weights: dict[str, float], urd: Reading 
     covered = {w for w in claim.wordset if w in u.wordset}
     chk.cov = (sum(weights.get(w, 1.0) for w in covered) + num_w * len(chk.nums_matched) +
                0.5 * sum(weights.get(w, 1.0) for w in claim.wordset - covered if w in ctx_words)) / total
-    cov = chk.cov
     context = _squash(unit.context) if unit.context else ""
     for e in sorted(claim.ents):
         if e in u.ents:
@@ -249,11 +248,12 @@ def compare(claim: Reading, unit: Unit, weights: dict[str, float], urd: Reading 
     for e in sorted(u.strong_ents):
         if e not in claim.ents and e not in claim.squashed:
             chk.ents_extra.append(e)
-    # Negation: a word the claim negates that the unit asserts, or the reverse (only words both share).
+    # Negation: one side negates what both talk about (at least two shared words under a negation, so that
+    # "without training" does not negate a claim about "training"), the other does not.
     shared = claim.wordset & u.wordset
-    chk.neg_conflict = sorted((claim.negated & shared - u.negated) | (u.negated & shared - claim.negated))
-    if len(chk.neg_conflict) < 2:
-        chk.neg_conflict = []  # one shared word under a negation is too weak ("training" vs "without training")
+    c_neg, u_neg = claim.negated & shared, u.negated & shared
+    if (len(c_neg) >= 2) != (len(u_neg) >= 2):
+        chk.neg_conflict = sorted(c_neg if len(c_neg) >= 2 else u_neg)
     # Direction, on the clause of the unit that best matches the claim ("outperforms A but underperforms B").
     ud, uu = u.down, u.up
     if ud and uu:
@@ -328,9 +328,10 @@ def decide(claim_text: str, units: list[Unit], bm25: BM25 | None, *, embed_sims:
            nli=None, readings: dict | None = None) -> Decision:  # noqa: ANN001
     """Label one claim against candidate units (all of them are scored when ``bm25`` is None)."""
     claim = read(claim_text)
-    if not claim.wordset:
-        return Decision("not_enough_info", None, [], ["the claim has no content words to check"],
-                        _features(None, None, None, claim, embed_sims is not None))
+    if len(claim.wordset) + len(claim.numbers) < 2:
+        return Decision("not_enough_info", None, [], [
+            f"the claim has too little content to check ({len(claim.wordset)} distinct content word(s))"],
+            _features(None, None, None, claim, embed_sims is not None))
     weights = {w: max(0.5, min(bm25.weight(w), 8.0)) for w in claim.wordset} if bm25 else {}
     # Candidates: BM25 top-k, plus embedding top-k.
     if bm25 is not None:
@@ -387,7 +388,7 @@ def decide(claim_text: str, units: list[Unit], bm25: BM25 | None, *, embed_sims:
     if best_s and (best_c is None or best_s.support >= best_c.cov):
         label, best = "supported", best_s
         reasons.append(f"{_where(best)} states the claim's content ({best.cov:.0%} of its content words, "
-                       f"weighted by rarity{', embedding similarity %.2f' % best.emb if has_emb else ''})")
+                       f"weighted by rarity{f', embedding similarity {best.emb:.2f}' if has_emb else ''})")
         if best.nums_matched:
             reasons.append("every number agrees up to rounding: " + "; ".join(
                 f"{q.text} = {r.text}" for q, r in best.nums_matched))
@@ -484,6 +485,14 @@ class Verifier:
         self._units: dict[tuple[str, ...], tuple[list[Unit], BM25, np.ndarray | None]] = {}
         self._readings: dict = {}
         self._claim_vecs: dict[str, np.ndarray] = {}
+        self._shas: dict[str, str | None] = {}
+
+    def _sha(self, paper_id: str) -> str | None:
+        """The PDF hash the evidence was read from (pins the quote to one exact file, not just an arXiv id)."""
+        if paper_id not in self._shas:
+            row = self.store.one("SELECT pdf_sha256 FROM papers WHERE id = ?", (paper_id,)) if self.store else None
+            self._shas[paper_id] = row["pdf_sha256"] if row else None
+        return self._shas[paper_id]
 
     def prime(self, texts: list[str]) -> None:
         """Embed many claim texts in one batch (much faster than one at a time)."""
@@ -522,8 +531,8 @@ class Verifier:
         assert text is not None
         extra: list[str] = []
         if len(text) > MAX_CLAIM_CHARS:
-            extra.append(f"the claim is {len(text):,} characters long, which is not one atomic claim; only its "
-                         f"first {MAX_CLAIM_CHARS:,} characters were checked (split it with `assay claims`)")
+            extra.append(f"the claim is {len(text):,} characters long, which is not one atomic claim: split it into "
+                         "single statements (as `assay claims` does) and verify those")
             text = text[:MAX_CLAIM_CHARS].rsplit(" ", 1)[0]
         if "evidence" in claim and isinstance(claim["evidence"], list):
             units = inline_units([e for e in claim["evidence"] if isinstance(e, str)])
@@ -558,11 +567,19 @@ class Verifier:
             d = decide(text, units, bm25, embed_sims=sims, nli=self.nli, readings=self._readings)
         result["label"] = d.label
         result["confidence"] = round(self.calibration_prob(d.label, d.features), 4)
-        result["evidence"] = _evidence(d) if "evidence" not in claim else [
+        if extra:  # too long to be one claim: say what its beginning gave, decide nothing
+            d.reasons = [f"its first {MAX_CLAIM_CHARS:,} characters alone would be {d.label}: " + "; ".join(d.reasons)]
+            result["label"] = "not_enough_info"
+            result["confidence"] = self.calibration_prob("not_enough_info", None)
+        result["evidence"] = [dict(e, pdf_sha256=self._sha(e["paper"])) for e in _evidence(d)] \
+            if "evidence" not in claim else [
             {"paper": "inline", "version": None, "page": None, "quote": c["quote"], "score": c["score"],
              "index": c["char_start"]} for c in _evidence(d)]
         result["reasons"] = extra + d.reasons
         result["signals"] = {k: round(v, 4) for k, v in d.features.items()}
+        if d.best is not None and d.best.nli is not None:
+            result["signals"]["nli"] = dict(zip(("entailment", "contradiction", "neutral"),
+                                                (round(x, 4) for x in d.best.nli), strict=True))
         if d.best is not None:
             result["numbers_checked"] = [
                 {"claim": q.text, "value": q.value, "unit": q.unit, "source": r.text, "match": True}
@@ -606,7 +623,8 @@ def verify_claims(store, settings, claims: list[dict], paper_ids: list[str], *, 
     try:
         for claim in iterator:
             ids = resolved
-            if not ids:
+            inline = isinstance(claim, dict) and isinstance(claim.get("evidence"), list)
+            if not ids and not inline and store is not None:
                 own = claim.get("paper") if isinstance(claim, dict) else None
                 if own:
                     try:
@@ -617,8 +635,10 @@ def verify_claims(store, settings, claims: list[dict], paper_ids: list[str], *, 
                     if all_ids is None:
                         all_ids = [p.id for p in list_papers(store)]
                     ids = all_ids
+            if not isinstance(claim, dict):
+                claim = {"id": "", "text": None}
             v = verifier.verify_one(claim, ids)
-            if verifier.notes and not v.get("evidence") is None:
+            if verifier.notes:
                 v.setdefault("notes", list(verifier.notes))
             out.append(v)
             if bar is not None:

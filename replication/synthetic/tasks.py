@@ -51,7 +51,9 @@ class Item:
     """One language-independent example: the meanings a task renders and its label."""
 
     id: str
-    parts: tuple[tuple[Clause, ...], ...]  # meanings (premise/hypothesis, context/choices, context/question, ...)
+    parts: tuple[
+        tuple[Clause, ...], ...
+    ]  # meanings (premise/hypothesis, context/choices, context/question, ...)
     label: int = -1  # class / correct choice; -1 where the format has none (QA, tagging, retrieval)
 
 
@@ -146,7 +148,9 @@ def _text(lang: Language, meaning: tuple[Clause, ...]) -> str:
 
 
 def _render_pair(item: Item, lang: Language) -> PairExample:
-    return PairExample(f"{item.id}-{lang.code}", _text(lang, item.parts[0]), _text(lang, item.parts[1]), item.label)
+    return PairExample(
+        f"{item.id}-{lang.code}", _text(lang, item.parts[0]), _text(lang, item.parts[1]), item.label
+    )
 
 
 def _render_mc(item: Item, lang: Language) -> ChoiceExample:
@@ -252,8 +256,12 @@ def examples(world: World, task: str, split: str, lang: str = "en", n: int | Non
     return [spec.render(item, language) for item in items(task, split, world.seed, n)]
 
 
-def chance(task: str) -> float:
-    """Expected score of a uniform guess (accuracy tasks) used as the 'near chance' reference."""
+def chance(task: str) -> float | None:
+    """Score of a uniform guess on the 0-1 scale where one is defined (classification, choice, retrieval).
+
+    None for QA and tagging: there a model that ignores the words still scores well above zero from positions
+    alone, so the reference for those tasks is the controls, not a number.
+    """
     spec = SYNTHETIC_TASKS[task]
     if spec.labels:
         return 1 / len(spec.labels)
@@ -261,5 +269,4 @@ def chance(task: str) -> float:
         return 1 / spec.num_choices
     if spec.format == Format.RETRIEVAL:
         return 1 / spec.sizes["test"]
-    return 0.0
-
+    return None

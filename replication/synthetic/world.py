@@ -302,7 +302,9 @@ def build_world(seed: int = 0, families: dict[str, tuple[str, int]] | None = Non
             code = f"{family.lower()}{k}"
             script = scripts.pop(0)
             letters = _SCRIPTS[script]
-            table = dict(zip(_CONSONANTS + _VOWELS, rng.sample(letters, len(_CONSONANTS + _VOWELS)), strict=True))
+            table = dict(
+                zip(_CONSONANTS + _VOWELS, rng.sample(letters, len(_CONSONANTS + _VOWELS)), strict=True)
+            )
             forms = [_write(f, table) for f in _sound_change(rng, proto)]
             languages[code] = Language(code, family, order, script, dict(zip(words, forms, strict=True)))
     return World(seed, languages)
@@ -321,12 +323,16 @@ class MeaningSampler:
     def noun(self, categories: tuple[str, ...]) -> str:
         return self.rng.choice(NOUNS[self.rng.choice(categories)])
 
-    def noun_phrase(self, categories: tuple[str, ...], max_adjectives: int = 2, noun: str | None = None) -> NounPhrase:
+    def noun_phrase(
+        self, categories: tuple[str, ...], max_adjectives: int = 2, noun: str | None = None
+    ) -> NounPhrase:
         noun = noun or self.noun(categories)
         dims = [d for d in ADJ_ORDER if CATEGORY[noun] in ADJ_APPLIES[d]]
         k = self.rng.choice([n for n in (0, 0, 1, 1, 2) if n <= min(max_adjectives, len(dims))])
         chosen = sorted(self.rng.sample(dims, k), key=ADJ_ORDER.index)
-        return NounPhrase(noun, tuple(self.rng.choice(ADJECTIVES[d]) for d in chosen), self.rng.random() < 0.7)
+        return NounPhrase(
+            noun, tuple(self.rng.choice(ADJECTIVES[d]) for d in chosen), self.rng.random() < 0.7
+        )
 
     def act(self, transitive: bool | None = None, max_adjectives: int = 2) -> Clause:
         rng = self.rng
@@ -351,7 +357,9 @@ class MeaningSampler:
     def copula(self) -> Clause:
         subject = self.noun_phrase(tuple(NOUNS), 1)
         dims = [d for d in ADJECTIVES if subject.category in ADJ_APPLIES[d]]
-        return Clause(subject, "is", predicate=self.rng.choice(ADJECTIVES[self.rng.choice(dims)]), kind="copula")
+        return Clause(
+            subject, "is", predicate=self.rng.choice(ADJECTIVES[self.rng.choice(dims)]), kind="copula"
+        )
 
     def question(self) -> Clause:
         """A who / what / where question about an action."""
@@ -367,7 +375,9 @@ class MeaningSampler:
         return [self.copula() if self.rng.random() < 0.15 else self.act() for _ in range(n)]
 
 
-def corpus(world: World, n_sentences: int, seed: int, languages: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
+def corpus(
+    world: World, n_sentences: int, seed: int, languages: tuple[str, ...] | None = None
+) -> list[tuple[str, str]]:
     """A monolingual-per-line MLM corpus: (language, text) pairs, meanings drawn independently per line.
 
     No line has a translation elsewhere in the corpus (as in XLM-R's CommonCrawl data, there is no parallel text);

@@ -8,6 +8,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -54,153 +55,157 @@ def _summary(verdicts: list[dict]) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    """Add claims, verify, calibrate and eval to the root app."""
-
-    @app.command("claims")
-    def claims_cmd(
-        ctx: typer.Context,
-        paper: str = typer.Argument(..., help="Paper id, arXiv id, sha256 prefix or title."),
-        as_json: bool = typer.Option(False, "--json", help="Print claims.jsonl lines."),
-        out: Path = typer.Option(None, "--out", help="Write claims.jsonl here."),
-    ) -> None:
-        """The claims a paper makes: whole, self-contained, atomic, typed, with page, span and parsed numbers."""
-        from synthesis.claims import extract_claims
-        from synthesis.errors import AssayError
-        from synthesis.papers import get_pages, resolve_paper
-
-        st = state(ctx)
-        p = resolve_paper(st.store, paper)
-        if not any(t.strip() for t in get_pages(st.store, p.id)):
-            raise AssayError(f"paper {p.id} has no text (a scanned or empty PDF?); there are no claims to extract")
-        claims = [c.to_json() for c in extract_claims(st.store, p.id)]
-        with st.store.transaction() as conn:
-            for c in claims:
-                conn.execute(
-                    "INSERT OR REPLACE INTO claims(id, paper_id, page_no, span_start, span_end, text, type, data)"
-                    " VALUES (?,?,?,?,?,?,?,?)",
-                    (c["id"], c["paper"], c["page"], c["span"][0], c["span"][1], c["text"], c["type"],
-                     json.dumps(c, sort_keys=True, ensure_ascii=False)))
-        if out:
-            _write_jsonl_atomic(out, claims)
-        if as_json:
-            for c in claims:
-                typer.echo(json.dumps(c, ensure_ascii=False))
-        elif not out or sys.stdout.isatty():
-            for c in claims:
-                nums = ", ".join(f"{q['text']}{' ' + q['unit'] if q['unit'] else ''}" for q in c["numbers"]
-                                 if q["kind"] in ("measure", "count"))
-                typer.echo(f"p{c['page']:<3} {c['type']:<24} {c['text']}" + (f"  [{nums}]" if nums else ""))
-        if out:
-            typer.echo(f"{len(claims)} claims written to {out}", err=True)
-
-    @app.command("verify")
-    def verify_cmd(
-        ctx: typer.Context,
-        claims: Path = typer.Option(..., "--claims", help="claims.jsonl: one {id, text[, paper]} per line."),
-        papers: list[str] = typer.Option(None, "--papers", help="Papers to check against (default: each claim's "
-                                                                "own paper, else all stored papers)."),
-        out: Path = typer.Option(None, "--out", help="Write verdicts.jsonl here (atomically)."),
-        no_embeddings: bool = typer.Option(False, "--no-embeddings", help="Lexical retrieval only."),
-        as_json: bool = typer.Option(False, "--json", help="Print verdicts.jsonl lines on stdout."),
-    ) -> None:
-        """Verify claims against the stored papers: label, calibrated confidence, verbatim evidence, reasons."""
-        from synthesis.verify import verify_claims
-
-        st = state(ctx)
-        rows = _read_claims(claims)
-        verdicts = verify_claims(st.store, st.settings, rows, list(papers or []),
-                                 use_embeddings=False if no_embeddings else None, progress=True)
-        if out:
-            _write_jsonl_atomic(out, verdicts)
-        if as_json:
-            for v in verdicts:
-                typer.echo(json.dumps(v, ensure_ascii=False))
-        else:
-            for v in verdicts:
-                ev = v["evidence"][0] if v["evidence"] else None
-                where = f"{ev['paper']} p{ev['page']}" if ev else "-"
-                typer.echo(f"{v['label']:<16} {v['confidence']:.2f}  {where:<20} {v['id']}: {v['text'][:80]}")
-        notes = sorted({n for v in verdicts for n in v.get("notes", [])})
-        for n in notes:
-            typer.echo(f"note: {n}", err=True)
-        typer.echo(_summary(verdicts) + (f"; written to {out}" if out else ""), err=True)
-
-    @app.command("calibrate")
-    def calibrate_cmd(
-        ctx: typer.Context,
-        from_gold: Path = typer.Option(None, "--from", help="A labelled JSONL set to add to the generated data."),
-        papers: list[str] = typer.Option(None, "--papers", help="Papers to generate data from (default: all)."),
-        per_paper: int = typer.Option(60, "--per-paper", help="Source sentences sampled per paper."),
-        no_embeddings: bool = typer.Option(False, "--no-embeddings", help="Fit the lexical mode only."),
-        as_json: bool = typer.Option(False, "--json"),
-    ) -> None:
-        """Fit the confidence calibration on generated true/false variants of the stored papers' sentences."""
-        from synthesis.calibration import calibrate, save_calibration
-        from synthesis.errors import AssayError
-        from synthesis.evaluation import read_jsonl
-        from synthesis.papers import list_papers, resolve_paper
-
-        st = state(ctx)
-        ids = [resolve_paper(st.store, p).id for p in papers] if papers else [p.id for p in list_papers(st.store)]
-        if not ids:
-            raise AssayError("no papers in the store to generate calibration data from; `assay ingest` some first")
-        gold = read_jsonl(from_gold, what="labelled claim") if from_gold else None
-        params = calibrate(st.store, st.settings, ids, gold=gold, per_paper=per_paper, embeddings=not no_embeddings)
-        save_calibration(st.store, params)
-        if as_json:
-            typer.echo(json.dumps(params["data"], indent=1))
-        else:
-            d = params["data"]
-            typer.echo(f"calibrated on {d['generated_examples']} generated + {d['gold_examples']} labelled claims "
-                       f"from {len(ids)} paper(s), modes: {', '.join(d['modes'])}")
-            for k, v in d["accuracy_by_kind"].items():
-                typer.echo(f"  rule accuracy {k:<28} {v:.2f}")
-
+    """Add claims, verify, calibrate and the `eval` group to the root app."""
+    app.command("claims")(claims_cmd)
+    app.command("verify")(verify_cmd)
+    app.command("calibrate")(calibrate_cmd)
     eval_app = typer.Typer(help="Measure the verifier against labelled claims.", no_args_is_help=True)
+    eval_app.command("verify")(eval_verify_cmd)
     app.add_typer(eval_app, name="eval")
 
-    @eval_app.command("verify")
-    def eval_verify_cmd(
-        ctx: typer.Context,
-        gold_path: Path = typer.Argument(..., metavar="GOLD.jsonl", help="Lines {id, text, label[, paper]"
-                                                                          "[, evidence]}."),
-        papers: list[str] = typer.Option(None, "--papers", help="Papers to verify against (default: each line's)."),
-        plot: Path = typer.Option(None, "--plot", help="Write a reliability diagram (PNG) here."),
-        as_json: bool = typer.Option(False, "--json"),
-        no_embeddings: bool = typer.Option(False, "--no-embeddings"),
-        covidfact: bool = typer.Option(False, "--covidfact", help="Read the file as COVID-Fact (claim, label, "
-                                                                  "evidence)."),
-        limit: int = typer.Option(None, "--limit", help="Evaluate an evenly spread sample of this many lines."),
-        out: Path = typer.Option(None, "--out", help="Write the verdicts here."),
-    ) -> None:
-        """Accuracy, macro-F1, Brier score, ECE (10 equal-width bins) and a reliability table."""
-        from synthesis.evaluation import evaluate, load_covidfact, plot_reliability, read_jsonl
 
-        st = state(ctx)
-        if covidfact:
-            gold = load_covidfact(gold_path, limit=limit)
-        else:
-            gold = read_jsonl(gold_path, what="labelled claim")
-            if limit:
-                gold = gold[:limit]
-        metrics, verdicts = evaluate(st.store, st.settings, gold, papers=list(papers or []),
-                                     use_embeddings=False if no_embeddings else None, progress=True)
-        if out:
-            _write_jsonl_atomic(out, verdicts)
-        if plot:
-            plot_reliability(metrics, plot)
-        if as_json:
-            typer.echo(json.dumps(metrics, indent=1))
-            return
-        typer.echo(f"claims {metrics['n']}  accuracy {metrics['accuracy']:.3f}  macro-F1 {metrics['macro_f1']:.3f}  "
-                   f"Brier {metrics['brier']:.3f}  ECE {metrics['ece']:.3f}")
-        typer.echo("F1 per label: " + ", ".join(f"{k} {v:.3f}" for k, v in metrics["f1"].items()))
-        if metrics["two_way"]:
-            typer.echo(f"two-way gold: {metrics['nei_predictions']} not_enough_info predictions counted as refuted")
-        typer.echo("ECE: 10 equal-width confidence bins, sum over bins of (n_bin/n)*|accuracy - mean confidence|")
-        typer.echo(f"{'bin':<9}{'count':>7}{'mean conf':>11}{'accuracy':>10}")
-        for r in metrics["reliability"]:
-            if r["count"]:
-                typer.echo(f"{r['bin']:<9}{r['count']:>7}{r['mean_confidence']:>11.3f}{r['accuracy']:>10.3f}")
-        if plot:
-            typer.echo(f"reliability plot written to {plot}", err=True)
+def claims_cmd(
+    ctx: typer.Context,
+    paper: str = typer.Argument(..., help="Paper id, arXiv id, sha256 prefix or title."),
+    as_json: bool = typer.Option(False, "--json", help="Print claims.jsonl lines."),
+    out: Annotated[Path | None, typer.Option("--out", help="Write claims.jsonl here.")] = None,
+) -> None:
+    """The claims a paper makes: whole, self-contained, atomic, typed, with page, span and parsed numbers."""
+    from synthesis.claims import extract_claims
+    from synthesis.errors import AssayError
+    from synthesis.papers import get_pages, resolve_paper
+
+    st = state(ctx)
+    p = resolve_paper(st.store, paper)
+    if not any(t.strip() for t in get_pages(st.store, p.id)):
+        raise AssayError(f"paper {p.id} has no text (a scanned or empty PDF?); there are no claims to extract")
+    claims = [c.to_json() for c in extract_claims(st.store, p.id)]
+    with st.store.transaction() as conn:
+        for c in claims:
+            conn.execute(
+                "INSERT OR REPLACE INTO claims(id, paper_id, page_no, span_start, span_end, text, type, data)"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                (c["id"], c["paper"], c["page"], c["span"][0], c["span"][1], c["text"], c["type"],
+                 json.dumps(c, sort_keys=True, ensure_ascii=False)))
+    if out:
+        _write_jsonl_atomic(out, claims)
+    if as_json:
+        for c in claims:
+            typer.echo(json.dumps(c, ensure_ascii=False))
+    elif not out or sys.stdout.isatty():
+        for c in claims:
+            nums = ", ".join(f"{q['text']}{' ' + q['unit'] if q['unit'] else ''}" for q in c["numbers"]
+                             if q["kind"] in ("measure", "count"))
+            typer.echo(f"p{c['page']:<3} {c['type']:<24} {c['text']}" + (f"  [{nums}]" if nums else ""))
+    if out:
+        typer.echo(f"{len(claims)} claims written to {out}", err=True)
+
+def verify_cmd(
+    ctx: typer.Context,
+    claims: Annotated[Path, typer.Option("--claims", help="claims.jsonl: one {id, text[, paper]} per line.")],
+    papers: Annotated[list[str] | None, typer.Option("--papers", help="Papers to check against (default: each "
+                                                      "claim's own paper, else all stored papers).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write verdicts.jsonl here (atomically).")] = None,
+    no_embeddings: bool = typer.Option(False, "--no-embeddings", help="Lexical retrieval only."),
+    as_json: bool = typer.Option(False, "--json", help="Print verdicts.jsonl lines on stdout."),
+) -> None:
+    """Verify claims against the stored papers: label, calibrated confidence, verbatim evidence, reasons."""
+    from synthesis.verify import verify_claims
+
+    st = state(ctx)
+    rows = _read_claims(claims)
+    verdicts = verify_claims(st.store, st.settings, rows, list(papers or []),
+                             use_embeddings=False if no_embeddings else None, progress=True)
+    if out:
+        _write_jsonl_atomic(out, verdicts)
+    if as_json:
+        for v in verdicts:
+            typer.echo(json.dumps(v, ensure_ascii=False))
+    else:
+        for v in verdicts:
+            ev = v["evidence"][0] if v["evidence"] else None
+            where = f"{ev['paper']} p{ev['page']}" if ev else "-"
+            typer.echo(f"{v['label']:<16} {v['confidence']:.2f}  {where:<20} {v['id']}: {v['text'][:80]}")
+    notes = sorted({n for v in verdicts for n in v.get("notes", [])})
+    for n in notes:
+        typer.echo(f"note: {n}", err=True)
+    typer.echo(_summary(verdicts) + (f"; written to {out}" if out else ""), err=True)
+
+def calibrate_cmd(
+    ctx: typer.Context,
+    from_gold: Annotated[Path | None, typer.Option("--from", help="A labelled JSONL set to add to the generated "
+                                                                 "data.")] = None,
+    papers: Annotated[list[str] | None, typer.Option("--papers", help="Papers to generate data from (default: "
+                                                                     "all).")] = None,
+    per_paper: int = typer.Option(60, "--per-paper", help="Source sentences sampled per paper."),
+    no_embeddings: bool = typer.Option(False, "--no-embeddings", help="Fit the lexical mode only."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Fit the confidence calibration on generated true/false variants of the stored papers' sentences."""
+    from synthesis.calibration import calibrate, save_calibration
+    from synthesis.errors import AssayError
+    from synthesis.evaluation import read_jsonl
+    from synthesis.papers import list_papers, resolve_paper
+
+    st = state(ctx)
+    ids = [resolve_paper(st.store, p).id for p in papers] if papers else [p.id for p in list_papers(st.store)]
+    if not ids:
+        raise AssayError("no papers in the store to generate calibration data from; `assay ingest` some first")
+    gold = read_jsonl(from_gold, what="labelled claim") if from_gold else None
+    params = calibrate(st.store, st.settings, ids, gold=gold, per_paper=per_paper, embeddings=not no_embeddings)
+    save_calibration(st.store, params)
+    if as_json:
+        typer.echo(json.dumps(params["data"], indent=1))
+    else:
+        d = params["data"]
+        typer.echo(f"calibrated on {d['generated_examples']} generated + {d['gold_examples']} labelled claims "
+                   f"from {len(ids)} paper(s), modes: {', '.join(d['modes'])}")
+        for k, v in d["accuracy_by_kind"].items():
+            typer.echo(f"  rule accuracy {k:<28} {v:.2f}")
+
+
+def eval_verify_cmd(
+    ctx: typer.Context,
+    gold_path: Annotated[Path, typer.Argument(metavar="GOLD.jsonl", help="Lines {id, text, label[, paper]"
+                                                                         "[, evidence]}.")],
+    papers: Annotated[list[str] | None, typer.Option("--papers", help="Papers to verify against (default: each "
+                                                                     "line's).")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Write a reliability diagram (PNG) here.")] = None,
+    as_json: bool = typer.Option(False, "--json"),
+    no_embeddings: bool = typer.Option(False, "--no-embeddings"),
+    covidfact: bool = typer.Option(False, "--covidfact", help="Read the file as COVID-Fact (claim, label, "
+                                                              "evidence)."),
+    limit: int = typer.Option(None, "--limit", help="Evaluate an evenly spread sample of this many lines."),
+    out: Annotated[Path | None, typer.Option("--out", help="Write the verdicts here.")] = None,
+) -> None:
+    """Accuracy, macro-F1, Brier score, ECE (10 equal-width bins) and a reliability table."""
+    from synthesis.evaluation import evaluate, load_covidfact, plot_reliability, read_jsonl
+
+    st = state(ctx)
+    if covidfact:
+        gold = load_covidfact(gold_path, limit=limit)
+    else:
+        gold = read_jsonl(gold_path, what="labelled claim")
+        if limit:
+            gold = gold[:limit]
+    metrics, verdicts = evaluate(st.store, st.settings, gold, papers=list(papers or []),
+                                 use_embeddings=False if no_embeddings else None, progress=True)
+    if out:
+        _write_jsonl_atomic(out, verdicts)
+    if plot:
+        plot_reliability(metrics, plot)
+    if as_json:
+        typer.echo(json.dumps(metrics, indent=1))
+        return
+    typer.echo(f"claims {metrics['n']}  accuracy {metrics['accuracy']:.3f}  macro-F1 {metrics['macro_f1']:.3f}  "
+               f"Brier {metrics['brier']:.3f}  ECE {metrics['ece']:.3f}")
+    typer.echo("F1 per label: " + ", ".join(f"{k} {v:.3f}" for k, v in metrics["f1"].items()))
+    if metrics["two_way"]:
+        typer.echo(f"two-way gold: {metrics['nei_predictions']} not_enough_info predictions counted as refuted")
+    typer.echo("ECE: 10 equal-width confidence bins, sum over bins of (n_bin/n)*|accuracy - mean confidence|")
+    typer.echo(f"{'bin':<9}{'count':>7}{'mean conf':>11}{'accuracy':>10}")
+    for r in metrics["reliability"]:
+        if r["count"]:
+            typer.echo(f"{r['bin']:<9}{r['count']:>7}{r['mean_confidence']:>11.3f}{r['accuracy']:>10.3f}")
+    if plot:
+        typer.echo(f"reliability plot written to {plot}", err=True)

@@ -28,7 +28,9 @@ def demo_cmd(
     ctx: typer.Context,
     seeds: Annotated[int, typer.Option("--seeds", min=1, max=20, help="Fine-tuning seeds (1..N).")] = 3,
     out: Annotated[str | None, typer.Option("--out", help="Output folder (default: <home>/demo).")] = None,
-    quick: Annotated[bool, typer.Option("--quick", help="Tiny sizes: a smoke run in well under a minute.")] = False,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Tiny sizes: a smoke run in well under a minute.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the demo summary as JSON.")] = False,
 ) -> None:
     """Run the synthetic demo: pretraining, intermediate and target phases, zero-shot evaluation, controls."""
@@ -55,7 +57,9 @@ def demo_cmd(
         return
     typer.echo(result.tables)
     timing = ", ".join(f"{k.removesuffix('_s')} {v:.0f}s" for k, v in result.timings.items())
-    typer.echo(f"\n{len(result.results)} run result(s) in {out_dir / 'runs'}; summary {out_dir / 'demo.json'}")
+    typer.echo(
+        f"\n{len(result.results)} run result(s) in {out_dir / 'runs'}; summary {out_dir / 'demo.json'}"
+    )
     typer.echo(f"time: {timing}")
     flags = " --quick" if quick else ""
     typer.echo(f"reproduce: assay demo --seeds {seeds}{flags} --out {out_dir}")

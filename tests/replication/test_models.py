@@ -80,6 +80,10 @@ def test_qa_windows_cover_the_answer_with_offsets(tiny):
         assert f["offsets"][0] is None  # <s> is not context
         if f["start_positions"] == 0:
             assert f["end_positions"] == 0
+    # doc_stride is the step between window starts (XTREME/BERT), not the overlap
+    spans = [[o for o in f["offsets"] if o is not None] for f in feats]
+    for a, b in zip(spans, spans[1:-1], strict=False):
+        assert b[0] == a[16], "the next window starts doc_stride (16) context tokens later"
 
 
 def test_long_query_is_truncated(tiny):

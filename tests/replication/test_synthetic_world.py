@@ -41,7 +41,10 @@ def test_vocabularies_are_disjoint_bijections(seed):
     for a, b in itertools.combinations(w.languages.values(), 2):
         assert not (a.vocabulary & b.vocabulary), (a.code, b.code)
         chars_a, chars_b = set("".join(a.vocabulary)), set("".join(b.vocabulary))
-        assert not (chars_a & chars_b), (a.code, b.code)  # not even a shared letter: no shared sub-word either
+        assert not (chars_a & chars_b), (
+            a.code,
+            b.code,
+        )  # not even a shared letter: no shared sub-word either
 
 
 def test_family_members_share_form_rules():
@@ -69,7 +72,9 @@ def test_inverted_order_is_really_inverted(seed):
     assert [back_same[t.form] for t in same_tokens] == [t.form for t in en_tokens]
     for clause in range(len(meaning)):
         en_words = [t.form for t in en_tokens if t.clause == clause and t.role not in ("conj", "punct")]
-        inv_words = [back[t.form] for t in inv_tokens if t.clause == clause and t.role not in ("conj", "punct")]
+        inv_words = [
+            back[t.form] for t in inv_tokens if t.clause == clause and t.role not in ("conj", "punct")
+        ]
         assert inv_words == en_words[::-1]
     assert [t.tag for t in inv_tokens][-1] == "PUNCT"
 
@@ -103,7 +108,7 @@ def test_every_format_is_present_and_well_formed():
                        Format.TOKEN_TAGGING, Format.RETRIEVAL}  # fmt: skip
     for lang in WORLD.languages:
         for ex in examples(WORLD, "syn-qa", "test", lang, n=50):
-            assert ex.context[ex.answer_starts[0]:].startswith(ex.answers[0])
+            assert ex.context[ex.answer_starts[0] :].startswith(ex.answers[0])
         for ex in examples(WORLD, "syn-pos", "test", lang, n=50):
             assert len(ex.tokens) == len(ex.tags) and set(ex.tags) <= set(POS_TAGS)
         for ex in examples(WORLD, "syn-mc", "test", lang, n=20):
@@ -126,7 +131,9 @@ def test_entailment_and_contradiction_read_the_premise():
 
     for item in items("syn-xnli", "train", n=200):
         premise, hyp = item.parts[0][0], item.parts[1][0]
-        phrase = next(np for np in (premise.subject, premise.object) if np is not None and np.noun == hyp.subject.noun)
+        phrase = next(
+            np for np in (premise.subject, premise.object) if np is not None and np.noun == hyp.subject.noun
+        )
         if item.label == 0:
             assert hyp.predicate in phrase.adjectives
         elif item.label == 2:

@@ -3,20 +3,36 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 
+@pytest.fixture(scope="module")
+def ingested_template(tmp_path_factory: pytest.TempPathFactory, paper_pdf: Path) -> Path:
+    """A home with 2005.13013v1 ingested once for this module (tests get a copy)."""
+    from synthesis.ingest import ingest_pdf
+    from synthesis.settings import load_settings
+    from synthesis.store import Store
+
+    h = tmp_path_factory.mktemp("papers_cli") / "home"
+    settings = load_settings(h, offline=True)
+    with Store(settings.db_path) as store:
+        ingest_pdf(store, settings, paper_pdf, arxiv_id="2005.13013v1")
+    return h
+
+
 @pytest.fixture()
-def ingested(assay, home: Path, paper_pdf: Path):
-    r = assay("ingest", paper_pdf, "--arxiv-id", "2005.13013v1")
-    assert r.code == 0, r.err
-    return r
+def ingested(home: Path, ingested_template: Path) -> Path:
+    shutil.copytree(ingested_template, home)
+    return home
 
 
-def test_ingest_prints_one_line_per_paper_and_no_ops(assay, ingested, paper_pdf: Path, corpus_dir: Path) -> None:
-    assert ingested.out.strip() == (
+def test_ingest_prints_one_line_per_paper_and_no_ops(assay, home: Path, paper_pdf: Path, corpus_dir: Path) -> None:
+    first = assay("ingest", paper_pdf, "--arxiv-id", "2005.13013v1")
+    assert first.code == 0, first.err
+    assert first.out.strip() == (
         "2005.13013v1\t11 pages\tEnglish Intermediate-Task Training Improves Zero-Shot Cross-Lingual Transfer Too"
     )
     again = assay("ingest", paper_pdf, corpus_dir / "hyperllama.pdf", "--json")
@@ -81,7 +97,12 @@ def test_bad_files_exit_2_with_one_line_and_change_nothing(assay, ingested, home
     notes.write_text("plain text\n")
     cut = tmp_path / "cut.pdf"
     cut.write_bytes(paper_pdf.read_bytes()[:30000])
+    enc, scan = tmp_path / "enc.pdf", tmp_path / "scan.pdf"
+    enc.write_bytes(_encrypted(paper_pdf.read_bytes()))
+    scan.write_bytes(_scanned())
     for args, message in [
+        ((enc,), "encrypted"),
+        ((scan,), "no extractable text"),
         ((notes,), "not a PDF"),
         ((cut,), "truncated or corrupt"),
         ((tmp_path / "missing.pdf",), "no such file"),
@@ -93,6 +114,33 @@ def test_bad_files_exit_2_with_one_line_and_change_nothing(assay, ingested, home
         lines = r.err.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], r.err
         assert state() == before
+
+
+def _encrypted(data: bytes) -> bytes:
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    writer.encrypt(user_password="secret", algorithm="RC4-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _scanned() -> bytes:
+    """A page with shapes only: what a scan without OCR gives the text extractor."""
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    c.rect(72, 500, 300, 200, fill=1)
+    c.circle(300, 300, 50, fill=1)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
 
 
 def test_papers_empty_store(assay, home: Path) -> None:

@@ -68,6 +68,19 @@ def test_claims_of_every_corpus_paper(corpus_store):
         assert len({c.id for c in claims}) == len(claims)
 
 
+def test_each_paper_supports_its_own_claims(corpus_store):
+    from synthesis.settings import load_settings
+    from synthesis.verify import verify_claims
+
+    settings = load_settings(corpus_store.path.parent / "unused-home", offline=True, embedding_model="none")
+    for paper in list_papers(corpus_store):
+        claims = [c.to_json() for c in extract_claims(corpus_store, paper.id)]
+        verdicts = verify_claims(corpus_store, settings, claims, [paper.id], use_embeddings=False)
+        supported = [v for v in verdicts if v["label"] == "supported"]
+        assert len(supported) >= 0.9 * len(claims), [v["text"] for v in verdicts if v["label"] != "supported"]
+        assert sum(v["confidence"] for v in supported) / len(supported) > 0.8
+
+
 def test_parallel_lists_split_with_agreement():
     assert split_atomic("SQuAD, HellaSwag and ANLI+ improve TyDiQA by 5.6, 1.9 and 2.2 points respectively.") == [
         "SQuAD improves TyDiQA by 5.6 points.", "HellaSwag improves TyDiQA by 1.9 points.",

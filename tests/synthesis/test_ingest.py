@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from synthesis import papers as P
 from synthesis.errors import AssayError
@@ -54,6 +56,19 @@ def test_all_corpus_papers_ingested(corpus_store, corpus_index) -> None:
         assert len(P.get_pages(corpus_store, paper.id)) == entry["pages"]
         assert paper.abstract and len(P.get_passages(corpus_store, paper.id, ("sentence",))) > 100
     assert stored[corpus_index["papers"][0]["title"]].id == "2005.13013v1"
+
+
+def test_front_matter_abstract_and_sentences_of_every_corpus_paper(corpus_store, corpus_index) -> None:
+    stored = {p.title: p for p in P.list_papers(corpus_store)}
+    for entry in corpus_index["papers"]:
+        paper = stored[entry["title"]]
+        assert paper.meta["extracted_title"] == entry["title"]  # read from page 1, not only given
+        assert paper.meta["extracted_authors"] == entry["authors"]
+        abstracts = P.get_passages(corpus_store, paper.id, ("abstract",))
+        assert len(abstracts) == 1 and "\n" not in abstracts[0].text and len(abstracts[0].text) > 400
+        for s in P.get_passages(corpus_store, paper.id, ("sentence",)):
+            assert not s.text.endswith(ABBREVIATIONS), (entry["file"], s.text)
+            assert s.section != "References"
 
 
 def test_every_passage_is_traceable_to_its_page(corpus_store) -> None:
@@ -129,9 +144,35 @@ def test_sentence_across_page_break_is_two_passages(store_and_settings, small_pa
     assert last_p1.text.endswith("in much more detail")
     assert first_p2.text == "than before."
     assert last_p1.section == first_p2.section == "Introduction"
+    assert P.get_paper(store, res.paper_id).meta["continued_sentences"] == [[last_p1.idx, first_p2.idx]]
     assert P.get_paper(store, res.paper_id).title == "A Small Test Paper About Averages"
     assert P.get_paper(store, res.paper_id).authors == ["Ada Lovelace", "Alan Turing", "Grace Hopper"]
     assert "Preprint under review" not in P.get_pages(store, res.paper_id)[1]
+
+
+def test_sentence_runs_on_past_a_footnote_and_a_caption() -> None:
+    from synthesis.ingest import parse_raw
+    from synthesis.pdftext import RawDocument
+
+    width_line = "This paragraph is written in prose lines that fill the whole"
+    page1 = [
+        "1 Introduction",
+        width_line,
+        "column and the last sentence on this page runs on to the",
+        "3Footnotes sit at the foot of the column and end here.",
+        "12",
+    ]
+    page2 = ["Table 1: A caption set at the top of the next page.", "next page where it ends. A new sentence follows."]
+    parsed = parse_raw(RawDocument(["\n".join(page1), "\n".join(page2)]))
+    texts = [(x.page_no, x.kind, x.text) for x in parsed.passages]
+    assert (1, "sentence", "column and the last sentence on this page runs on to the") not in texts
+    assert any(t.endswith("runs on to the") and p == 1 for p, _, t in texts)
+    assert (2, "sentence", "next page where it ends.") in texts
+    [group] = parsed.continued  # the two pieces are recorded as one sentence
+    assert " ".join(parsed.passages[i].text for i in group).endswith("runs on to the next page where it ends.")
+    assert (1, "sentence", "3Footnotes sit at the foot of the column and end here.") in texts
+    assert (2, "caption", "Table 1: A caption set at the top of the next page.") in texts
+    assert "12" not in parsed.pages[0].split()  # the page number is gone
 
 
 # ------------------------------------------------------------------------------------------- ids, duplicates
@@ -243,14 +284,20 @@ def _check_whole_or_nothing(home: Path, full: dict[str, int]) -> str:
     return "whole"
 
 
-def _kill_at(tmp_path: Path, pdf: Path, full: dict[str, int], sig: int, delay: float, tag: str) -> str:
+def _kill_at(tmp_path: Path, pdf: Path, full: dict[str, int], sig: int, delay: float, tag: str,
+             recover: bool = False) -> str:
     home = tmp_path / f"h-{tag}"
     proc = _run_cli(home, pdf)
     time.sleep(delay)
     proc.send_signal(sig)
     proc.communicate(timeout=120)
-    # a fresh ingest sweeps what the killed one left and completes the paper
     state = _check_after_sweep(home, full)
+    if recover:  # ingesting again after the interruption completes the paper (or finds it complete)
+        settings = load_settings(home, offline=True)
+        with Store(settings.db_path) as store:
+            res = ingest_pdf(store, settings, pdf)
+        assert res.created == (state == "nothing")
+        assert _check_whole_or_nothing(home, full) == "whole"
     return state
 
 
@@ -285,7 +332,7 @@ def _paper_counts(store: Store, paper_id: str) -> dict[str, int]:
 @pytest.mark.parametrize(("sig", "delay"), [(signal.SIGKILL, 3.0), (signal.SIGINT, 4.5)])
 def test_interrupted_ingest_leaves_whole_paper_or_nothing(corpus_store, tmp_path: Path, paper_pdf: Path, sig, delay):
     full = _paper_counts(corpus_store, "2005.13013v1")
-    _kill_at(tmp_path, paper_pdf, full, sig, delay, "x")
+    _kill_at(tmp_path, paper_pdf, full, sig, delay, "x", recover=True)
 
 
 @pytest.mark.slow
@@ -307,3 +354,34 @@ def test_sweep_keeps_live_writers_and_removes_dead_ones(tmp_path: Path) -> None:
     dead.write_bytes(b"partial")
     assert pdfcache.sweep_stale_partials(cache) == 1
     assert live.exists() and not dead.exists()
+
+
+# ------------------------------------------------------------------------------------------- property: offsets
+
+_LINES = st.sampled_from([
+    "Abstract", "References", "1 Introduction", "2.1 Results and More", "A Appendix Details",
+    "We study how the model performs on av-", "erage across many tasks and multi-", "task training helps.",
+    "Results in Fig. 2 agree with Smith et al. (2020) and e.g. earlier work by Jones.",
+    "Table 1: Results on the dev set.", "Figure 2. A caption that wraps onto",
+    "3A footnote set in the column.", "4https://github.com/some/", "repo", "12", "XLM-",
+    "R works here.", "Mikel Artetxe, Gorka Labaka, and Eneko Agirre. 2020.", "Translation Artifacts.",
+    "\u00ef\u00ac\u0081 odd bytes \ufb01ne\u00b4e", "short", "", "  ", "a b c d e f g h i j k l m n o p q r s t u v w x y z.",
+])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(_LINES, max_size=14), min_size=1, max_size=4),
+       st.lists(st.tuples(st.floats(0, 30), st.text(max_size=20)), max_size=6))
+def test_every_passage_offset_holds_on_random_pages(pages: list[list[str]], runs) -> None:
+    from synthesis.ingest import parse_raw
+    from synthesis.pdftext import RawDocument
+
+    parsed = parse_raw(RawDocument(["\n".join(p) for p in pages], first_page_runs=tuple(runs)))
+    assert len(parsed.pages) == len(pages)
+    for x in parsed.passages:
+        assert parsed.pages[x.page_no - 1][x.char_start : x.char_end] == x.text
+        assert x.text and x.text == x.text.strip()
+    for s in parsed.sections:
+        assert 0 <= s.char_start < len(parsed.pages[s.page_no - 1])
+    kinds = [x.kind for x in parsed.passages]
+    assert kinds.count("abstract") <= 1

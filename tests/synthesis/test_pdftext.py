@@ -211,3 +211,68 @@ def test_decompression_bomb_is_refused_quickly() -> None:
     assert len(buf.getvalue()) < 200_000
     with pytest.raises(AssayError):
         extract_pages(buf.getvalue())
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_mutated_pdfs_give_text_or_a_clear_error(pdfs, small_paper: bytes, data) -> None:
+    """Flip, cut and splice bytes of a real PDF: extraction returns pages or raises AssayError, nothing else."""
+    blob = bytearray(small_paper)
+    for _ in range(data.draw(st.integers(1, 6))):
+        op = data.draw(st.sampled_from(["flip", "cut", "insert"]))
+        pos = data.draw(st.integers(0, len(blob) - 1))
+        if op == "flip":
+            blob[pos] = data.draw(st.integers(0, 255))
+        elif op == "cut":
+            del blob[pos : pos + data.draw(st.integers(1, 200))]
+        else:
+            blob[pos:pos] = data.draw(st.binary(min_size=1, max_size=50))
+        if not blob:
+            blob = bytearray(b"%")
+    try:
+        raw = extract_pages(bytes(blob))
+    except AssayError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert raw.pages
+
+
+# ------------------------------------------------------------------------------------------- headings
+
+
+def test_headings_numbered_appendix_run_in_and_wrapped() -> None:
+    from synthesis.sections import find_headings
+
+    pages = [
+        ["A Title", "Abstract", "Text of the abstract.", "1 Introduction", "Body text here.", "2 See the footnote, it has commas"],
+        ["2. Related Work", "More text that is ordinary body text.", "4.2 Skipped Numbers Are Rejected",
+         "3 Multi-Task Fine-tuning on", "Super-NaturalInstructions (S-NI)", "3.1 Tree Bagging (TB). When talking about it"],
+        ["References", "A. Beygelzimer, F. Alche-Buc, E. Fox, and R. Garnett, editors.", "A Implementation details",
+         "A.1 Intermediate Tasks"],
+    ]
+    got = [(h.page, h.number, h.title, h.split, h.n_lines) for h in find_headings(pages, [60.0] * 3)]
+    assert got == [
+        (0, None, "Abstract", 0, 1),
+        (0, "1", "Introduction", 0, 1),
+        (1, "2", "Related Work", 0, 1),
+        (1, "3", "Multi-Task Fine-tuning on Super-NaturalInstructions (S-NI)", 0, 2),
+        (1, "3.1", "Tree Bagging (TB)", 22, 1),
+        (2, None, "References", 0, 1),
+        (2, "A", "Implementation details", 0, 1),
+        (2, "A.1", "Intermediate Tasks", 0, 1),
+    ]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.sampled_from([
+    "1 Introduction", "2 Methods", "2.1 Data", "3 Results", "A Appendix", "A.1 More", "References", "Abstract",
+    "body text line", "1. Intro", "2.2.1 Deep", "B Second Appendix", "x", "10 Things", "Table 1: caption",
+]), max_size=12), min_size=1, max_size=4))
+def test_heading_numbers_always_increase(pages: list[list[str]]) -> None:
+    from synthesis.sections import _key, find_headings
+
+    heads = find_headings(pages)
+    keys = [_key(h.number) for h in heads if h.number]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+    for h in heads:
+        assert 0 <= h.line < len(pages[h.page])

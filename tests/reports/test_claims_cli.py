@@ -1,0 +1,116 @@
+"""`assay claims`, `assay verify`, `assay calibrate`, `assay eval verify` end to end (in-process CLI)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+@pytest.fixture()
+def chome(tmp_path, corpus_home, monkeypatch) -> Path:
+    """A writable copy of the session's ingested corpus home, offline, lexical retrieval only."""
+    from synthesis.store import Store
+
+    h = tmp_path / "home"
+    h.mkdir()
+    src = Store(corpus_home / "assay.sqlite3")
+    dst = Store(h / "assay.sqlite3")
+    src.conn.backup(dst.conn)
+    src.close()
+    dst.close()
+    monkeypatch.setenv("ASSAY_HOME", str(h))
+    monkeypatch.setenv("ASSAY_OFFLINE", "1")
+    monkeypatch.setenv("ASSAY_EMBEDDING_MODEL", "none")
+    return h
+
+
+def test_claims_json_and_out(assay, chome, tmp_path):
+    out = tmp_path / "claims.jsonl"
+    r = assay("claims", "2005.13013", "--json", "--out", str(out))
+    assert r.code == 0, r.err
+    lines = [json.loads(x) for x in r.out.splitlines()]
+    assert lines == [json.loads(x) for x in out.read_text().splitlines()]
+    squad = [c for c in lines if "8.4 points" in c["text"]]
+    assert squad and squad[0]["page"] == 1 and squad[0]["type"] == "numeric_result"
+    assert any(q["value"] == 8.4 and q["unit"] == "points" for q in squad[0]["numbers"])
+
+
+def test_claims_then_verify_round_trip(assay, chome, tmp_path):
+    claims = tmp_path / "claims.jsonl"
+    assert assay("claims", "2005.13013v1", "--out", str(claims)).code == 0
+    verdicts = tmp_path / "verdicts.jsonl"
+    r = assay("verify", "--claims", str(claims), "--out", str(verdicts))
+    assert r.code == 0, r.err
+    rows = [json.loads(x) for x in verdicts.read_text().splitlines()]
+    n_claims = len(claims.read_text().splitlines())
+    assert len(rows) == n_claims
+    # A paper's own claims are supported by the paper itself.
+    assert sum(v["label"] == "supported" for v in rows) >= 0.9 * n_claims
+    for v in rows:
+        assert set(v) >= {"id", "text", "label", "confidence", "evidence", "reasons"}
+    assert "claims:" in r.err and "supported" in r.err
+    assert "lexical retrieval" in r.err  # says that embeddings are off
+
+
+def test_verify_bad_line_is_exit_2_with_line_number(assay, chome, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "1", "text": "ANLI+ has 1,104,934 training examples."}\n{not json}\n')
+    r = assay("verify", "--claims", str(bad), "--out", str(tmp_path / "v.jsonl"))
+    assert r.code == 2 and ":2:" in r.err and "line 2" in r.err
+    assert not (tmp_path / "v.jsonl").exists()
+    nofield = tmp_path / "nofield.jsonl"
+    nofield.write_text('{"id": "1"}\n')
+    r = assay("verify", "--claims", str(nofield))
+    assert r.code == 2 and "text" in r.err
+
+
+def test_verify_handles_hostile_claims(assay, chome, tmp_path):
+    f = tmp_path / "c.jsonl"
+    f.write_text("\n".join(json.dumps(c) for c in [
+        {"id": "empty", "text": ""},
+        {"id": "long", "text": "word " * 1000},
+        {"id": "fr", "text": "L'entraînement intermédiaire n'améliore pas les performances sur les tâches cibles."},
+    ]) + "\n")
+    r = assay("verify", "--claims", str(f), "--papers", "2005.13013v1", "--json")
+    assert r.code == 0, r.err
+    out = {v["id"]: v for v in map(json.loads, r.out.splitlines())}
+    assert all(v["label"] == "not_enough_info" for v in out.values())
+
+
+def test_claims_of_unknown_paper_is_exit_2(assay, chome):
+    r = assay("claims", "9999.99999")
+    assert r.code == 2 and "not in the store" in r.err
+
+
+def test_eval_verify_prints_metrics_and_plot(assay, chome, tmp_path):
+    plot = tmp_path / "rel.png"
+    r = assay("eval", "verify", str(DATA / "claims_gold.jsonl"), "--plot", str(plot))
+    assert r.code == 0, r.err
+    assert "macro-F1" in r.out and "ECE" in r.out and "mean conf" in r.out
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    r = assay("eval", "verify", str(DATA / "claims_gold.jsonl"), "--json")
+    m = json.loads(r.out)
+    assert m["macro_f1"] >= 0.85 and m["ece"] < 0.10 and len(m["reliability"]) == 10
+
+
+def test_eval_verify_covidfact_sample(assay, chome, shared_dir):
+    path = shared_dir / "data" / "covidfact" / "COVIDFACT_dataset.jsonl"
+    r = assay("eval", "verify", str(path), "--covidfact", "--limit", "60", "--json")
+    assert r.code == 0, r.err
+    m = json.loads(r.out)
+    assert m["n"] == 60 and m["two_way"] and "supported" in m["f1"]
+
+
+def test_calibrate_command_stores_parameters(assay, chome):
+    r = assay("calibrate", "--papers", "2005.13013v1", "--per-paper", "10", "--no-embeddings", "--json")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["generated_examples"] > 10
+    from synthesis.store import Store
+
+    with Store(chome / "assay.sqlite3") as store:
+        row = store.one("SELECT params FROM calibrations WHERE name = 'verifier'")
+    assert row and json.loads(row["params"])["data"]["papers"] == ["2005.13013v1"]
