@@ -102,6 +102,19 @@ def iter_results(runs_dir: str | Path) -> Iterator[dict[str, Any]]:
             yield record
 
 
+def in_progress(runs_dir: str | Path) -> list[str]:
+    """Phase folders with a resumable checkpoint and no finished marker (interrupted or running now)."""
+    root = Path(runs_dir)
+    if not root.is_dir():
+        return []
+    out = []
+    for ckpt in sorted(root.glob("*/checkpoint")):
+        folder = ckpt.parent
+        if not (folder / RESULT_FILE).is_file() and not (folder / PHASE_FILE).is_file():
+            out.append(folder.name)
+    return out
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # running
 

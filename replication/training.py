@@ -385,7 +385,7 @@ def train(
             log(f"step {step}/{steps} loss {np.mean(losses) if losses else float('nan'):.4f}")
         stop = False
         if evaluate is not None and (step % eval_every == 0 or step == steps):
-            score = float(evaluate(model))
+            score = _agree(float(evaluate(model)), world)
             model.train()
             result.evaluations.append({"step": step, "score": score})
             if result.best_score is None or score > result.best_score:
@@ -439,6 +439,19 @@ def _wrap(model: nn.Module, world: int, device: torch.device, multi: bool) -> nn
 
     ids = [device.index] if device.type == "cuda" else None
     return DistributedDataParallel(model, device_ids=ids, find_unused_parameters=multi)
+
+
+def _agree(value: float, world: int) -> float:
+    """Rank 0's value on every rank, so that model selection and early stopping never diverge between ranks."""
+    if world <= 1:
+        return value
+    import torch.distributed as dist
+
+    t = torch.tensor([value], dtype=torch.float64)
+    if dist.get_backend() == "nccl":
+        t = t.cuda()
+    dist.broadcast(t, src=0)
+    return float(t.item())
 
 
 def _barrier(world: int) -> None:

@@ -130,7 +130,7 @@ def status_cmd(
 ) -> None:
     """Where runs stand: per run of a plan, or every finished run found in the runs folder."""
     from replication.plan import expand, load_plan
-    from replication.runner import iter_results
+    from replication.runner import in_progress, iter_results
 
     folder = _runs_dir(ctx, runs_dir)
     if file is not None:
@@ -150,10 +150,13 @@ def status_cmd(
          "tokens_per_s": (r.get("throughput") or {}).get("tokens_per_s")}
         for r in records
     ]  # fmt: skip
+    partial = in_progress(folder)
     if as_json:
-        typer.echo(json.dumps({"runs_dir": str(folder), "finished": rows}, indent=2))
+        typer.echo(json.dumps({"runs_dir": str(folder), "finished": rows, "in_progress": partial}, indent=2))
         return
-    typer.echo(f"{len(rows)} finished run(s) under {folder}")
+    typer.echo(f"{len(rows)} finished run(s) under {folder}; {len(partial)} phase(s) with a resumable checkpoint")
+    for phase_id in partial:
+        typer.echo(f"  {phase_id}  checkpoint (interrupted or running)")
     for r in rows:
         tps = "" if r["tokens_per_s"] is None else f" {r['tokens_per_s']:.0f} tok/s"
         typer.echo(f"  {r['id']}  {r['plan']}  {r['intermediate']} -> {r['target']}  seed {r['seed']}"

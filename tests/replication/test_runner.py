@@ -20,7 +20,7 @@ import toy_tasks  # noqa: E402
 from toy_tasks import one_thread  # noqa: E402, F401
 
 from replication.plan import expand, parse_plan  # noqa: E402
-from replication.runner import iter_results, run_plan, run_state  # noqa: E402
+from replication.runner import in_progress, iter_results, run_plan, run_state  # noqa: E402
 from replication.training import StopTraining  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -87,6 +87,7 @@ def test_interrupted_run_resumes_with_identical_results(toy, tmp_path, monkeypat
             with pytest.raises(StopTraining):
                 run_plan(plan, runs_dir, log=logs.append)
             assert run_state(spec, runs_dir) == "partial"
+            assert in_progress(runs_dir) == [spec.intermediate.id if stop.startswith("inter") else spec.id]
         else:
             monkeypatch.delenv("ASSAY_TEST_STOP_AFTER")
             resumed = run_plan(plan, runs_dir, log=logs.append)
@@ -112,7 +113,8 @@ def test_cli_run_status_results_and_store(toy, tmp_path, assay, home):
     res = assay("replicate", "run", str(plan_path), "--runs-dir", str(runs))
     assert res.code == 0 and "done, skipped" in res.err
     res = assay("replicate", "status", "--runs-dir", str(runs), "--json")
-    assert len(json.loads(res.out)["finished"]) == 2
+    status = json.loads(res.out)
+    assert len(status["finished"]) == 2 and status["in_progress"] == []
     res = assay("replicate", "results", "--runs-dir", str(runs), "--json")
     assert res.code == 0, res.err
     assert "toy-pair" in res.out
@@ -201,3 +203,33 @@ def test_sigkill_and_rerun_finishes_with_identical_results(toy, tmp_path):
     assert {p.parent.name: p.stat().st_mtime_ns for p in killed.glob("*/result.json")
             if p.parent.name in finished_before} == finished_before  # fmt: skip
     assert _metrics(iter_results(killed)) == _metrics(iter_results(clean))
+
+
+def test_multitask_with_mlm_alpha_sampling(toy, tmp_path, monkeypatch):
+    from replication import phases
+    from replication.models import load_tokenizer
+    from replication.tasks.formats import TextExample
+
+    sizes = {"en": 900, "xx": 100}
+
+    def corpus(split, lang):
+        return [TextExample(f"{lang}-{i}", "the big dog sees the cat" if lang == "en" else "eht gib god")
+                for i in range(sizes[lang])]  # fmt: skip
+
+    monkeypatch.setitem(phases._SOURCES, "toy-mlm", corpus)
+    inter = {"name": "multi", "tasks": ["toy-pair", "toy-tag"], "mlm": {"corpus": "toy-mlm", "alpha": 0.3},
+             "size_cap": 64, "hyperparameters": {"max_steps": 4}}  # fmt: skip
+    plan = parse_plan(toy_tasks.plan_dict(toy, intermediate=[inter], targets=["toy-ret"]))
+    (spec,) = expand(plan)
+    tok = load_tokenizer(str(toy))
+    feats, n = phases.mlm_features(spec, spec.intermediate, tok, spec.intermediate.task_hyperparameters["toy-mlm"])
+    assert n == 1000 and len(feats) == 1000
+    p_xx = phases.alpha_sampling([900, 100], 0.3)[1]  # about 0.34 instead of 0.1: small languages up-sampled
+    share_xx = sum(f["example_id"].startswith("xx") for f in feats) / len(feats)
+    assert abs(share_xx - p_xx) < 0.05 and share_xx > 0.25
+    (rec,) = run_plan(plan, tmp_path)
+    stats = json.loads((tmp_path / spec.intermediate.id / "phase.json").read_text())
+    # sampling proportional to min(n, K) with K = size_cap = 64: 48 pair, 48 tag, min(1000, 64) MLM
+    assert stats["sampling"] == pytest.approx({"toy-pair": 48 / 160, "toy-tag": 48 / 160, "toy-mlm": 64 / 160})
+    assert stats["mlm"] == {"corpus": "toy-mlm", "alpha": 0.3} and stats["steps"] == 4
+    assert rec["intermediate_mlm"] == "toy-mlm" and rec["retrieval"]["layer"] == 1
