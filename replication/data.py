@@ -42,7 +42,7 @@ from replication.tasks.formats import (
     TaggingExample,
     TextExample,
 )
-from replication.tasks.registry import TYDIQA_ID_PREFIX, TaskSpec, get_task
+from replication.tasks.registry import TATOEBA_CODES, TYDIQA_ID_PREFIX, TaskSpec, get_task
 
 SPLITS = ("train", "dev", "test")
 NLI_LABEL_IDS = {"entailment": 0, "neutral": 1, "contradiction": 2, "e": 0, "n": 1, "c": 2}
@@ -394,13 +394,6 @@ def parse_tatoeba(src_path: str | Path, en_path: str | Path) -> RetrievalData:
 # match at least one file, and all matched files are concatenated (in sorted order).
 
 _BUCC_SPLIT = {"dev": "sample", "test": "training"}  # XTREME's BUCC "test" is BUCC 2018's training set
-_TATOEBA3 = {
-    "af": "afr", "ar": "ara", "bg": "bul", "bn": "ben", "de": "deu", "el": "ell", "es": "spa", "et": "est",
-    "eu": "eus", "fa": "pes", "fi": "fin", "fr": "fra", "he": "heb", "hi": "hin", "hu": "hun", "id": "ind",
-    "it": "ita", "ja": "jpn", "jv": "jav", "ka": "kat", "kk": "kaz", "ko": "kor", "ml": "mal", "mr": "mar",
-    "nl": "nld", "pt": "por", "ru": "rus", "sw": "swh", "ta": "tam", "te": "tel", "th": "tha", "tl": "tgl",
-    "tr": "tur", "ur": "urd", "vi": "vie", "zh": "cmn",
-}  # fmt: skip
 
 
 def expected_files(task: str | TaskSpec, split: str, lang: str = "en") -> list[list[str]]:
@@ -455,7 +448,7 @@ def expected_files(task: str | TaskSpec, split: str, lang: str = "en") -> list[l
         stem = f"bucc2018/{lang}-en/{lang}-en.{b}"
         return [[f"{stem}.{lang}", f"{stem}.en", f"{stem}.gold"]]
     if t == "tatoeba":
-        c = _TATOEBA3.get(lang, lang)
+        c = TATOEBA_CODES.get(lang, lang)
         return [[f"tatoeba/tatoeba.{c}-eng.{c}", f"tatoeba/tatoeba.{c}-eng.eng"]] if s == "test" else []
     return []
 

@@ -83,7 +83,8 @@ def _entry(rank: int, world: int, port: int, backend: str, fn: Callable[..., Any
     try:
         fn(rank, world, *args)
     finally:
-        dist.destroy_process_group()
+        if dist.is_initialized():
+            dist.destroy_process_group()
 
 
 def main(argv: list[str] | None = None) -> int:

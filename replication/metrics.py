@@ -135,17 +135,17 @@ def qa_scores(
     """Exact match and F1 (x100), each the max over an example's gold answers, averaged over ``golds``.
 
     A question without a prediction scores 0 (as the official scripts). SQuAD v2 unanswerable questions
-    (no gold answers) score 1 when the prediction is empty, like evaluate-v2.0.py.
+    (an empty list of gold answers) score 1 when the prediction is empty, like evaluate-v2.0.py. Gold answers
+    that normalise to nothing ("the") are kept, as evaluate-v1.1.py and mlqa_evaluation_v1.py keep them.
     """
     if not golds:
         raise ReplicationError("no gold answers to score against")
+    norm = _normalizer(lang)
     em = f1 = 0.0
     for qid, answers in golds.items():
         pred = predictions.get(qid)
         if pred is None:
             continue
-        norm = _normalizer(lang)
-        answers = [a for a in answers if norm(a)]
         if not answers:  # unanswerable (SQuAD v2): right only if the prediction is empty after normalisation
             em += float(norm(pred) == "")
             f1 += float(norm(pred) == "")

@@ -118,6 +118,8 @@ def ensure_intermediate(
     model_dir = pdir / "model"
     if done.is_file() and model_dir.is_dir():
         stats = json.loads(done.read_text(encoding="utf-8"))
+        if rank == 0:
+            shutil.rmtree(pdir / "checkpoint", ignore_errors=True)  # left over by a kill right after finishing
         log(f"intermediate {phase.spec.name} ({phase.id}): finished earlier, reused")
         return str(model_dir), stats
     log(f"intermediate {phase.spec.name} ({phase.id}): training on {', '.join(phase.task_hyperparameters)}")

@@ -34,6 +34,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -421,8 +422,8 @@ def _hyperparameters(raw: Any, where: str, path: str) -> Hyperparameters:
                     value = float(value)  # YAML reads 1e-5 (no dot) as a string
                 except ValueError:
                     pass
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ReplicationError(f"{at}: {value!r} must be a number")
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise ReplicationError(f"{at}: {value!r} must be a (finite) number")
             if value < 0 or (key in ("learning_rate", "epochs") and value == 0):
                 raise ReplicationError(f"{at}: {value!r} must be positive")
             if key in ("warmup_ratio", "mlm_probability") and value >= 1:

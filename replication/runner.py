@@ -22,7 +22,8 @@ Result record (``result.json``, schema ``assay.run/1``; aggregates are computed 
      "wall_time_s": float, "throughput": {"tokens_per_s": float, "mfu": float|null, "tokens": int, "phases": {...}},
      "predictions": "predictions.jsonl", "finished_at": ISO time}
 
-Entry points: :func:`run_plan`, :func:`run_spec`, :func:`run_state`, :func:`load_result`, :func:`iter_results`.
+Entry points: :func:`run_plan`, :func:`run_spec`, :func:`run_state`, :func:`load_result`, :func:`iter_results`,
+:func:`in_progress`. Several GPUs: see replication.distributed (torchrun / accelerate launch).
 """
 
 from __future__ import annotations

@@ -254,8 +254,8 @@ def generate_examples(store, paper_ids: list[str], *, per_paper: int = 60, seed:
                 para = re.sub(pat, rep, para)
             variants = [("true", s, "supported"), ("paraphrase", para, "supported")]
             words = para.rstrip(".").split()
-            cut = para.rstrip(".").rsplit(",", 1)[0]
-            if "," in para and len(cut.split()) >= 8 and len(cut.split()) < len(words):
+            cut = para.rstrip(".").rsplit(", ", 1)[0]
+            if ", " in para and len(cut.split()) >= 8 and len(cut.split()) < len(words):
                 variants.append(("main-clause", cut + ".", "supported"))
             num = _perturb_number(s, rng)
             if num and num != s:

@@ -298,7 +298,8 @@ def _whole_sentences(passages: list, pages: list[str], *, skip_abstract: bool) -
             end = usable[j].char_end
         text = pages[p.page_no - 1][start:end].strip()
         complete = text.endswith(_TERMINAL)
-        starts_ok = bool(text) and not text[0].islower() and not text[0].isdigit()
+        starts_ok = bool(text) and not text[0].islower() and not text[0].isdigit() and \
+            text.count(")") <= text.count("(")  # "Webb and Zheng, 2004, for ...)." is the tail of a sentence
         if complete and starts_ok:
             out.append((p, (start, end)))
         i = j + 1

@@ -38,6 +38,8 @@ _SIDE_RE = re.compile(
 _WORD_RE = re.compile(r"[^\W\d_]{2,}")  # a word of two or more letters (any script)
 _VERSION_RE = re.compile(r"^v?(\d{1,3})$")
 _TERMINAL_RE = re.compile(r"[.!?][\"'\u201d\u2019)\]]*$")
+# a number that carries on a sentence ("... improve over XLM-R by" + "6.1 points on average"); not "7. item"
+_NUMBER_RUNS_ON_RE = re.compile(r"^\d+(?:[.,]\d+)*%?\s+[a-z]")
 
 
 @dataclass(frozen=True)
@@ -240,7 +242,7 @@ def _is_side_block(text: str) -> bool:
 def _page_runs(blocks: list, body: list[tuple[int, int, int]], pages: list[str], section_of) -> tuple[list, set]:  # noqa: ANN001
     """Order body blocks for segmentation and find where text runs on over a page break.
 
-    A page whose first block starts in lower case continues the last open prose block of the page before (one
+    A page whose first block starts in lower case (or with a number) continues the last open prose block of the page before (one
     that does not end a sentence), provided only captions, footnotes and fragments come after that block there;
     the continuation is moved next to it in the stream. Returns (ordered blocks, {(open block, continuation)}).
     """
@@ -256,7 +258,8 @@ def _page_runs(blocks: list, body: list[tuple[int, int, int]], pages: list[str],
         first = next(((a, b, k) for a, b, k in by_page[q] if k != "caption"), None)
         if first is None or first[2] is not None or (q, first[0], first[1]) not in body_set:
             continue
-        if not pages[q - 1][first[0] : first[1]][:1].islower():
+        opening = pages[q - 1][first[0] : first[1]]
+        if not (opening[:1].islower() or _NUMBER_RUNS_ON_RE.match(opening)):
             continue
         cont = (q, first[0], first[1])
         open_block = None

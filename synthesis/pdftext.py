@@ -20,7 +20,7 @@ from synthesis.errors import AssayError
 
 MAX_PAGES = 2000  # more than any paper; a guard against absurd page trees
 MAX_CHARS_PER_PAGE = 200_000  # a page that decodes to more text than this is hostile or broken
-CLEANING_VERSION = "1"
+CLEANING_VERSION = "2"  # 2: space restored in sentences glued by the PDF ("problem.The")
 
 LIGATURES = {
     "\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "ft", "\ufb06": "st",
@@ -57,6 +57,13 @@ _FOOTNOTE_RE = re.compile(
     r"|(?:Editor|Communicated by|e-mail|E-mail|Email|Correspondence|Corresponding author)\b)"
 )
 _CONT_START_RE = re.compile(r"^([a-z][a-z]*)([^\s]*)")
+# Two sentences the PDF sets without a space ("problem.The term", "steps.For the"): pypdf sees no gap. Only before
+# words that usually open a sentence, so identifiers ("nn.Module", "torch.Tensor") and URLs stay as they are.
+_SENTENCE_OPENERS = (
+    "The|This|These|That|Those|There|Then|Thus|Therefore|Hence|However|Here|We|Our|It|Its|In|On|For|To|As|At|"
+    "By|With|When|While|Since|If|Finally|Moreover|Furthermore|Also|Although|Note|Each|All|Both|An|A|One|Such"
+)
+_GLUED_SENTENCE_RE = re.compile(rf"(?<![\w.@/:\\-])([a-z]{{2,}}[.?!])(?=(?:{_SENTENCE_OPENERS})\s)")
 
 
 @dataclass(frozen=True)
@@ -188,13 +195,14 @@ def _meta_str(info, key: str) -> str | None:  # noqa: ANN001
 
 
 def normalize_chars(text: str) -> str:
-    """Ligatures, split accents, odd spaces, soft hyphens and control characters; NFC."""
+    """Ligatures, split accents, odd spaces, soft hyphens, control characters, sentences glued by the PDF; NFC."""
     for src, dst in LIGATURES.items():
         if src in text:
             text = text.replace(src, dst)
     text = text.translate(str.maketrans(_CHAR_MAP))
     text = _ACCENT_RE.sub(_compose_accent, text)
     text = _CONTROL_RE.sub("", text)
+    text = _GLUED_SENTENCE_RE.sub(r"\1 ", text)
     return unicodedata.normalize("NFC", text)
 
 
@@ -399,11 +407,20 @@ def clean_pages(raw_pages: list[str]) -> list[list[str]]:
 
 
 def typical_width(lines: list[str]) -> float:
-    """The usual length of a full prose line on this page (its column width in characters)."""
-    wordy = sorted(len(x) for x in lines if len(x.split()) >= 5)
+    """The usual length of a full prose line on this page (its column width in characters).
+
+    Table rows ("ANLI+ - 0.8 + 0.4 - 0.9 ...") are not prose: lines whose tokens are mostly without letters do not
+    count, or a page with a wide table would make every column line look short (and end a paragraph).
+    """
+    wordy = sorted(len(x) for x in lines if len(x.split()) >= 5 and _prose_like(x))
     if len(wordy) < 3:
         return float(max((len(x) for x in lines), default=60))
     return float(statistics.quantiles(wordy, n=10)[5]) if len(wordy) >= 10 else float(statistics.median(wordy))
+
+
+def _prose_like(line: str) -> bool:
+    tokens = line.split()
+    return sum(any(c.isalpha() for c in t) for t in tokens) >= 0.6 * len(tokens)
 
 
 _TERMINAL_RE = re.compile(r"[.!?:][\"'\u201d\u2019)\]]*$")

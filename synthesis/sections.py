@@ -26,7 +26,7 @@ UNNUMBERED = {
     "introduction": "Introduction",
     "related work": "Related Work",
 }
-_NUMBERED_RE = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4})(\.?)\s+([A-Z][^\n]*)$")
+_NUMBERED_RE = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4})(\.?)\s+((?:\([A-Z][a-z]+\) )?[A-Z][^\n]*)$")
 _APPENDIX_RE = re.compile(r"^([A-H](?:\.\d{1,2}){0,3})(\.?)\s+([A-Z][^\n]*)$")
 _RUN_IN_RE = re.compile(r"^(.{2,80}?[a-z)])\.\s+([A-Z].*)$")
 _RUN_IN_UNNUMBERED_RE = re.compile(r"^(Abstract|Keywords|Acknowledge?ments?)[.:]?\s+(\S.*)$", re.IGNORECASE)

@@ -55,9 +55,13 @@ class Reading:
     strong_ents: set[str]
     squashed: str
     negated: set[str]
+    negated_weak: set[str]
     up: bool
     down: bool
     scope: int
+
+
+_ANAPHOR = re.compile(r"\b(?:it|its|they|their|them|these|this|those|such|both|former|latter)\b", re.I)
 
 
 def _squash(text: str) -> str:
@@ -67,10 +71,15 @@ def _squash(text: str) -> str:
 _CLAUSE = re.compile(r"[,;:()\u2013\u2014]|\s(?:and|but|while|whereas|although|which|that|who)\s")
 
 
-def _negated_words(text: str) -> set[str]:
+_WEAK_NEG = frozenset({"no", "without", "none", "nothing", "lack", "lacks"})
+
+
+def _negated_words(text: str) -> tuple[set[str], set[str]]:
     """Content stems inside the scope of a negation: up to four content words after it within its clause (the
-    whole clause after 'neither'; one word after 'without')."""
-    out: set[str] = set()
+    whole clause after 'neither'; one word after 'without'). Returned as (strong, weak): a verb negation ("is not",
+    "does not", "never") is strong; a determiner ("no training data", "without labels") is weak."""
+    strong: set[str] = set()
+    weak: set[str] = set()
     for clause in _CLAUSE.split(clean(text)):
         toks = tokens(clause)
         for i, tok in enumerate(toks):
@@ -78,17 +87,57 @@ def _negated_words(text: str) -> set[str]:
             if not (low in NEGATIONS or low.endswith("n't")) or low == "nor":
                 continue
             limit = 99 if low == "neither" else (1 if low == "without" else 4)
+            target = weak if low in _WEAK_NEG else strong
             n = 0
             for w in toks[i + 1:]:
                 if w.lower() in NEGATIONS:
                     continue
                 cw = content_words(w)
                 if cw:
-                    out.update(cw)
+                    target.update(cw)
                     n += 1
                 if n >= limit:
                     break
-    return out
+    return strong, weak
+
+
+def _negates(reading: Reading, shared: set[str]) -> set[str]:
+    """The shared words a text negates, when it clearly does: one under a verb negation, two under 'no'."""
+    strong, weak = reading.negated & shared, reading.negated_weak & shared
+    if strong:
+        return strong
+    return weak if len(weak) >= 2 else set()
+
+
+def _direction_of(text: str) -> int:
+    low = [t.lower() for t in tokens(text)]
+    up = any(w.startswith(UP_STEMS) for w in low)
+    down = any(w.startswith(DOWN_STEMS) for w in low)
+    return (up and not down) - (down and not up)
+
+
+def _direction_conflict(claim_text: str, unit_text: str) -> bool:
+    """A clause of the claim says up/helps where the matching clause of the source says down/hurts (or the
+    reverse); clauses are matched by their non-direction content words."""
+    def parts(text: str) -> list[tuple[set[str], int, str]]:
+        out = []
+        for c in _CLAUSE.split(clean(text)):
+            if c.strip():
+                words = {w for w in content_words(c) if not w.startswith(UP_STEMS + DOWN_STEMS)}
+                out.append((words, _direction_of(c), c))
+        return out
+
+    uparts = parts(unit_text)
+    for cw, cd, _ in parts(claim_text):
+        if not cd or not cw:
+            continue
+        top = max((len(cw & p[0]) for p in uparts), default=0)
+        if not top:
+            continue
+        tied = [p[1] for p in uparts if len(cw & p[0]) == top]
+        if -cd in tied and cd not in tied:  # a tie with a clause that agrees is no conflict
+            return True
+    return False
 
 
 def read(text: str) -> Reading:
@@ -112,7 +161,8 @@ def read(text: str) -> Reading:
         ents=ents,
         strong_ents=strong,
         squashed=_squash(text),
-        negated=_negated_words(text),
+        negated=_negated_words(text)[0],
+        negated_weak=_negated_words(text)[1],
         up=any(w.startswith(UP_STEMS) for w in low),
         down=any(w.startswith(DOWN_STEMS) for w in low),
         scope=sc,
@@ -236,35 +286,30 @@ def compare(claim: Reading, unit: Unit, weights: dict[str, float], urd: Reading 
     covered = {w for w in claim.wordset if w in u.wordset}
     chk.cov = (sum(weights.get(w, 1.0) for w in covered) + num_w * len(chk.nums_matched) +
                0.5 * sum(weights.get(w, 1.0) for w in claim.wordset - covered if w in ctx_words)) / total
+    for e in sorted(u.strong_ents):
+        if e not in claim.ents and e not in claim.squashed:
+            chk.ents_extra.append(e)
+    # A name may come from the sentence before (or the section title) when this sentence refers back to it or
+    # names nothing else: "In total, we use 2 million sentences" after a sentence about the MLM corpus.
     context = _squash(unit.context) if unit.context else ""
+    context_ok = bool(_ANAPHOR.search(unit.text)) or not chk.ents_extra
     for e in sorted(claim.ents):
         if e in u.ents:
             continue
         if len(e) <= 2:  # a short name ("M", "K", "QA") must appear as a word, not inside another one
             if not re.search(rf"(?<![A-Za-z]){re.escape(e)}(?![A-Za-z])", unit.text + " " + unit.context, re.I):
                 chk.ents_missing.append(e)
-        elif e not in u.squashed and e not in context:
+        elif e not in u.squashed and not (e in context and context_ok):
             chk.ents_missing.append(e)
-    for e in sorted(u.strong_ents):
-        if e not in claim.ents and e not in claim.squashed:
-            chk.ents_extra.append(e)
     # Negation: one side negates what both talk about (at least two shared words under a negation, so that
     # "without training" does not negate a claim about "training"), the other does not.
     shared = claim.wordset & u.wordset
-    c_neg, u_neg = claim.negated & shared, u.negated & shared
-    if (len(c_neg) >= 2) != (len(u_neg) >= 2):
-        chk.neg_conflict = sorted(c_neg if len(c_neg) >= 2 else u_neg)
-    # Direction, on the clause of the unit that best matches the claim ("outperforms A but underperforms B").
-    ud, uu = u.down, u.up
-    if ud and uu:
-        clauses = [c for c in _CLAUSE.split(clean(unit.text)) if c.strip()]
-        best = max(clauses, key=lambda c: len(claim.wordset & set(content_words(c))), default="")
-        low = [t.lower() for t in tokens(best)]
-        uu = any(w.startswith(UP_STEMS) for w in low)
-        ud = any(w.startswith(DOWN_STEMS) for w in low)
-    chk.dir_conflict = (claim.up and not claim.down and ud and not uu) or (
-        claim.down and not claim.up and uu and not ud)
-    if chk.dir_conflict and (bool(claim.negated & shared) != bool(u.negated & shared)):
+    c_neg, u_neg = _negates(claim, shared), _negates(u, shared)
+    if bool(c_neg) != bool(u_neg):
+        chk.neg_conflict = sorted(c_neg or u_neg)
+    # Direction, clause by clause ("outperforms A but underperforms B"; "smaller trees, higher bias").
+    chk.dir_conflict = _direction_conflict(claim.text, unit.text)
+    if chk.dir_conflict and (bool(_negates(claim, shared)) != bool(_negates(u, shared))):
         chk.dir_conflict = False  # "does not improve" vs "hurts" agree; the negation check handles the rest
     chk.scope_conflict = claim.scope == 1 and u.scope == -1
     # Coverage of the rest: set aside missing entities' words and direction words when judging a conflict.
@@ -401,7 +446,8 @@ def decide(claim_text: str, units: list[Unit], bm25: BM25 | None, *, embed_sims:
                        "matches) but disagrees:")
         if best.num_conflict:
             reasons.append(f"the claim says {_fmt_nums(best.nums_unmatched)} but the source says "
-                           f"{_fmt_nums(best.reading.numbers[:6])} (no value within rounding)")
+                           f"{_fmt_nums([r for r in best.reading.numbers if any(_rivals(q, r) for q in best.nums_unmatched)][:6])}"
+                           " (no value within rounding)")
         if best.ent_conflict:
             reasons.append(f"the claim names {', '.join(_orig_entity(claim_text, e) for e in best.ents_missing)} "
                            f"where the source names {', '.join(_orig_entity(best.unit.text, e) for e in best.ents_extra[:4])}")

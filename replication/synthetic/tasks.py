@@ -63,12 +63,11 @@ class Item:
 
 def _nli_item(s: MeaningSampler, id_: str) -> Item:
     rng = s.rng
-    while True:
-        premise = s.act(transitive=rng.random() < 0.8)
-        targets = [np for np in (premise.subject, premise.object) if np is not None and np.adjectives]
-        if targets:
+    while True:  # the hypothesis is about the subject, which carries at least one adjective
+        premise = s.act(transitive=rng.random() < 0.3)
+        if premise.subject.adjectives:
             break
-    np = rng.choice(targets)
+    np = premise.subject
     label = rng.randrange(3)
     if label == 0:  # entailment: the phrase carries the adjective
         predicate = rng.choice(np.adjectives)

@@ -208,7 +208,8 @@ _UDPOS_NAMES = {
     "ta": "Tamil", "te": "Telugu", "th": "Thai", "tl": "Tagalog", "tr": "Turkish", "ur": "Urdu",
     "vi": "Vietnamese", "yo": "Yoruba", "zh": "Chinese",
 }  # fmt: skip
-_TATOEBA_CODES = {
+# Tatoeba's three-letter file codes of XTREME's 36 languages (also the local file names, see replication.data).
+TATOEBA_CODES = {
     "af": "afr", "ar": "ara", "bg": "bul", "bn": "ben", "de": "deu", "el": "ell", "es": "spa", "et": "est",
     "eu": "eus", "fa": "pes", "fi": "fin", "fr": "fra", "he": "heb", "hi": "hin", "hu": "hun", "id": "ind",
     "it": "ita", "ja": "jpn", "jv": "jav", "ka": "kat", "kk": "kaz", "ko": "kor", "ml": "mal", "mr": "mar",
@@ -359,7 +360,7 @@ def _builtin() -> list[TaskSpec]:
         TaskSpec(
             name="tatoeba", role="target", format=Format.RETRIEVAL, metrics=("accuracy",), languages=TATOEBA_LANGS,
             has_training=False,
-            hub=(HubSource("google/xtreme", {lang: f"tatoeba.{c}" for lang, c in _TATOEBA_CODES.items()},
+            hub=(HubSource("google/xtreme", {lang: f"tatoeba.{c}" for lang, c in TATOEBA_CODES.items()},
                            {"test": "validation"}),),
             local_format="tatoeba", splits=("test",),
             notes="Cosine nearest neighbour from each language to English over mean-pooled hidden_states[14].",

@@ -49,10 +49,20 @@ def ingest(
                                        "title": res.title, "file": str(path)}))
             else:
                 note = "" if res.created else "  (already stored)"
+                if not res.created and arxiv_id and res.paper_id != _wanted_id(arxiv_id):
+                    note = f"  (already stored as {res.paper_id}; the same PDF is not stored twice, --arxiv-id ignored)"
                 typer.echo(f"{res.paper_id}\t{res.n_pages} pages\t{res.title}{note}")
     finally:
         if progress:
             progress.stop()
+
+
+def _wanted_id(arxiv_id: str) -> str | None:
+    """The paper id that ``--arxiv-id`` asks for (None when it names no version)."""
+    from synthesis.ingest import paper_id_for
+
+    paper_id = paper_id_for(arxiv_id, None, "")[0]
+    return None if paper_id.startswith("sha256:") else paper_id
 
 
 def _progress(total: int):  # noqa: ANN202

@@ -31,6 +31,13 @@ def _setup(path):
     return tok, tasks, model
 
 
+def _plan_worker(rank, world, plan_path, runs_dir):
+    from replication.distributed import main
+
+    torch.set_num_threads(1)
+    assert main([plan_path, "--runs-dir", runs_dir]) == 0
+
+
 def _worker(rank, world, path, out_dir):
     import torch.distributed as dist
 
@@ -60,3 +67,23 @@ def test_two_gloo_processes_stay_in_sync_and_match_one_process(tmp_path):
     diff = (a - single).abs().max()
     moved = (single - before).abs().max()
     assert diff < 1e-4 and diff < 0.02 * moved, (diff, moved)
+
+
+@pytest.mark.slow
+def test_a_plan_under_two_processes_writes_one_result(tmp_path, monkeypatch):
+    """What `torchrun --nproc_per_node 2 -m replication.distributed PLAN --runs-dir DIR` does, on real loaders."""
+    import json
+
+    import yaml
+    from test_runner import _write_pawsx
+
+    path = str(toy_tasks.build_model(tmp_path / "model"))
+    _write_pawsx(tmp_path / "data")
+    plan = toy_tasks.plan_dict(path, intermediate=["none"], targets=["pawsx"], data={"dir": str(tmp_path / "data")},
+                               evaluation={"languages": ["en", "de"]})  # fmt: skip
+    (tmp_path / "plan.yaml").write_text(yaml.safe_dump(plan))
+    monkeypatch.setenv("ASSAY_OFFLINE", "1")
+    spawn(_plan_worker, 2, str(tmp_path / "plan.yaml"), str(tmp_path / "runs"))
+    (result,) = [json.loads(p.read_text()) for p in (tmp_path / "runs").glob("*/result.json")]
+    assert result["hardware"]["processes"] == 2 and set(result["metrics"]) == {"en", "de"}
+    assert (tmp_path / "runs" / result["id"] / "predictions.jsonl").is_file()

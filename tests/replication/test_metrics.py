@@ -47,6 +47,15 @@ def test_qa_scores_unanswerable_v2():
     assert s["exact_match"] == pytest.approx(200 / 3)  # "the" normalises to empty: right, "Paris": wrong
 
 
+def test_qa_scores_gold_that_normalises_to_nothing_is_scored_as_evaluate_v1_1():
+    # evaluate-v1.1.py keeps every gold: "a" vs gold "The" is an exact match ("" == "") with F1 0 (no common
+    # token); with a second gold "Paris" the EM is still the max over golds, 1. It is not an unanswerable question.
+    s = m.qa_scores({"q": "a"}, {"q": ["The"]})
+    assert (s["exact_match"], s["f1"]) == (100.0, 0.0)
+    s = m.qa_scores({"q": "a", "r": "Paris"}, {"q": ["The", "Paris"], "r": ["the", "Paris"]})
+    assert (s["exact_match"], s["f1"]) == (100.0, 50.0)
+
+
 # ---- MLQA per language ---------------------------------------------------------------------------------------
 
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from replication.errors import ReplicationError
 from replication.plan import SIZE_CAP, expand, lineage_hash, load_plan, parse_plan, select
@@ -84,7 +86,9 @@ def test_multitask_with_mlm_and_phase_hyperparameters():
         ({"data_fraction": 1.5}, "data_fraction: 1.5 must be a number in (0, 1]"),
         ({"hyperparameters": {"learnig_rate": 1e-5}}, "hyperparameters.learnig_rate: unknown field (did you mean 'learning_rate'?)"),
         ({"hyperparameters": {"batch_size": 0}}, "hyperparameters.batch_size: 0 must be a positive integer"),
-        ({"hyperparameters": {"learning_rate": "fast"}}, "hyperparameters.learning_rate: 'fast' must be a number"),
+        ({"hyperparameters": {"learning_rate": "fast"}}, "hyperparameters.learning_rate: 'fast' must be a (finite)"),
+        ({"hyperparameters": {"warmup_ratio": float("nan")}}, "hyperparameters.warmup_ratio: nan must be a (finite)"),
+        ({"hyperparameters": {"epochs": "inf"}}, "hyperparameters.epochs: inf must be a (finite)"),
         ({"tasks": {"xnli": {"epochs": -1}}}, "tasks.xnli.epochs: -1 must be positive"),
         ({"retrieval": {"pooling": "max"}}, "retrieval.pooling: 'max' must be one of mean, cls"),
         ({"intermediate": [{"tasks": ["anli_plus"], "size_cap": 0}]}, "intermediate[0].size_cap"),
@@ -145,3 +149,34 @@ def test_cli_plan_table_and_json(assay, home, tmp_path):
     bad = write(tmp_path, {**BASE, "targets": ["nope"]})
     res = assay("replicate", "plan", str(bad))
     assert res.code == 2 and res.err.startswith("error: ") and "targets: unknown task 'nope'" in res.err
+
+
+_scalars = st.none() | st.booleans() | st.integers(-5, 10) | st.floats(allow_nan=True) | st.text(max_size=12)
+_values = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+    st.sampled_from(["name", "tasks", "mlm", "corpus", "alpha", "batch_size", "layer", "x"]), inner, max_size=3),
+    max_leaves=8)  # fmt: skip
+_keys = st.sampled_from(["name", "targets", "seeds", "base_model", "data_fraction", "intermediate_language",
+                         "intermediate", "hyperparameters", "tasks", "retrieval", "evaluation", "data", "bogus"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(_keys, _values, max_size=6) | _values)
+def test_hostile_plans_fail_only_with_replication_errors(raw):
+    try:
+        plan = parse_plan(raw)
+    except ReplicationError as exc:
+        assert str(exc).startswith("plan: ")
+        return
+    expand(plan)  # whatever validates must also expand
+
+
+@settings(max_examples=300, deadline=None)
+@given(_keys, _values, _keys, _values)
+def test_one_hostile_field_in_a_valid_plan(k1, v1, k2, v2):
+    raw = {**BASE, k1: v1, k2: v2}
+    try:
+        plan = parse_plan(raw)
+    except ReplicationError as exc:
+        assert str(exc).startswith("plan: ")
+        return
+    assert expand(plan)

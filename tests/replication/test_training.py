@@ -173,3 +173,14 @@ def test_flops_per_token_matches_the_xlmr_large_anchor():
                            intermediate_size=4096)  # fmt: skip
     f = flops_per_token(cfg, seq_len=128)
     assert 1.8e9 < f < 1.95e9  # docs/ANCHORS.md: about 1.9 GFLOP per training token
+
+
+@pytest.mark.gpu
+def test_cuda_path_bf16_fused_and_mfu(tiny):
+    tok, path = tiny
+    tasks = _tasks(tok, HP)[:1]
+    model = _model(path, tasks)
+    r = train(model, tasks, replace(HP, max_steps=3), seed=1, tokenizer=tok, checkpoint_dir=None,
+              device=torch.device("cuda"))  # fmt: skip
+    assert r.mfu is not None and 0 < r.mfu < 1 and "bfloat16" in r.peak_source
+    assert next(model.parameters()).is_cuda

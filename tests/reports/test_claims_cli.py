@@ -50,8 +50,16 @@ def test_claims_then_verify_round_trip(assay, chome, tmp_path):
     assert len(rows) == n_claims
     # A paper's own claims are supported by the paper itself.
     assert sum(v["label"] == "supported" for v in rows) >= 0.9 * n_claims
-    for v in rows:
-        assert set(v) >= {"id", "text", "label", "confidence", "evidence", "reasons"}
+    from synthesis.papers import get_pages
+    from synthesis.store import Store
+
+    with Store(chome / "assay.sqlite3") as store:
+        pages = get_pages(store, "2005.13013v1")
+        for v in rows:
+            assert set(v) >= {"id", "text", "label", "confidence", "evidence", "reasons"}
+            for ev in v["evidence"]:  # every quote verbatim on its page, pinned to version and PDF hash
+                assert " ".join(ev["quote"].split()) in " ".join(pages[ev["page"] - 1].split())
+                assert ev["version"] == "v1" and len(ev["pdf_sha256"]) == 64
     assert "claims:" in r.err and "supported" in r.err
     assert "lexical retrieval" in r.err  # says that embeddings are off
 
@@ -84,6 +92,21 @@ def test_verify_handles_hostile_claims(assay, chome, tmp_path):
 def test_claims_of_unknown_paper_is_exit_2(assay, chome):
     r = assay("claims", "9999.99999")
     assert r.code == 2 and "not in the store" in r.err
+
+
+def test_paper_without_text(assay, home, tmp_path):
+    from synthesis.store import Store
+
+    with Store(home / "assay.sqlite3") as store, store.transaction() as conn:
+        conn.execute("INSERT INTO papers(id, title, pdf_sha256, n_pages, source) VALUES "
+                     "('scan', 'A scanned paper', ?, 1, 'local')", ("f" * 64,))
+        conn.execute("INSERT INTO pages VALUES ('scan', 1, '')")
+    r = assay("claims", "scan")
+    assert r.code == 2 and "has no text" in r.err
+    f = tmp_path / "c.jsonl"
+    f.write_text(json.dumps({"id": "1", "text": "The model improves accuracy by 3 points.", "paper": "scan"}) + "\n")
+    r = assay("verify", "--claims", str(f), "--no-embeddings", "--json")
+    assert r.code == 0 and "no stored text" in json.loads(r.out)["reasons"][0]
 
 
 def test_eval_verify_prints_metrics_and_plot(assay, chome, tmp_path):

@@ -42,6 +42,12 @@ def test_ingest_prints_one_line_per_paper_and_no_ops(assay, home: Path, paper_pd
     assert rows[1]["created"] and rows[1]["pages"] == 13 and rows[1]["id"].startswith("sha256:")
     plain = assay("ingest", paper_pdf)
     assert plain.out.rstrip().endswith("(already stored)")
+    same = assay("ingest", paper_pdf, "--arxiv-id", "2005.13013v1")
+    assert same.out.rstrip().endswith("(already stored)")
+    # the same bytes under another id are not stored twice, and the user is told the id was not applied
+    other = assay("ingest", corpus_dir / "hyperllama.pdf", "--arxiv-id", "2402.00001v1")
+    assert other.code == 0 and other.out.startswith("sha256:")
+    assert "already stored as sha256:" in other.out and "--arxiv-id ignored" in other.out
 
 
 def test_papers_lists_and_json(assay, ingested) -> None:

@@ -175,6 +175,24 @@ def test_sentence_runs_on_past_a_footnote_and_a_caption() -> None:
     assert "12" not in parsed.pages[0].split()  # the page number is gone
 
 
+def test_sentence_runs_on_over_a_page_break_into_a_number() -> None:
+    # 2005.13013v1 p.6-7: "We improve over XLM-R by" + "6.1 points on average ..." is one sentence; a numbered
+    # list item ("7. super glue wsc", hyperllama p.12) on the next page does not continue the page before.
+    from synthesis.ingest import parse_raw
+    from synthesis.pdftext import RawDocument
+
+    width_line = "This paragraph is written in prose lines that fill the whole"
+    page1 = ["1 Conclusion", width_line, "column and in the end we improve over the baseline by"]
+    for opening, joined in (("6.1 points on average. A new sentence follows.", True),
+                            ("7. super glue wsc fixed prompt", False)):
+        parsed = parse_raw(RawDocument(["\n".join(page1), opening]))
+        groups = [" ".join(parsed.passages[i].text for i in g) for g in parsed.continued]
+        if joined:
+            assert len(groups) == 1 and groups[0].endswith("we improve over the baseline by 6.1 points on average.")
+        else:
+            assert groups == []
+
+
 # ------------------------------------------------------------------------------------------- ids, duplicates
 
 

@@ -19,6 +19,7 @@ from synthesis.pdftext import (
     normalize_chars,
     read_pdf_bytes,
     remove_running_lines,
+    typical_width,
 )
 
 
@@ -29,6 +30,15 @@ def test_ligatures_and_split_accents() -> None:
 
 def test_soft_hyphen_nbsp_and_controls_removed() -> None:
     assert normalize_chars("co\u00adoperate\u00a0now\x00\x07") == "cooperate now"
+
+
+def test_sentences_glued_by_the_pdf_get_their_space_back() -> None:
+    # extratrees.pdf p.3 and hyperllama.pdf p.11 set these without a space; pypdf returns them glued
+    assert normalize_chars("a regression problem.The\nterm") == "a regression problem. The\nterm"
+    assert normalize_chars("50,000 steps.For the model") == "50,000 steps. For the model"
+    # identifiers, abbreviations and URLs are not sentence ends
+    for kept in ("an nn.Module and a torch.Tensor here", "i.e.The", "https://x.org/foo.The x", "Fig.The x"):
+        assert normalize_chars(kept) == kept
 
 
 def test_dehyphenation_uses_the_documents_own_words() -> None:
@@ -79,6 +89,19 @@ def test_running_title_kept_on_page_one() -> None:
     title = "Investigating the Effectiveness of HyperTuning via Gisting"
     pages = [[title, "Jason Phang", "body"], [title, "two", "2"], [title, "three", "3"], [title, "four", "4"]]
     assert remove_running_lines(pages) == [[title, "Jason Phang", "body"], ["two"], ["three"], ["four"]]
+
+
+def test_wide_table_rows_do_not_set_the_column_width() -> None:
+    # 2005.13013v1 p.5: the rows of Table 2 are twice as wide as the text column; counted as prose they made every
+    # column line look short, and "MLM and Multi-Task Training Incorporating" ended a paragraph mid-sentence.
+    prose = ["intermediate training on SQuAD improves XQuAD and", "MLQA performance, which also use SQuAD as",
+             "training data. We follow the sample implemen-", "tation for target task training in the XTREME",
+             "MLM and Multi-Task Training Incorporating", "MLM during intermediate-task training shows no"]
+    table = ["ANLI+ - 0.8 + 0.4 - 0.9 - 0.8 - 0.6 / - 0.1 - 0.6 / - 0.8 + 2.2 / + 3.1 +20.1 +49.8 + 7.7"] * 12
+    lines = prose + table
+    assert typical_width(lines) < 50
+    text, _ = join_lines(lines, set())
+    assert "Training Incorporating MLM during intermediate-task training shows no" in text
 
 
 def test_join_lines_offsets_and_paragraphs() -> None:
@@ -174,6 +197,7 @@ def test_corpus_pages_are_clean(corpus_store) -> None:
         for lig in ("\ufb00", "\ufb01", "\ufb02", "\ufb03", "\ufb04"):
             assert lig not in text, (paper.id, lig)
         assert "\u00b4" not in text  # split accents are composed
+        assert "problem.The" not in text and "steps.For" not in text  # glued sentences (extratrees, hyperllama)
 
 
 def test_2005_13013_text_details(corpus_store) -> None:
@@ -261,6 +285,17 @@ def test_headings_numbered_appendix_run_in_and_wrapped() -> None:
         (2, "A", "Implementation details", 0, 1),
         (2, "A.1", "Intermediate Tasks", 0, 1),
     ]
+
+
+def test_run_in_heading_whose_title_opens_with_a_parenthesis() -> None:
+    # extratrees.pdf p.6: "2.2.2.3. (Local) Random Subspace (RS). We consider ..." was not found as a heading
+    from synthesis.sections import find_headings
+
+    pages = [["1. Introduction", "2. Extra-Trees", "2.1. Tree Bagging (TB). In Tree Bagging, attribute",
+              "2.2. (Local) Random Subspace (RS). We consider the variant where"]]
+    got = [(h.number, h.title, h.split) for h in find_headings(pages, [90.0])]
+    assert got[2:] == [("2.1", "Tree Bagging (TB)", 23), ("2.2", "(Local) Random Subspace (RS)", 34)]
+    assert pages[0][3][34:].lstrip().startswith("We consider")
 
 
 @settings(max_examples=100, deadline=None)
