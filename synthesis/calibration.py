@@ -124,7 +124,10 @@ def fit_from_outcomes(outcomes: list[dict]) -> dict:
                 continue
             x = np.stack([_vector(o["features"]) for o in rows])
             y = np.array([1.0 if o["correct"] else 0.0 for o in rows])
-            models.setdefault(mode, {})[label] = fit_logistic(x, y)
+            # Few examples of the minority outcome cannot support large weights: regularise in proportion, so
+            # that a feature seen with three errors does not drive a confident verdict to 0.01.
+            minority = int(min(y.sum(), len(y) - y.sum()))
+            models.setdefault(mode, {})[label] = fit_logistic(x, y, l2=max(1.0, 200.0 / max(1, minority)))
         for label in LABELS:
             rows = [o for o in outcomes if o["label"] == label]
             if rows:
@@ -285,6 +288,7 @@ def generate_examples(store, paper_ids: list[str], *, per_paper: int = 60, seed:
 
 def outcomes_for(store, settings, examples: list[dict], *, use_embeddings: bool) -> list[dict]:  # noqa: ANN001
     """Run the verifier on labelled examples; record predicted label, correctness and features."""
+    from synthesis.evaluation import normalize_label
     from synthesis.verify import Verifier
 
     verifier = Verifier(store, settings, use_embeddings=use_embeddings, quiet=True,
@@ -298,7 +302,11 @@ def outcomes_for(store, settings, examples: list[dict], *, use_embeddings: bool)
         v = verifier.verify_one(ex, papers)
         if "signals" not in v:
             continue
-        out.append({"mode": mode, "label": v["label"], "gold": ex["label"], "correct": v["label"] == ex["label"],
+        gold = normalize_label(ex["label"])
+        correct = v["label"] == gold
+        if "evidence" in ex and v["label"] == "not_enough_info":
+            correct = gold == "refuted"  # two-way sets (COVID-Fact): not enough info counts as not supported
+        out.append({"mode": mode, "label": v["label"], "gold": gold, "correct": correct,
                     "features": v["signals"], "kind": ex.get("kind", "gold")})
     return out
 

@@ -36,6 +36,7 @@ _SIDE_RE = re.compile(
     r"^(?:(?:\d{1,2}|[*\u2020\u2021\u00a7])\s?(?:[A-Z]|https?:|www\.)|Editor\b|e-?mail\b|E-?mail\b|Correspond)"
 )
 _WORD_RE = re.compile(r"[^\W\d_]{2,}")  # a word of two or more letters (any script)
+_NAME_WORD_RE = re.compile(r"^(?:[A-Z][^\W\d_A-Z]+|[A-Z]\.)[,.;:]?$")  # "Geurts", "University,", "P."
 _VERSION_RE = re.compile(r"^v?(\d{1,3})$")
 _TERMINAL_RE = re.compile(r"[.!?][\"'\u201d\u2019)\]]*$")
 # a number that carries on a sentence ("... improve over XLM-R by" + "6.1 points on average"); not "7. item"
@@ -236,7 +237,17 @@ def parse_raw(raw: RawDocument, timings: dict[str, float] | None = None) -> Pars
 
 def _is_side_block(text: str) -> bool:
     """Footnotes, addresses and figure fragments that can sit between a sentence and its rest on the next page."""
-    return bool(_SIDE_RE.match(text)) or len(text.split()) < 4
+    return bool(_SIDE_RE.match(text)) or len(text.split()) < 4 or _names_or_address(text)
+
+
+def _names_or_address(text: str) -> bool:
+    """Mostly capitalised words and initials: an author list or an address, not running text.
+
+    ("P. Geurts · D. Ernst · L. Wehenkel", "Department of ..., University of Liège, ... Belgium" at the foot of
+    extratrees.pdf p.1 are not where the sentence that opens p.2 began.)
+    """
+    words = [w for w in text.split() if w[:1].isalpha()]
+    return len(words) >= 3 and sum(bool(_NAME_WORD_RE.match(w)) for w in words) >= 0.6 * len(words)
 
 
 def _page_runs(blocks: list, body: list[tuple[int, int, int]], pages: list[str], section_of) -> tuple[list, set]:  # noqa: ANN001
@@ -269,7 +280,7 @@ def _page_runs(blocks: list, body: list[tuple[int, int, int]], pages: list[str],
                 continue
             if k == "heading" or (q - 1, a, b) not in body_set:
                 break
-            if not _TERMINAL_RE.search(text) and len(text.split()) >= 4 and not _SIDE_RE.match(text):
+            if not _TERMINAL_RE.search(text) and not _is_side_block(text):
                 open_block = (q - 1, a, b)
                 break
             if not _is_side_block(text):

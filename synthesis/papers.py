@@ -104,7 +104,9 @@ def resolve_paper(store: Store, ref: str) -> Paper:
             )
         if row:
             return _paper(row)
-        raise AssayError(f"arXiv paper {ref} is not in the store; run `assay fetch {ref}` or `assay ingest FILE.pdf`")
+        raise AssayError(
+            f"arXiv paper {ref} is not in the store; run `assay fetch {ref}` or `assay ingest --arxiv-id {ref} FILE.pdf`"
+        )
     sha = ref.removeprefix("sha256:").lower()
     if re.fullmatch(r"[0-9a-f]{8,64}", sha):
         rows = store.query("SELECT * FROM papers WHERE pdf_sha256 LIKE ?", (sha + "%",))

@@ -114,21 +114,10 @@ def sweep_stale_partials(cache_dir: Path, max_age_seconds: float = 24 * 3600) ->
     for p in cache_dir.rglob(".part-*"):
         m = re.match(r"\.part-(\d+)-", p.name)
         try:
-            old = now - p.stat().st_mtime > max_age_seconds
-        except OSError:
+            age = now - p.stat().st_mtime
+        except OSError:  # gone meanwhile (its writer committed or removed it)
             continue
-        if old or (m and not _pid_alive(int(m.group(1)))) or (not m and now - p.stat().st_mtime > 3600):
+        if age > max_age_seconds or (m and not _pid_alive(int(m.group(1)))) or (not m and age > 3600):
             p.unlink(missing_ok=True)
             n += 1
-    return n
-
-
-def sweep_partials(cache_dir: Path) -> int:
-    """Remove temp files left by killed writers; returns how many."""
-    if not cache_dir.is_dir():
-        return 0
-    n = 0
-    for p in cache_dir.rglob(".part-*"):
-        p.unlink(missing_ok=True)
-        n += 1
     return n

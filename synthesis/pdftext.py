@@ -20,7 +20,7 @@ from synthesis.errors import AssayError
 
 MAX_PAGES = 2000  # more than any paper; a guard against absurd page trees
 MAX_CHARS_PER_PAGE = 200_000  # a page that decodes to more text than this is hostile or broken
-CLEANING_VERSION = "2"  # 2: space restored in sentences glued by the PDF ("problem.The")
+CLEANING_VERSION = "2"  # 2: glued sentences ("problem.The") split, page ranges ("93– 104") and table-wide pages fixed
 
 LIGATURES = {
     "\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "ft", "\ufb06": "st",
@@ -456,6 +456,11 @@ def soft_break(line: str, nxt: str, width: float) -> bool:
     return len(line.split()) >= 3 and nxt[:1].islower()
 
 
+def broken_range(line: str, nxt: str) -> bool:
+    """True when a number range is broken after its dash ("pages 93–" + "104"): joined without a space."""
+    return line.endswith("\u2013") and line[-2:-1].isdigit() and nxt[:1].isdigit()
+
+
 def join_lines(lines: list[str], hard: set[int], width: float | None = None) -> tuple[str, list[int]]:
     """Assemble one page's text from its lines; returns the text and the offset where each line starts.
 
@@ -474,7 +479,8 @@ def join_lines(lines: list[str], hard: set[int], width: float | None = None) -> 
             soft = i not in hard and (i + 1) not in hard and soft_break(line, lines[i + 1], width)
             if soft and i + 1 >= len(lines) - 6 and _FOOT_SPACED_RE.match(lines[i + 1]):
                 soft = False  # "2 See also (Geurts et al., 2005a) ...": a footnote at the page foot
-            glue = (" " if not _URL_END_RE.search(line) else "") if soft else "\n"
+            tight = _URL_END_RE.search(line) or broken_range(line, lines[i + 1])
+            glue = ("" if tight else " ") if soft else "\n"
             parts.append(glue)
             pos += len(glue)
     return "".join(parts), starts

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from synthesis.pdftext import broken_range
+
 _NAME = r"[A-Z\u00c0-\u017f][\w'\u2019\u00b4`\-]*\.?"
 # "Mikel Artetxe, ..." / "Samuel R. Bowman, ..." / "Yann LeCun. 2010." / "Ronan Le Bras, ..."
 _FIRST = r"[A-Z\u00c0-\u017f][a-z\u00e0-\u017f'\u2019\u00b4`\-]+"
@@ -71,7 +73,7 @@ def _join(lines: list[str]) -> str:
     out = lines[0]
     for line in lines[1:]:
         # cleaning already rejoined hyphenated words; an URL broken after "/" or "-" continues without a space
-        glue = "" if re.search(r"(?:https?://\S*|[/_])$", out) else " "
+        glue = "" if re.search(r"(?:https?://\S*|[/_])$", out) or broken_range(out, line) else " "
         out = out + glue + line
     return re.sub(r"\s+", " ", out).strip()
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
 
 # Abbreviations after which a period does not end a sentence (compared lower-case, without the trailing period).
 ABBREVIATIONS = frozenset(
@@ -141,12 +140,6 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     if not text.strip():
         return []
     return _spans(nlp()(text), text)
-
-
-def sentence_spans_many(texts: Iterable[str]) -> list[list[tuple[int, int]]]:
-    """:func:`sentence_spans` for many texts through ``nlp.pipe`` (faster for whole documents)."""
-    texts = list(texts)
-    return [_spans(doc, t) for doc, t in zip(nlp().pipe(texts, batch_size=64), texts, strict=True)]
 
 
 def _spans(doc, text: str) -> list[tuple[int, int]]:  # noqa: ANN001

@@ -1,0 +1,1 @@
+"""The synthetic world (English-like language, fake language families, tasks of every format) and the CPU demo."""

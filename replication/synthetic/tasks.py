@@ -6,6 +6,7 @@ every language (like XNLI, whose test sets are translations of one another); tra
 
 - ``syn-nli`` (intermediate) and ``syn-xnli`` (target): pair classification, entailment / neutral / contradiction
   of "the N is ADJ" against a clause, from adjective dimensions and antonyms. The intermediate task has more data.
+- ``syn-squad`` (intermediate): extractive QA like ``syn-qa`` with ten times its English training data.
 - ``syn-mc``: multiple choice, which of four clauses about an entity is plausible (selectional preferences).
 - ``syn-qa``: extractive QA over two clauses: who did it, to what, where; the answer is a noun phrase span.
 - ``syn-pos``: token tagging with the grammar's UD POS tags.
@@ -217,6 +218,9 @@ SYNTHETIC_TASKS: dict[str, SyntheticTask] = {
         SyntheticTask("syn-nli", Format.PAIR_CLASSIFICATION, "intermediate", {"train": 4000, "dev": 300},
                       _nli_item, _render_pair, NLI_LABELS,
                       description="English NLI over attributes (the intermediate task, like ANLI+/MNLI)"),
+        SyntheticTask("syn-squad", Format.EXTRACTIVE_QA, "intermediate", {"train": 3000, "dev": 200},
+                      _qa_item, _render_qa, metrics=("f1", "exact_match"),
+                      description="English extractive QA with more data (the intermediate task, like SQuAD)"),
         SyntheticTask("syn-xnli", Format.PAIR_CLASSIFICATION, "target", {"train": 400, "dev": 200, "test": 300},
                       _nli_item, _render_pair, NLI_LABELS,
                       description="NLI target with a small English training set (like XNLI)"),

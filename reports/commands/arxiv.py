@@ -55,18 +55,16 @@ def register(app: typer.Typer) -> None:
         app_state = state(ctx)
         with _download_progress() as bar:
             results = fetch(app_state.store, app_state.settings, ids, progress=bar[0] if bar else None)
-        rows = [
-            {"paper_id": r.paper_id, "created": bool(r.created), "n_pages": r.n_pages, "title": r.title}
-            for r in results
-        ]
+        # the same keys as `assay ingest --json` and `assay papers --json`
+        rows = [{"id": r.paper_id, "created": bool(r.created), "pages": r.n_pages, "title": r.title} for r in results]
         if as_json:
             typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
             return
         for row in rows:
             if row["created"]:
-                typer.echo(f"fetched {row['paper_id']} ({row['n_pages']} pages): {row['title']}")
+                typer.echo(f"fetched {row['id']} ({row['pages']} pages): {row['title']}")
             else:
-                typer.echo(f"already stored {row['paper_id']}: {row['title']}")
+                typer.echo(f"already stored {row['id']}: {row['title']}")
 
     @app.command("search")
     def search_command(

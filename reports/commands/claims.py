@@ -149,9 +149,15 @@ def calibrate_cmd(
 
     st = state(ctx)
     ids = [resolve_paper(st.store, p).id for p in papers] if papers else [p.id for p in list_papers(st.store)]
-    if not ids:
-        raise AssayError("no papers in the store to generate calibration data from; `assay ingest` some first")
     gold = read_jsonl(from_gold, what="labelled claim") if from_gold else None
+    if not ids and not gold:
+        raise AssayError("no papers in the store to generate calibration data from and no --from set; "
+                         "`assay ingest` some papers or give a labelled JSONL file")
+    for n, g in enumerate(gold or [], 1):
+        g.setdefault("text", g.get("claim"))  # COVID-Fact lines say "claim"
+        g.setdefault("id", f"gold-{n}")
+        if "label" not in g or not isinstance(g["text"], str):
+            raise AssayError(f"{from_gold}: line {n} needs 'text' (or 'claim') and 'label'")
     params = calibrate(st.store, st.settings, ids, gold=gold, per_paper=per_paper, embeddings=not no_embeddings)
     save_calibration(st.store, params)
     if as_json:

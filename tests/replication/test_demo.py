@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from replication.synthetic.demo import BASES, TARGETS, DemoConfig, run_demo
+from replication.synthetic.demo import BASES, INTERMEDIATE, TARGETS, DemoConfig, run_demo
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def test_quick_demo_writes_run_results_and_tables(quick_demo):
     assert {r["schema"] for r in records} == {"assay.run/1"}
     main = [r for r in records if r["plan"] == "synthetic-demo"]
     assert {r["target"] for r in main} == set(TARGETS)
-    assert {r["intermediate"] for r in main} == {"none", "syn-nli"}
+    assert {r["intermediate"] for r in main} == {"none", INTERMEDIATE}
     for r in main:
         langs = set(r["metrics"])
         assert {"a1", "a2", "b1", "b2"} <= langs  # zero-shot on every fake language

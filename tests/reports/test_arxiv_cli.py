@@ -66,7 +66,7 @@ def test_fetch_json(assay, arxiv_home):
     r = assay("fetch", "2005.13013v1", "1911.02116", "--json")
     assert r.code == 0, r.err
     rows = json.loads(r.out)
-    assert [(x["paper_id"], x["created"], x["n_pages"]) for x in rows] == [
+    assert [(x["id"], x["created"], x["pages"]) for x in rows] == [
         ("2005.13013v1", True, 2), ("1911.02116v1", True, 2)]
     r = assay("papers", "--json")
     if r.code == 0 and r.out.strip().startswith("["):

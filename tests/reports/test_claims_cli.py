@@ -137,3 +137,15 @@ def test_calibrate_command_stores_parameters(assay, chome):
     with Store(chome / "assay.sqlite3") as store:
         row = store.one("SELECT params FROM calibrations WHERE name = 'verifier'")
     assert row and json.loads(row["params"])["data"]["papers"] == ["2005.13013v1"]
+
+
+def test_calibrate_from_a_labelled_set_without_papers(assay, home, tmp_path, shared_dir):
+    src = (shared_dir / "data" / "covidfact" / "COVIDFACT_dataset.jsonl").read_text().splitlines()[:60]
+    f = tmp_path / "labelled.jsonl"
+    f.write_text("\n".join(src) + "\n")
+    r = assay("calibrate", "--from", str(f), "--no-embeddings", "--json")
+    assert r.code == 0, r.err
+    data = json.loads(r.out)
+    assert data["gold_examples"] == 60 and data["generated_examples"] == 0
+    r = assay("calibrate")
+    assert r.code == 2 and "no papers" in r.err

@@ -193,6 +193,21 @@ def test_sentence_runs_on_over_a_page_break_into_a_number() -> None:
             assert groups == []
 
 
+def test_sentence_runs_on_past_the_authors_address_block() -> None:
+    # extratrees.pdf p.1 ends with names and an address under the text; p.2 continues the text, not the address
+    from synthesis.ingest import parse_raw
+    from synthesis.pdftext import RawDocument
+
+    page1 = ["1 Introduction", "This paragraph is written in prose lines that fill the whole",
+             "column and the last sentence on this page runs on even if later it was",
+             "Editor: Johannes Fuernkranz", "P. Geurts \u00b7 D. Ernst \u00b7 L. Wehenkel",
+             "Department of Electrical Engineering and Computer Science, University of Liege, B-4000 Belgium",
+             "e-mail: P.Geurts@ulg.ac.be"]
+    parsed = parse_raw(RawDocument(["\n".join(page1), "shown in a later experiment. A new sentence follows."]))
+    [group] = parsed.continued
+    assert " ".join(parsed.passages[i].text for i in group).endswith("even if later it was shown in a later experiment.")
+
+
 # ------------------------------------------------------------------------------------------- ids, duplicates
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -104,6 +105,16 @@ def test_wide_table_rows_do_not_set_the_column_width() -> None:
     assert "Training Incorporating MLM during intermediate-task training shows no" in text
 
 
+def test_page_range_broken_after_its_dash_is_joined_without_a_space() -> None:
+    # 2005.13013v1 p.10 printed "pages 93– 104" and "pages 4791– 4800"
+    lines = ["In Proceedings of the 2018 Conference on Empirical Methods, pages 93\u2013",
+             "104, Brussels, Belgium. Association for Computational Linguistics."]
+    text, starts = join_lines(lines, set(), 60)
+    assert "pages 93\u2013104, Brussels" in text and text[starts[1]:].startswith("104")
+    text, _ = join_lines(["a long enough line of text that ends in a dash \u2013", "then words go on here."], set(), 50)
+    assert "\u2013 then" in text  # a dash between words keeps its space
+
+
 def test_join_lines_offsets_and_paragraphs() -> None:
     lines = [
         "This is a long line of prose that wraps onto the",
@@ -198,6 +209,7 @@ def test_corpus_pages_are_clean(corpus_store) -> None:
             assert lig not in text, (paper.id, lig)
         assert "\u00b4" not in text  # split accents are composed
         assert "problem.The" not in text and "steps.For" not in text  # glued sentences (extratrees, hyperllama)
+        assert not re.search(r"\d\u2013 \d", text)  # page ranges broken over a line end ("93– 104")
 
 
 def test_2005_13013_text_details(corpus_store) -> None:

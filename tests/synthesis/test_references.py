@@ -61,6 +61,13 @@ def test_split_entries_acl_lines() -> None:
     assert entries[2].startswith("Yann LeCun")
 
 
+def test_page_range_broken_over_lines_is_joined() -> None:
+    lines = ["Rowan Zellers, Ari Holtzman, and Yejin Choi. 2019. HellaSwag: Can a machine really finish your",
+             "sentence? In Proceedings of ACL, pages 4791\u2013", "4800, Florence, Italy."]
+    [entry] = split_entries(lines)
+    assert "pages 4791\u20134800, Florence" in entry
+
+
 def test_numbered_entries() -> None:
     lines = ["[1] A. Author. A first title. 2001.", "continued here.", "[2] B. Author. Second title. 2002.",
              "[3] C. Author. Third title. 2003."]

@@ -213,5 +213,5 @@ def test_killing_fetch_at_any_moment_leaves_nothing_half_written(tmp_path, fake_
              "PYTHONPATH": str(REPO)},
         cwd=REPO, capture_output=True, text=True, timeout=60, check=True,
     ).stdout)
-    assert rows == [{"paper_id": "2005.13013v2", "created": False, "n_pages": 2,
+    assert rows == [{"id": "2005.13013v2", "created": False, "pages": 2,
                      "title": "English Intermediate-Task Training Improves Zero-Shot Cross-Lingual Transfer Too"}]
