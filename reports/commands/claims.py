@@ -118,6 +118,12 @@ def verify_cmd(
                              use_embeddings=False if no_embeddings else None, progress=True)
     if out:
         _write_jsonl_atomic(out, verdicts)
+    settings_hash = st.settings.hash("embedding_model", "nli_model")
+    with st.store.transaction() as conn:  # the verdicts, with the settings that produced them
+        conn.executemany(
+            "INSERT INTO verdicts(claim_id, claim_text, label, confidence, data, settings_hash) VALUES (?,?,?,?,?,?)",
+            [(v["id"], v["text"], v["label"], v["confidence"], json.dumps(v, ensure_ascii=False), settings_hash)
+             for v in verdicts])
     if as_json:
         for v in verdicts:
             typer.echo(json.dumps(v, ensure_ascii=False))

@@ -54,6 +54,7 @@ def test_claims_then_verify_round_trip(assay, chome, tmp_path):
     from synthesis.store import Store
 
     with Store(chome / "assay.sqlite3") as store:
+        assert store.one("SELECT COUNT(*) n FROM verdicts")["n"] == n_claims
         pages = get_pages(store, "2005.13013v1")
         for v in rows:
             assert set(v) >= {"id", "text", "label", "confidence", "evidence", "reasons"}
