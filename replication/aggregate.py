@@ -141,25 +141,50 @@ def _label(key: tuple, many_models: bool) -> str:
     return f"{label} ({', '.join(extras)})" if extras else label
 
 
-def _spec_info(task: str) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
-    """(score metrics, languages) of a registered task, or (None, None)."""
+def _recorded(record: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    info = record.get("task") if record else None
+    return info if isinstance(info, Mapping) else {}
+
+
+def _spec_info(
+    task: str, record: Mapping[str, Any] | None = None
+) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+    """(score metrics, languages) of a task: from the registry, else from the task block the runner wrote into the
+    result record (a fresh process reading synthetic or test runs), else (None, None)."""
     from replication.tasks.registry import get_task
 
     try:
         spec = get_task(task)
+        return spec.metrics, spec.languages
     except ReplicationError:
-        return None, None
-    return spec.metrics, spec.languages
+        pass
+    info = _recorded(record)
+    metrics, langs = info.get("metrics"), info.get("languages")
+    return (tuple(metrics) if metrics else None), (tuple(langs) if langs else None)
 
 
-def _score_metrics(task: str, metrics: Mapping[str, Mapping[str, Any]]) -> tuple[str, ...]:
-    known, _ = _spec_info(task)
+def _score_metrics(task: str, metrics: Mapping[str, Mapping[str, Any]],
+                   record: Mapping[str, Any] | None = None) -> tuple[str, ...]:  # fmt: skip
+    known, _ = _spec_info(task, record)
     if known:
         return known
     for candidate in (("f1", "exact_match"), ("accuracy",), ("f1",)):
         if all(all(c in m for c in candidate) for m in metrics.values()):
             return candidate
-    raise ReplicationError(f"task {task!r} is not registered and its results have no accuracy/f1 metric")
+    raise ReplicationError(
+        f"task {task!r} is not registered, its result files do not describe it, and its results have no "
+        "accuracy/f1 metric: register the task (or re-run with this version, which records it) to aggregate it"
+    )
+
+
+def _task_info(target: str, by_seed: Mapping[int, Mapping]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(score metrics, languages) for the benchmark average of one target, whether registered or not."""
+    first = next(iter(by_seed.values()))
+    metrics = _score_metrics(target, first["metrics"], first)
+    _, langs = _spec_info(target, first)
+    if langs is None:
+        langs = tuple(sorted({lang for r in by_seed.values() for lang in r["metrics"]}))
+    return metrics, langs
 
 
 def _lang_score(m: Mapping[str, Any], metrics: Sequence[str]) -> float | None:
@@ -194,13 +219,16 @@ def _canonical(task: str) -> str:
         return task
 
 
-def _family(lang: str) -> str:
+def _family(lang: str, record: Mapping[str, Any] | None = None) -> str:
+    """The registry's family of a language, else the one recorded with the run, else "unknown"."""
     from replication.tasks.registry import family_of
 
     try:
         return family_of(lang)
     except ReplicationError:
-        return "unknown"
+        families = _recorded(record).get("families")
+        fam = families.get(lang) if isinstance(families, Mapping) else None
+        return fam if isinstance(fam, str) and fam else "unknown"
 
 
 def aggregate(results: Sequence[Mapping[str, Any]], *, plan: str | None = None) -> dict:
@@ -265,8 +293,8 @@ def _task_block(
     per_seed_family: dict[str, dict[int, list[float]]],
 ) -> dict:
     first = next(iter(by_seed.values()))
-    metrics = _score_metrics(target, first["metrics"])
-    _, spec_langs = _spec_info(target)
+    metrics = _score_metrics(target, first["metrics"], first)
+    _, spec_langs = _spec_info(target, first)
     scores, base_scores, deltas = [], [], []
     lang_vals: dict[str, dict[str, list[float]]] = {}
     fam_deltas: dict[str, dict[int, float]] = {}
@@ -301,7 +329,7 @@ def _task_block(
             lang_vals[lang].setdefault("delta", []).append(mine[lang] - theirs[lang])
         by_fam: dict[str, list[float]] = {}
         for lang in common:
-            by_fam.setdefault(_family(lang), []).append(mine[lang] - theirs[lang])
+            by_fam.setdefault(_family(lang, rec), []).append(mine[lang] - theirs[lang])
         for fam, vals in by_fam.items():
             d = sum(vals) / len(vals)
             fam_deltas.setdefault(fam, {})[seed] = d
@@ -336,23 +364,29 @@ def _average_block(
         by = side.get(t, {})
         if seed in by:
             return by[seed]
-        return next(iter(by.values())) if side is base and _seedless(t, by) else None
+        only = next(iter(by.values()), None)
+        if only is not None and only.get("intermediate", BASELINE) == BASELINE and _seedless(t, by):
+            return only  # a retrieval baseline has no training: one run serves every seed
+        return None
 
     sides = [mine] if base is None else [mine, base]
     common = [t for t in bench_tasks if all(at(side, t, seed) is not None for side in sides for seed in seeds)]
     # targets are stored under the names the runs used; benchmark tasks are canonical names
     missing = sorted(set(bench_tasks) - set(common))
+    info = {t: _task_info(t, mine[t]) for t in common}
     out: dict[str, Any] = {"score": None, "baseline": None, "delta": None, "partial": bool(missing),
                            "missing_tasks": missing, "n_tasks": len(common)}
     if not common or not seeds:
         return out
     values, base_values = [], []
     for seed in seeds:
-        a = benchmark_average({t: at(mine, t, seed)["metrics"] for t in common}, tasks=common, allow_partial=True)
+        a = benchmark_average({t: at(mine, t, seed)["metrics"] for t in common}, tasks=common, allow_partial=True,
+                              task_info=info)
         values.append(a["average"])
         out["partial"] |= a["partial"]
         if base is not None:
-            b = benchmark_average({t: at(base, t, seed)["metrics"] for t in common}, tasks=common, allow_partial=True)
+            b = benchmark_average({t: at(base, t, seed)["metrics"] for t in common}, tasks=common,
+                                  allow_partial=True, task_info=info)
             base_values.append(b["average"])
             out["partial"] |= b["partial"]
     out["score"] = asdict(Stat.of(values))

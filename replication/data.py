@@ -25,13 +25,13 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from replication.errors import ReplicationError
+from replication.errors import MissingData, ReplicationError
+from replication.files import atomic_open
 from replication.tasks.formats import (
     ChoiceExample,
     Example,
@@ -565,18 +565,18 @@ def _load_hub(spec: TaskSpec, split: str, lang: str, revision: str | None) -> li
             f"({expected_files(spec, split, lang)[0]}) under the data folder"
         )
     if not spec.hub:
-        raise ReplicationError(f"task {spec.name!r} is not on the hub; provide local files "
+        raise MissingData(f"task {spec.name!r} is not on the hub; provide local files "
                                f"({_describe(expected_files(spec, split, lang))}) under the data folder")
     import datasets  # lazy: heavy
 
     out: list = []
     used = [s for s in spec.hub if split in s.splits]
     if not used:
-        raise ReplicationError(f"task {spec.name!r} has no {split!r} split on the hub")
+        raise MissingData(f"task {spec.name!r} has no {split!r} split on the hub")
     for src in used:
         config = src.config_for(lang) if src.configs else None
         if src.configs and config is None:
-            raise ReplicationError(f"task {spec.name!r} has no hub config for language {lang!r}")
+            raise MissingData(f"task {spec.name!r} has no hub config for language {lang!r}")
         rev = revision or src.revision
         try:
             rows = datasets.load_dataset(src.dataset, config, revision=rev, split=src.splits[split])
@@ -624,7 +624,7 @@ def _resolve_source(spec: TaskSpec, split: str) -> tuple[TaskSpec, str]:
     if split == "dev" and spec.dev_task and "dev" not in spec.splits:
         return get_task(spec.dev_task), split
     if split not in spec.splits:
-        raise ReplicationError(f"task {spec.name!r} has no {split!r} split (it has: {', '.join(spec.splits)})")
+        raise MissingData(f"task {spec.name!r} has no {split!r} split (it has: {', '.join(spec.splits)})")
     return spec, split
 
 
@@ -639,7 +639,7 @@ def _check_language(spec: TaskSpec, split: str, lang: str, purpose: str | None) 
     if spec.role == "intermediate" and lang != "en" and spec.languages == ("en",):
         raise ReplicationError(f"{spec.name} is English only; asked for {lang!r}")
     if lang not in spec.languages and not (split in ("train", "dev") and lang == spec.train_language):
-        raise ReplicationError(f"{spec.name} has no language {lang!r} (it has: {', '.join(spec.languages)})")
+        raise MissingData(f"{spec.name} has no language {lang!r} (it has: {', '.join(spec.languages)})")
 
 
 def assert_english_training(task: str | TaskSpec, examples: Sequence[Example]) -> None:
@@ -705,9 +705,9 @@ def load_retrieval(
     if spec.format != Format.RETRIEVAL:
         raise ReplicationError(f"{spec.name} is not a retrieval task: use load_split")
     if lang not in spec.languages:
-        raise ReplicationError(f"{spec.name} has no language {lang!r} (it has: {', '.join(spec.languages)})")
+        raise MissingData(f"{spec.name} has no language {lang!r} (it has: {', '.join(spec.languages)})")
     if split not in spec.splits:
-        raise ReplicationError(f"task {spec.name!r} has no {split!r} split (it has: {', '.join(spec.splits)})")
+        raise MissingData(f"task {spec.name!r} has no {split!r} split (it has: {', '.join(spec.splits)})")
     got = _load_any(spec, split, lang, data_dir, offline, revision)
     assert isinstance(got, RetrievalData)
     if limit is not None:
@@ -727,7 +727,7 @@ def _load_any(
             return _parse_local(spec, split, lang, groups)
     if offline if offline is not None else _offline_default():
         where = str(data_dir) if data_dir is not None else "<data dir> (the plan's data.dir)"
-        raise ReplicationError(
+        raise MissingData(
             f"offline and no local files for {spec.name} {split} ({lang}): put {_describe(alternatives)} "
             f"under {where}, or go online to load {spec.hub[0].dataset if spec.hub else 'it'} from the hub"
         )
@@ -802,19 +802,9 @@ def cached_features(
         except (pa.ArrowInvalid, OSError):
             path.unlink(missing_ok=True)  # corrupt entry: rebuild
     features = build()
-    path.parent.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pylist(features) if features else pa.table({})
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".arrow")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            with pa.ipc.new_file(fh, table.schema) as writer:
-                writer.write_table(table)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "wb") as fh, pa.ipc.new_file(fh, table.schema) as writer:
+        writer.write_table(table)
     return features, False
 
 

@@ -59,8 +59,14 @@ def teardown() -> None:
         dist.destroy_process_group()
 
 
-def spawn(fn: Callable[..., Any], world: int, *args: Any, port: int | None = None, backend: str = "gloo") -> None:
-    """Run ``fn(rank, world, *args)`` in ``world`` fresh processes joined in one process group (tests, CPU)."""
+def spawn(
+    fn: Callable[..., Any], world: int, *args: Any, port: int | None = None, backend: str = "gloo",
+    threads: int | None = 1,
+) -> None:
+    """Run ``fn(rank, world, *args)`` in ``world`` fresh processes joined in one process group (tests, CPU).
+
+    ``threads``: torch CPU threads per process (default 1, so that the processes do not oversubscribe the cores;
+    None: torch's default)."""
     import socket
 
     import torch.multiprocessing as mp
@@ -69,16 +75,18 @@ def spawn(fn: Callable[..., Any], world: int, *args: Any, port: int | None = Non
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-    mp.spawn(_entry, args=(world, port, backend, fn, args), nprocs=world, join=True)
+    mp.spawn(_entry, args=(world, port, backend, fn, args, threads), nprocs=world, join=True)
 
 
-def _entry(rank: int, world: int, port: int, backend: str, fn: Callable[..., Any], args: tuple) -> None:
+def _entry(rank: int, world: int, port: int, backend: str, fn: Callable[..., Any], args: tuple,
+           threads: int | None) -> None:  # fmt: skip
     import torch
     import torch.distributed as dist
 
     os.environ.update({"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "RANK": str(rank),
                        "WORLD_SIZE": str(world), "LOCAL_RANK": str(rank)})  # fmt: skip
-    torch.set_num_threads(1)
+    if threads is not None:
+        torch.set_num_threads(threads)
     dist.init_process_group(backend=backend, rank=rank, world_size=world)
     try:
         fn(rank, world, *args)
@@ -99,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only")
     parser.add_argument("--limit", type=int)
     parser.add_argument("--backend", choices=("nccl", "gloo"))
+    parser.add_argument("--threads", type=int, help="torch CPU threads per process (default: torch's own)")
     args = parser.parse_args(argv)
     ctx = setup(args.backend)
     try:
@@ -108,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
             if ctx.is_main:
                 print(msg, file=sys.stderr, flush=True)
 
-        run_plan(plan, args.runs_dir, only=args.only, limit=args.limit, log=log, rank=ctx.rank, world=ctx.world)
+        run_plan(plan, args.runs_dir, only=args.only, limit=args.limit, log=log, rank=ctx.rank, world=ctx.world,
+                 threads=args.threads)
     except ReplicationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

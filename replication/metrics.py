@@ -323,13 +323,19 @@ def tatoeba_accuracy(
     """
     import numpy as np
 
+    nearest = tatoeba_nearest(src, tgt)
+    acc = 100.0 * float((nearest == np.arange(len(nearest))).mean())
+    return {"accuracy": acc, "n": len(nearest), "layer": layer, "pooling": pooling, "similarity": "cosine",
+            "query": "english"}
+
+
+def tatoeba_nearest(src: np.ndarray, tgt: np.ndarray) -> np.ndarray:
+    """For each English sentence tgt[i], the index of its cosine nearest neighbour among src (XTREME's direction);
+    the one search behind both the Tatoeba metric and its predictions file."""
     s, t = _unit(src), _unit(tgt)
     if s.shape[0] != t.shape[0]:
         raise ReplicationError(f"Tatoeba needs aligned pairs: {s.shape[0]} sources vs {t.shape[0]} targets")
-    nearest = (t @ s.T).argmax(axis=1)
-    acc = 100.0 * float((nearest == np.arange(s.shape[0])).mean())
-    return {"accuracy": acc, "n": int(s.shape[0]), "layer": layer, "pooling": pooling, "similarity": "cosine",
-            "query": "english"}
+    return (t @ s.T).argmax(axis=1)
 
 
 def margin_scores(x: np.ndarray, y: np.ndarray, k: int = 4) -> np.ndarray:
@@ -502,36 +508,47 @@ def benchmark_average(
     *,
     tasks: Sequence[str] | None = None,
     allow_partial: bool = False,
+    task_info: Mapping[str, tuple[Sequence[str], Sequence[str]]] | None = None,
 ) -> dict:
     """The paper's XTREME average: unweighted mean over the nine tasks of each task's mean over its languages.
 
     ``results`` is {task: {lang: {metric: value}}}. A task or a language that is missing raises ReplicationError,
     or with ``allow_partial`` gives an average over what is there flagged ``partial`` with what is missing listed;
-    never a silent average over fewer tasks.
+    never a silent average over fewer tasks. ``task_info`` gives {task: (score metrics, languages)} for tasks the
+    registry does not know (results read back from files); registered tasks come from the registry.
     """
     from replication.tasks.registry import XTREME_TASKS, get_task
+
+    info = dict(task_info or {})
+
+    def describe(name: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+        if name in info:
+            metrics, langs = info[name]
+            return name, tuple(metrics), tuple(langs)
+        spec = get_task(name)
+        return spec.name, spec.metrics, spec.languages
 
     wanted = list(tasks) if tasks is not None else list(XTREME_TASKS)
     resolved = {}
     for name, per_lang in results.items():
-        resolved[get_task(name).name] = per_lang
+        resolved[describe(name)[0]] = per_lang
     per_task: dict[str, float] = {}
     missing_tasks: list[str] = []
     missing_langs: dict[str, list[str]] = {}
     for name in wanted:
-        spec = get_task(name)
-        per_lang = resolved.get(spec.name)
+        canonical, metrics, languages = describe(name)
+        per_lang = resolved.get(canonical)
         if not per_lang:
-            missing_tasks.append(spec.name)
+            missing_tasks.append(canonical)
             continue
-        absent = [lang for lang in spec.languages if lang not in per_lang]
+        absent = [lang for lang in languages if lang not in per_lang]
         if absent:
-            missing_langs[spec.name] = absent
-        langs = {lang: v for lang, v in per_lang.items() if lang in spec.languages}
+            missing_langs[canonical] = absent
+        langs = {lang: v for lang, v in per_lang.items() if lang in languages}
         if not langs:
-            missing_tasks.append(spec.name)
+            missing_tasks.append(canonical)
             continue
-        per_task[spec.name] = task_score(spec.name, langs, spec.metrics)
+        per_task[canonical] = task_score(canonical, langs, metrics)
     partial = bool(missing_tasks or missing_langs)
     if partial and not allow_partial:
         parts = []

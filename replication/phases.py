@@ -12,28 +12,46 @@ import math
 import os
 import shutil
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from replication.errors import ReplicationError
+from replication.errors import MissingData, ReplicationError
 from replication.plan import Hyperparameters, IntermediatePhase, RunSpec
 from replication.tasks.formats import Format
 
 ExampleSource = Callable[[str, str], list]  # (split, language) -> examples
 _SOURCES: dict[str, ExampleSource] = {}
 Log = Callable[[str], None]
+StopAfter = Mapping[str, int]  # phase ("intermediate" | "target") -> stop after this optimizer step
 
 
 def register_examples(task: str, source: ExampleSource) -> None:
-    """Serve a task's examples from ``source(split, language)`` instead of replication.data."""
+    """Serve a task's examples from ``source(split, language)`` instead of replication.data.
+
+    A source raises KeyError or FileNotFoundError for a split or language it does not have (read as MissingData).
+    """
     _SOURCES[task] = source
 
 
+def unregister_examples(task: str) -> None:
+    """Stop serving a task from a registered source (no-op if none)."""
+    _SOURCES.pop(task, None)
+
+
 def load_examples(task: str, split: str, language: str, spec: RunSpec, purpose: str | None = None) -> list:
-    """One split of one task in one language (English for training and dev; ``purpose="select"`` for dev)."""
+    """One split of one task in one language.
+
+    ``purpose="select"`` marks model-selection data, which must be English dev data (checked here for registered
+    sources too, and by `replication.data.load_split`). A split that is not there raises MissingData.
+    """
+    if purpose == "select" and (language != "en" or split != "dev"):
+        raise ReplicationError(f"{task}: model selection uses English dev data only; asked for {split} {language!r}")
     if task in _SOURCES:
-        return list(_SOURCES[task](split, language))
+        try:
+            return list(_SOURCES[task](split, language))
+        except (KeyError, FileNotFoundError) as exc:
+            raise MissingData(f"{task}: no {split} data for {language!r} ({exc})") from None
     from replication import data
 
     kwargs: dict[str, Any] = {"data_dir": spec.data_dir, "revision": spec.data_revisions.get(task)}
@@ -57,9 +75,15 @@ def resolve_device(device: str | None = None, local_rank: int = 0) -> Any:
 
 
 def execute(
-    spec: RunSpec, runs_dir: Path, log: Log, device: str | None = None, rank: int = 0, world: int = 1
+    spec: RunSpec, runs_dir: Path, log: Log, device: str | None = None, rank: int = 0, world: int = 1,
+    stop_after: StopAfter | None = None,
 ) -> dict[str, Any]:
-    """Run the phases of ``spec`` that are not finished; return metrics, dev, retrieval and throughput."""
+    """Run the phases of ``spec`` that are not finished; return metrics, dev, retrieval, throughput and notes.
+
+    ``stop_after`` ({"intermediate": n} or {"target": n}) stops that phase right after optimizer step n by raising
+    `replication.training.StopTraining`, leaving its resumable checkpoint behind as a kill would (resume tests,
+    profiling a few steps). ``notes`` lists optional data that was absent and skipped (e.g. a language's test split).
+    """
     from transformers.utils import logging as hf_logging
 
     from replication.tasks.registry import get_task
@@ -69,17 +93,22 @@ def execute(
     dev = resolve_device(device, local_rank=int(os.environ.get("LOCAL_RANK", 0)))
     task = get_task(spec.target)
     phases: dict[str, Any] = {}
+    stops = dict(stop_after or {})
+    notes: list[str] = []
     encoder_path = spec.base_model
     if spec.intermediate is not None:
-        encoder_path, phase_stats = ensure_intermediate(spec, runs_dir, dev, log, rank=rank, world=world)
+        encoder_path, phase_stats = ensure_intermediate(spec, runs_dir, dev, log, rank=rank, world=world,
+                                                        stop_after_step=stops.get("intermediate"), notes=notes)
         phases["intermediate"] = phase_stats
     out_dir = runs_dir / spec.id
     out_dir.mkdir(parents=True, exist_ok=True)
     if spec.is_retrieval:
-        outcome = run_retrieval(spec, task, encoder_path, dev, log)
+        outcome = run_retrieval(spec, task, encoder_path, dev, log, notes=notes)
     else:
-        outcome = run_target(spec, task, encoder_path, out_dir, dev, log, rank=rank, world=world)
+        outcome = run_target(spec, task, encoder_path, out_dir, dev, log, rank=rank, world=world,
+                             stop_after_step=stops.get("target"), notes=notes)
         phases["target"] = outcome.pop("phase")
+    outcome["notes"] = notes
     if rank == 0:
         write_jsonl(out_dir / "predictions.jsonl", outcome.pop("predictions"))
     else:
@@ -104,9 +133,13 @@ def _throughput(phases: dict[str, Any]) -> dict[str, Any]:
 
 
 def ensure_intermediate(
-    spec: RunSpec, runs_dir: Path, device: Any, log: Log, rank: int = 0, world: int = 1
+    spec: RunSpec, runs_dir: Path, device: Any, log: Log, rank: int = 0, world: int = 1,
+    stop_after_step: int | None = None, notes: list[str] | None = None,
 ) -> tuple[str, dict]:
-    """The intermediate checkpoint of this lineage: trained now unless a finished one exists; (path, stats)."""
+    """The intermediate checkpoint of this lineage: trained now unless a finished one exists; (path, stats).
+
+    Model selection uses the first ``max_dev_examples`` English dev examples of each task (paper: 500).
+    """
     from replication.models import HeadSpec, MultiTaskModel, load_encoder, load_tokenizer
     from replication.tasks.registry import get_task
     from replication.training import TaskData, train
@@ -128,13 +161,14 @@ def ensure_intermediate(
     for name in phase.spec.tasks:
         t = get_task(name)
         hp = phase.task_hyperparameters[name]
-        train_ex = load_examples(name, "train", phase.language, spec)
+        train_ex = _try_load(name, "train", phase.language, spec, required=True)
         train_ex = subsample(train_ex, phase.data_fraction, hp.max_train_examples)
         label_ids = _label_ids(t, train_ex)
         feats = _featurize(t, train_ex, tokenizer, hp, True, label_ids, runs_dir / "features", "train", phase.language)
         tasks.append(TaskData(name, str(t.format), feats, hp.batch_size, size=len(train_ex)))
         heads.append(HeadSpec(name, str(t.format), _num_labels(t, label_ids)))
-        dev_ex = _limit(_try_load(name, "dev", "en", spec), hp.max_dev_examples)
+        dev_ex = _limit(_try_load(name, "dev", "en", spec, purpose="select", log=log, notes=notes),
+                        hp.max_dev_examples)
         if dev_ex:
             dev_sets.append((t, dev_ex, hp, label_ids))
     mlm = phase.spec.mlm
@@ -155,7 +189,7 @@ def ensure_intermediate(
     result = train(
         model, tasks, phase.hyperparameters, seed=spec.seed, tokenizer=tokenizer, checkpoint_dir=pdir / "checkpoint",
         device=device, evaluate=evaluate if dev_sets else None, size_cap=phase.spec.size_cap, log=log,
-        rank=rank, world=world, stop_after_step=_stop_hook("intermediate"),
+        rank=rank, world=world, stop_after_step=stop_after_step,
     )  # fmt: skip
     stats = {
         "id": phase.id, "name": phase.spec.name, "tasks": list(phase.spec.tasks),
@@ -247,8 +281,10 @@ def subsample(examples: list, fraction: float, cap: int | None) -> list:
 
 
 def run_target(
-    spec: RunSpec, task: Any, encoder_path: str, out_dir: Path, device: Any, log: Log, rank: int = 0, world: int = 1
+    spec: RunSpec, task: Any, encoder_path: str, out_dir: Path, device: Any, log: Log, rank: int = 0, world: int = 1,
+    stop_after_step: int | None = None, notes: list[str] | None = None,
 ) -> dict[str, Any]:
+    """Fine-tune on English training data with English dev selection, then evaluate every language's test split."""
     from replication.models import HeadSpec, MultiTaskModel, load_encoder, load_tokenizer
     from replication.training import TaskData, train
 
@@ -259,13 +295,14 @@ def run_target(
         )
     hp = spec.hyperparameters
     tokenizer = load_tokenizer(encoder_path)
-    train_ex = subsample(load_examples(task.name, "train", "en", spec), 1.0, hp.max_train_examples)
+    train_ex = subsample(_try_load(task.name, "train", "en", spec, required=True), 1.0, hp.max_train_examples)
     _assert_english(task.name, train_ex)
     if not train_ex:
         raise ReplicationError(f"{task.name}: no English training examples")
     label_ids = _label_ids(task, train_ex)
     feats = _featurize(task, train_ex, tokenizer, hp, True, label_ids, out_dir.parent / "features", "train", "en")
-    dev_ex = _limit(_try_load(task.name, "dev", "en", spec), hp.max_dev_examples or spec.evaluation.max_examples)
+    dev_ex = _try_load(task.name, "dev", "en", spec, purpose="select", log=log, notes=notes)
+    dev_ex = _limit(dev_ex, hp.max_dev_examples or spec.evaluation.max_examples)
     model = MultiTaskModel(load_encoder(encoder_path), [HeadSpec(task.name, str(task.format),
                            _num_labels(task, label_ids))], seed=spec.seed)  # fmt: skip
     log(f"target {task.name} ({spec.id}): {len(train_ex)} English training examples, {len(feats)} features")
@@ -281,7 +318,7 @@ def run_target(
         model, [TaskData(task.name, str(task.format), feats, hp.batch_size)], hp, seed=spec.seed,
         tokenizer=tokenizer, checkpoint_dir=out_dir / "checkpoint", device=device,
         evaluate=evaluate if dev_ex else None, log=log, rank=rank, world=world,
-        stop_after_step=_stop_hook("target"),
+        stop_after_step=stop_after_step,
     )  # fmt: skip
     languages = spec.evaluation.languages or task.languages
     metrics: dict[str, dict[str, float]] = {}
@@ -289,9 +326,8 @@ def run_target(
     for lang in languages:
         if lang not in task.languages:
             continue
-        test_ex = _limit(_try_load(task.name, "test", lang, spec), spec.evaluation.max_examples)
+        test_ex = _limit(_try_load(task.name, "test", lang, spec, log=log, notes=notes), spec.evaluation.max_examples)
         if not test_ex:
-            log(f"target {task.name}: no test data for {lang}, skipped")
             continue
         preds, m = predict(model, task, test_ex, tokenizer, hp, device, lang, label_ids)
         metrics[lang] = m
@@ -455,18 +491,28 @@ def _num_labels(task: Any, label_ids: dict[str, int] | None) -> int:
     return 0
 
 
-def _try_load(task: str, split: str, lang: str, spec: RunSpec) -> list:
-    """A split that may legitimately be absent (a task without dev data): [] then; other problems raise."""
-    from replication.tasks.registry import get_task
-
-    t = get_task(task)
-    has = split in getattr(t, "splits", (split,)) or getattr(t, f"{split}_task", None) is not None
-    if not has and task not in _SOURCES:
-        return []
+def _try_load(
+    task: str, split: str, lang: str, spec: RunSpec, *, purpose: str | None = None, required: bool = False,
+    log: Log | None = None, notes: list[str] | None = None,
+) -> list:
+    """One split that may be absent. A *required* split (training data) that is absent is a ReplicationError
+    saying what to provide; an optional one (dev, a language's test split) gives [] and a note in ``notes`` (the
+    run record keeps them). Bad data (a corrupt file, a non-English training set) always raises."""
     try:
-        return load_examples(task, split, lang, spec, purpose="select" if split == "dev" else None)
-    except (KeyError, FileNotFoundError, ValueError):
+        return load_examples(task, split, lang, spec, purpose=purpose)
+    except MissingData as exc:
+        if required:
+            raise ReplicationError(f"{task}: the {split} split ({lang}) is required and missing: {exc}") from None
+        _skipped(task, split, lang, exc, log, notes)
         return []
+
+
+def _skipped(task: str, split: str, lang: str, exc: Exception, log: Log | None, notes: list[str] | None) -> None:
+    note = f"{task} {split} [{lang}]: not available, skipped ({exc})"
+    if notes is not None:
+        notes.append(note)
+    if log is not None:
+        log(note)
 
 
 def _limit(examples: list, n: int | None) -> list:
@@ -477,7 +523,9 @@ def _limit(examples: list, n: int | None) -> list:
 # retrieval (no training)
 
 
-def run_retrieval(spec: RunSpec, task: Any, encoder_path: str, device: Any, log: Log) -> dict[str, Any]:
+def run_retrieval(
+    spec: RunSpec, task: Any, encoder_path: str, device: Any, log: Log, notes: list[str] | None = None
+) -> dict[str, Any]:
     """Embed with hidden_states[layer] of the intermediate (or base) encoder; Tatoeba accuracy or BUCC F1."""
     from replication import metrics as M
     from replication.models import load_encoder, load_tokenizer
@@ -486,72 +534,83 @@ def run_retrieval(spec: RunSpec, task: Any, encoder_path: str, device: Any, log:
     tokenizer = load_tokenizer(encoder_path)
     encoder = load_encoder(encoder_path).to(device).eval()
     hp = spec.hyperparameters
+
+    def emb(examples: list) -> Any:
+        return embed(encoder, tokenizer, [e.text for e in examples], hp, device, layer, pooling)
+
     languages = [lang for lang in (spec.evaluation.languages or task.languages) if lang in task.languages]
     metrics: dict[str, dict] = {}
     predictions: list[dict] = []
     bucc = "f1" in task.metrics
     for lang in languages:
+        if lang == "en":  # English is the pivot every other language is matched against
+            continue
         if bucc:
-            if lang == "en":
-                continue
-            sides = {s: _sides(spec, task.name, s, lang) for s in ("dev", "test")}
+            # the threshold is tuned on this language's dev pairs (XTREME's protocol), not model selection
+            sides = {s: _sides(spec, task.name, s, lang, log, notes) for s in ("dev", "test")}
             if not sides["test"][0] or not sides["dev"][0]:
-                log(f"retrieval {task.name}: no dev/test data for {lang}, skipped")
                 continue
-            packed = {}
-            for split, (src, tgt) in sides.items():
-                xs = embed(encoder, tokenizer, [e.text for e in src], hp, device, layer, pooling)
-                ys = embed(encoder, tokenizer, [e.text for e in tgt], hp, device, layer, pooling)
-                gold = [(e.id, e.gold_id) for e in src if e.gold_id is not None]
-                packed[split] = (xs, ys, [e.id for e in src], [e.id for e in tgt], gold)
+            packed = {split: bucc_split(src, tgt, emb(src), emb(tgt)) for split, (src, tgt) in sides.items()}
             m = M.bucc_evaluate(packed["dev"], packed["test"], layer=layer, pooling=pooling)
-            mined = M.bucc_mine(*packed["test"][:4])
+            test = packed["test"]
+            mined = M.bucc_mine(*test[:4], src_texts=test[5], tgt_texts=test[6])
             gold_of = {e.id: e.gold_id for e in sides["test"][0]}
             predictions.extend(
                 {"language": lang, "id": s, "prediction": t, "score": sc, "gold": gold_of.get(s)}
                 for (s, t), sc in mined.items() if sc >= m["threshold"]
             )  # fmt: skip
         else:
-            src, tgt = _sides(spec, task.name, "test", lang)
+            src, tgt = _sides(spec, task.name, "test", lang, log, notes)
             src = _limit([e for e in src if e.gold_id is not None], spec.evaluation.max_examples)
             if not src:
-                if lang != "en":  # English is the pivot every other language is matched against
-                    log(f"retrieval {task.name}: no test data for {lang}, skipped")
                 continue
             by_id = {e.id: e for e in tgt}
             missing = [e.gold_id for e in src if e.gold_id not in by_id]
             if missing:
                 raise ReplicationError(f"{task.name} [{lang}]: gold English sentence {missing[0]!r} is missing")
             aligned = [by_id[e.gold_id] for e in src]
-            xs = embed(encoder, tokenizer, [e.text for e in src], hp, device, layer, pooling)
-            ys = embed(encoder, tokenizer, [e.text for e in aligned], hp, device, layer, pooling)
+            xs, ys = emb(src), emb(aligned)
             m = M.tatoeba_accuracy(xs, ys, layer=layer, pooling=pooling)
-            sims = _unit(xs) @ _unit(ys).T
-            nearest = sims.argmax(axis=1).tolist()
-            predictions.extend(
-                {"language": lang, "id": e.id, "prediction": aligned[j].id, "gold": e.gold_id}
-                for e, j in zip(src, nearest, strict=True)
-            )
+            predictions.extend(tatoeba_predictions(lang, src, aligned, xs, ys))
         metrics[lang] = m
         log(f"retrieval {task.name} [{lang}]: {_fmt(m)} (layer {layer}, {pooling} pooling)")
     return {"metrics": metrics, "dev": None, "predictions": predictions,
             "retrieval": {"layer": layer, "pooling": pooling, "encoder": encoder_path}}  # fmt: skip
 
 
-def _sides(spec: RunSpec, task: str, split: str, lang: str) -> tuple[list, list]:
-    """(source sentences in ``lang`` with gold ids, English candidates) of one split."""
-    try:
-        from replication import data
-    except ImportError:
-        data = None
-    if task not in _SOURCES and data is not None and hasattr(data, "load_retrieval"):
-        from replication.tasks.registry import get_task
+def bucc_split(src: list, tgt: list, xs: Any, ys: Any) -> tuple:
+    """One BUCC split as `metrics.bucc_evaluate` takes it, texts included so that duplicate sentences are handled
+    as XTREME does: (src_emb, tgt_emb, src_ids, tgt_ids, gold_pairs, src_texts, tgt_texts)."""
+    gold = [(e.id, e.gold_id) for e in src if e.gold_id is not None]
+    return (xs, ys, [e.id for e in src], [e.id for e in tgt], gold, [e.text for e in src], [e.text for e in tgt])
 
-        if split not in getattr(get_task(task), "splits", (split,)):
+
+def tatoeba_predictions(lang: str, src: list, aligned: list, xs: Any, ys: Any) -> list[dict]:
+    """Prediction rows in the metric's direction (XTREME's): each English sentence ``query`` retrieves its nearest
+    sentence in ``lang`` (``prediction``); ``gold`` is its own translation (``id``)."""
+    from replication.metrics import tatoeba_nearest
+
+    nearest = tatoeba_nearest(xs, ys).tolist()
+    return [{"language": lang, "id": e.id, "query": q.id, "prediction": src[j].id, "gold": e.id}
+            for e, q, j in zip(src, aligned, nearest, strict=True)]  # fmt: skip
+
+
+def _sides(spec: RunSpec, task: str, split: str, lang: str, log: Log | None = None,
+           notes: list[str] | None = None) -> tuple[list, list]:  # fmt: skip
+    """(source sentences in ``lang`` with gold ids, English candidates) of one split; ([], []) with a note when
+    the split is not there for this language."""
+    if task not in _SOURCES:
+        from replication import data
+
+        try:
+            got = data.load_retrieval(task, split, lang, data_dir=spec.data_dir,
+                                      revision=spec.data_revisions.get(task))  # fmt: skip
+        except MissingData as exc:
+            _skipped(task, split, lang, exc, log, notes)
             return [], []
-        got = data.load_retrieval(task, split, lang, data_dir=spec.data_dir, revision=spec.data_revisions.get(task))
         return list(got.source), list(got.target)
-    return _try_load(task, split, lang, spec), _try_load(task, split, "en", spec)
+    src = _try_load(task, split, lang, spec, log=log, notes=notes)
+    return (src, _try_load(task, split, "en", spec, log=log, notes=notes)) if src else ([], [])
 
 
 def _unit(x: Any) -> Any:
@@ -591,13 +650,13 @@ def embed(encoder: Any, tokenizer: Any, texts: list[str], hp: Hyperparameters, d
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> None:
-    from replication.runner import atomic_write_text
+    from replication.files import atomic_write_text
 
     atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False, default=_default) + "\n" for r in rows))
 
 
 def _write_json(path: Path, obj: Any) -> None:
-    from replication.runner import atomic_write_text
+    from replication.files import atomic_write_text
 
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=_default))
 
@@ -608,14 +667,6 @@ def _default(v: Any) -> Any:
     if hasattr(v, "tolist"):
         return v.tolist()
     raise TypeError(type(v).__name__)
-
-
-def _stop_hook(phase: str) -> int | None:
-    """ASSAY_TEST_STOP_AFTER='target:3' stops that phase after step 3 (tests of resume without killing)."""
-    raw = os.environ.get("ASSAY_TEST_STOP_AFTER", "")
-    if ":" in raw and raw.split(":", 1)[0] == phase:
-        return int(raw.split(":", 1)[1])
-    return None
 
 
 def _barrier(world: int) -> None:

@@ -1,7 +1,7 @@
 """Small, real, local artifacts: a tokenizer trained on given texts and a tiny XLM-R-shaped model.
 
 Tests, the synthetic world and CPU smoke runs use these instead of hub downloads. The tokenizer is a Unigram model
-with a Metaspace pre-tokenizer (the shape of XLM-R's SentencePiece), XLM-R's special tokens and its templates
+(trained, or whole words for small closed lexicons) with a Metaspace pre-tokenizer (the shape of XLM-R's SentencePiece), XLM-R's special tokens and its templates
 (``<s> A </s>`` and ``<s> A </s></s> B </s>``), saved as a ``PreTrainedTokenizerFast`` folder; the model is an
 ``XLMRobertaForMaskedLM`` with random weights saved with ``save_pretrained`` next to it, so one folder loads with
 both ``AutoTokenizer`` and ``AutoModel`` by local path.
@@ -9,36 +9,86 @@ both ``AutoTokenizer`` and ``AutoModel`` by local path.
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 SPECIAL_TOKENS = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")  # ids 0..4; XLM-R order for the first four
+META = "\u2581"  # SentencePiece's word-start marker
 
 
-def build_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: str | Path) -> Any:
-    """Train a Unigram tokenizer on ``texts`` and save it as an XLM-R-style fast tokenizer in ``out_dir``.
+def build_tokenizer(
+    texts: Iterable[str], vocab_size: int | None, out_dir: str | Path, *, whole_words: bool = False
+) -> Any:
+    """A Unigram tokenizer for ``texts``, saved as an XLM-R-style fast tokenizer in ``out_dir``; returns it loaded.
 
-    Returns the loaded ``PreTrainedTokenizerFast``. ``vocab_size`` is an upper bound: a tiny corpus may give fewer.
+    Two ways to get the pieces:
+
+    - default: the `tokenizers` UnigramTrainer (``vocab_size`` is an upper bound; a tiny corpus may give fewer);
+    - ``whole_words=True``: every word type is a piece scored by its log frequency, every character a low-scored
+      fallback (no <unk> for unseen words), ``vocab_size`` ignored. Use it for small closed lexicons such as the
+      synthetic world's: the UnigramTrainer seeds its pieces from the *distinct* words of the corpus, so on a few
+      hundred word types it drops whole words and splits even "the" into letters (measured: "the" -> "▁ t h e",
+      29 pieces per sentence), whereas SentencePiece's EM on such a corpus converges to whole-word pieces with their
+      relative frequencies, which is what this estimates directly.
     """
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
-    from transformers import PreTrainedTokenizerFast
+    from tokenizers import Tokenizer, models, trainers
 
     texts = [t for t in texts if t and t.strip()]
     if not texts:
         raise ValueError("build_tokenizer needs at least one non-empty text")
-    tok = Tokenizer(models.Unigram())
+    if whole_words:
+        tok = Tokenizer(models.Unigram(_whole_word_pieces(texts), unk_id=SPECIAL_TOKENS.index("<unk>")))
+        _xlmr_shape(tok)
+    else:
+        if vocab_size is None:
+            raise ValueError("build_tokenizer needs a vocab_size unless whole_words=True")
+        tok = Tokenizer(models.Unigram())
+        _xlmr_shape(tok)
+        trainer = trainers.UnigramTrainer(
+            vocab_size=max(vocab_size, len(SPECIAL_TOKENS) + 1),
+            special_tokens=list(SPECIAL_TOKENS),
+            unk_token="<unk>",
+            shrinking_factor=0.75,
+            max_piece_length=16,
+        )
+        tok.train_from_iterator(texts, trainer=trainer)
+    return _save_fast(tok, out_dir)
+
+
+def _whole_word_pieces(texts: list[str]) -> list[tuple[str, float]]:
+    words: Counter[str] = Counter()
+    chars: Counter[str] = Counter()
+    for text in texts:
+        for w in text.split():
+            words[META + w] += 1
+            chars.update(w)
+    total = sum(words.values())
+    pieces: list[tuple[str, float]] = [(t, 0.0) for t in SPECIAL_TOKENS]
+    pieces += [(w, math.log(c / total)) for w, c in sorted(words.items(), key=lambda kv: (-kv[1], kv[0]))]
+    floor = math.log(1 / total) - 10.0  # characters only when no whole word matches
+    have = {p for p, _ in pieces}
+    pieces += [(p, floor) for p in [META, *sorted(chars)] if p not in have]
+    return pieces
+
+
+def _xlmr_shape(tok: Any) -> None:
+    """XLM-R's SentencePiece shape: NFKC, Metaspace pre-tokenizer and decoder."""
+    from tokenizers import decoders, normalizers, pre_tokenizers
+
     tok.normalizer = normalizers.NFKC()
-    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always")
-    tok.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="always")
-    trainer = trainers.UnigramTrainer(
-        vocab_size=max(vocab_size, len(SPECIAL_TOKENS) + 1),
-        special_tokens=list(SPECIAL_TOKENS),
-        unk_token="<unk>",
-        shrinking_factor=0.75,
-        max_piece_length=16,
-    )
-    tok.train_from_iterator(texts, trainer=trainer)
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement=META, prepend_scheme="always")
+    tok.decoder = decoders.Metaspace(replacement=META, prepend_scheme="always")
+
+
+def _save_fast(tok: Any, out_dir: str | Path) -> Any:
+    """XLM-R's templates and special tokens on a trained ``tokenizers.Tokenizer``; saved and returned as a fast
+    tokenizer."""
+    from tokenizers import processors
+    from transformers import PreTrainedTokenizerFast
+
     bos, eos = tok.token_to_id("<s>"), tok.token_to_id("</s>")
     tok.post_processor = processors.TemplateProcessing(
         single="<s> $A </s>",

@@ -159,7 +159,10 @@ def evaluate(store, settings, gold: list[dict], *, papers: list[str] | None = No
 
 def plot_reliability(metrics: dict, out: Path | str) -> Path:
     """A reliability diagram (accuracy against mean confidence per bin) written as PNG."""
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError as exc:
+        raise AssayError("--plot needs matplotlib: pip install 'assay[plot]'") from exc
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -92,19 +93,26 @@ def register_world(world: World, cfg: DemoConfig | None = None) -> list[str]:
     """Register every synthetic task (role "synthetic") and serve its examples from ``world``; return the names."""
     from replication import phases
     from replication.tasks.formats import Format, TextExample
-    from replication.tasks.registry import NLI_LABELS, TaskSpec, register_task
+    from replication.tasks.registry import NLI_LABELS, TaskSpec, register_languages, register_task
 
     cfg = cfg or DemoConfig()
     langs = tuple(world.languages)
+    # the fake languages' families, for aggregate's per-family table (English keeps its XTREME family)
+    for label, codes in groups(world).items():
+        if label != "en":
+            register_languages(label, codes)
     names = []
     for name, t in SYNTHETIC_TASKS.items():
         labels = t.labels if t.format != Format.TOKEN_TAGGING else POS_TAGS
         if t.format == Format.PAIR_CLASSIFICATION:
             assert t.labels == NLI_LABELS  # our label ids are the registry's NLI order
+        task_langs = ("en",) if t.role == "intermediate" else langs
+        if t.format == Format.RETRIEVAL:  # English is the side every language is matched against (as Tatoeba)
+            task_langs = tuple(code for code in langs if code != "en")
         register_task(
             TaskSpec(
                 name=name, role="synthetic", format=t.format, metrics=t.metrics,
-                languages=("en",) if t.role == "intermediate" else langs, labels=labels, num_choices=t.num_choices,
+                languages=task_langs, labels=labels, num_choices=t.num_choices,
                 has_training=t.format != Format.RETRIEVAL, notes=f"synthetic world {world.seed}: {t.description}",
             ),
             replace=True,
@@ -125,6 +133,17 @@ def register_world(world: World, cfg: DemoConfig | None = None) -> list[str]:
     )  # fmt: skip
     phases.register_examples(MLM_CORPUS, mlm_source)
     return [*names, MLM_CORPUS]
+
+
+def unregister_world(world: World) -> None:
+    """Undo `register_world`: remove the synthetic tasks, their example sources and the fake languages."""
+    from replication import phases
+    from replication.tasks.registry import unregister_languages, unregister_task
+
+    for name in [*SYNTHETIC_TASKS, MLM_CORPUS]:
+        unregister_task(name)
+        phases.unregister_examples(name)
+    unregister_languages([code for code in world.languages if code != "en"])
 
 
 def _source(world: World, name: str, cfg: DemoConfig) -> Callable[[str, str], list]:
@@ -160,8 +179,7 @@ def base_fingerprint(cfg: DemoConfig) -> str:
 
 def build_bases(world: World, cfg: DemoConfig, models_dir: Path, log: Log) -> dict[str, str]:
     """Tokenizer + three encoders (multilingual MLM, English-only MLM, random init); finished ones are reused."""
-    from replication.synthetic.tokenizer import train_unigram
-    from replication.tiny import build_tiny_model
+    from replication.tiny import build_tiny_model, build_tokenizer
 
     paths = {b: models_dir / b for b in BASES}
     if all((p / "config.json").is_file() for p in paths.values()):
@@ -169,7 +187,7 @@ def build_bases(world: World, cfg: DemoConfig, models_dir: Path, log: Log) -> di
         return {b: str(p) for b, p in paths.items()}
     langs = tuple(world.languages)
     texts = [t for _, t in corpus(world, cfg.corpus_sentences, seed=0, languages=langs)]
-    tokenizer = train_unigram(texts, models_dir / "tokenizer")
+    tokenizer = build_tokenizer(texts, None, models_dir / "tokenizer", whole_words=True)
     log(f"tokenizer: {len(tokenizer)} pieces over {len(langs)} languages")
     if not (paths["random"] / "config.json").is_file():
         _atomic_dir(paths["random"], lambda tmp: build_tiny_model(
@@ -278,9 +296,14 @@ def groups(world: World) -> dict[str, tuple[str, ...]]:
     out = {"en": ("en",)}
     for fam, codes in world.families.items():
         if fam != "English":
-            order = world.languages[codes[0]].order
-            out[f"{fam} ({'same order' if order == 'svo' else 'inverted'})"] = codes
+            out[family_label(world, fam)] = codes
     return out
+
+
+def family_label(world: World, family: str) -> str:
+    """A fake family's name with its word order: "A (same order)", "B (inverted)"."""
+    order = world.languages[world.families[family][0]].order
+    return f"{family} ({'same order' if order == 'svo' else 'inverted'})"
 
 
 def collect_scores(results: list[dict], bases: dict[str, str], world: World) -> dict[str, Any]:
@@ -416,27 +439,33 @@ def format_family_deltas(scores: dict[str, Any], world: World) -> str:
 # The demo
 
 
-def run_demo(out_dir: str | Path, cfg: DemoConfig | None = None, log: Log | None = None) -> DemoResult:
-    """Pretrain, run both grids, aggregate; write ``<out>/demo.json`` and return everything (resumable)."""
-    import torch
+def run_demo(
+    out_dir: str | Path, cfg: DemoConfig | None = None, log: Log | None = None, threads: int | None = 1
+) -> DemoResult:
+    """Pretrain, run both grids, aggregate; write ``<out>/demo.json`` and return everything (resumable).
+
+    ``threads``: torch CPU threads while the demo runs (restored after; None = torch's default). Default 1: these
+    models are tiny, and on a shared CPU extra intra-op threads spin against other processes (measured on 2 busy
+    cores: 92 ms per MLM step with 1 thread, 1550 ms with 2). Every run records it in its hardware block.
+    """
+    from replication.runner import torch_threads
 
     cfg = cfg or DemoConfig()
     log = log or (lambda _: None)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    # One thread: these models are tiny, and on a shared CPU extra intra-op threads spin against other processes
-    # (measured on 2 busy cores: 92 ms per MLM step with 1 thread, 1550 ms with 2).
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return _run(out, cfg, log)
-    finally:
-        torch.set_num_threads(threads)
+    if not sys.stderr.isatty():
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # no "Writing model shards" bars in logs and pipes
+    with torch_threads(threads):
+        return _run(out, cfg, log, threads)
 
 
-def _run(out: Path, cfg: DemoConfig, log: Log) -> DemoResult:
+def _run(out: Path, cfg: DemoConfig, log: Log, threads: int | None) -> DemoResult:
     from replication import aggregate as agg_mod
-    from replication.runner import atomic_write_text, run_plan
+    from replication.files import atomic_write_text
+    from replication.runner import run_plan
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -447,7 +476,7 @@ def _run(out: Path, cfg: DemoConfig, log: Log) -> DemoResult:
     results: list[dict] = []
     for plan in plans(cfg, bases):
         t1 = time.perf_counter()
-        results += run_plan(plan, out / "runs", log=log, device="cpu")
+        results += run_plan(plan, out / "runs", log=log, device="cpu", threads=threads)
         timings[f"{plan.name}_s"] = round(time.perf_counter() - t1, 1)
     timings["total_s"] = round(time.perf_counter() - t0, 1)
     main_results = [r for r in results if r["plan"] == "synthetic-demo"]
@@ -458,7 +487,7 @@ def _run(out: Path, cfg: DemoConfig, log: Log) -> DemoResult:
         agg_mod.format_tables(aggregated), format_family_deltas(scores, world), format_demo_tables(scores, world, chk),
     ])  # fmt: skip
     result = DemoResult(
-        out_dir=str(out), config=_jsonable(asdict(cfg)), world=world.describe(), timings=timings, scores=scores,
+        out_dir=str(out), config={**_jsonable(asdict(cfg)), "threads": threads}, world=world.describe(), timings=timings, scores=scores,
         checks=chk, aggregate=aggregated, tables=tables,
         results=sorted(str(r.get("path") or out / "runs" / r["id"] / "result.json") for r in results),
     )  # fmt: skip

@@ -66,6 +66,12 @@ def register_languages(family: str, langs: list[str] | tuple[str, ...]) -> None:
             _EXTRA_FAMILY_OF[lang] = family
 
 
+def unregister_languages(langs: list[str] | tuple[str, ...]) -> None:
+    """Forget languages added with `register_languages` (XTREME languages stay)."""
+    for lang in langs:
+        _EXTRA_FAMILY_OF.pop(lang, None)
+
+
 @dataclass(frozen=True)
 class HubSource:
     """One hub dataset: ``datasets.load_dataset(dataset, configs[lang], revision=revision, split=splits[split])``.
@@ -151,6 +157,15 @@ def register_task(spec: TaskSpec, *, replace: bool = False) -> TaskSpec:
     for k in keys:
         _INDEX[k] = spec.name
     return spec
+
+
+def unregister_task(name: str) -> None:
+    """Remove a registered task and its aliases (tests, and the synthetic world when it is done); no-op if absent."""
+    spec = _TASKS.pop(name, None)
+    if spec is not None:
+        for k in {_key(spec.name), *(_key(a) for a in spec.aliases)}:
+            if _INDEX.get(k) == name:
+                _INDEX.pop(k)
 
 
 def get_task(name: str) -> TaskSpec:

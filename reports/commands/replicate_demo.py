@@ -31,6 +31,9 @@ def demo_cmd(
     quick: Annotated[
         bool, typer.Option("--quick", help="Tiny sizes: a smoke run in well under a minute.")
     ] = False,
+    threads: Annotated[
+        int, typer.Option("--threads", min=1, help="torch CPU threads (1: fastest for these tiny models).")
+    ] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the demo summary as JSON.")] = False,
 ) -> None:
     """Run the synthetic demo: pretraining, intermediate and target phases, zero-shot evaluation, controls."""
@@ -49,7 +52,8 @@ def demo_cmd(
         if tty and not msg.startswith("step "):
             typer.echo(msg, err=True)
 
-    result = run_demo(out_dir, cfg, log=log)
+    result = run_demo(out_dir, cfg, log=log, threads=threads)
+    _index(ctx, result.results)
     if as_json:
         payload = asdict(result)
         payload.pop("tables", None)
@@ -61,5 +65,18 @@ def demo_cmd(
         f"\n{len(result.results)} run result(s) in {out_dir / 'runs'}; summary {out_dir / 'demo.json'}"
     )
     typer.echo(f"time: {timing}")
+    typer.echo(f"tables again: assay replicate results --runs-dir {out_dir}")
     flags = " --quick" if quick else ""
     typer.echo(f"reproduce: assay demo --seeds {seeds}{flags} --out {out_dir}")
+
+
+def _index(ctx: typer.Context, result_paths: list[str]) -> int:
+    """Index the demo's runs into the store's runs/results tables, as `assay replicate run` does."""
+    from reports.commands.replicate_plans import index_results
+
+    records = []
+    for p in result_paths:
+        record = json.loads(Path(p).read_text(encoding="utf-8"))
+        record.setdefault("path", p)
+        records.append(record)
+    return index_results(state(ctx).store, records)

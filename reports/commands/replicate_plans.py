@@ -32,6 +32,15 @@ def _runs_dir(ctx: typer.Context, runs_dir: str | None) -> Path:
     return Path(runs_dir).expanduser() if runs_dir else state(ctx).settings.home / "runs"
 
 
+def _results_dir(folder: Path) -> Path:
+    """The folder holding ``<run id>/result.json``: ``folder`` itself, or its ``runs/`` (the demo's ``--out``)."""
+    from replication.runner import RESULT_FILE
+
+    if not any(folder.glob(f"*/{RESULT_FILE}")) and (folder / "runs").is_dir():
+        return folder / "runs"
+    return folder
+
+
 def _rows(runs: list, runs_dir: Path) -> list[dict[str, Any]]:
     from replication.runner import run_state
 
@@ -99,6 +108,7 @@ def run_cmd(
     only: Annotated[str | None, typer.Option("--only", help="Only runs whose lineage hash (or intermediate hash) starts so.")] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=0, help="At most N runs (in plan order).")] = None,
     device: Annotated[str | None, typer.Option("--device", help="torch device (default: cuda when available, else cpu).")] = None,
+    threads: Annotated[int | None, typer.Option("--threads", min=1, help="torch CPU threads (default: torch's own; 1 is fastest for tiny models on a busy CPU).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result records as JSON.")] = False,
 ) -> None:
     """Execute the plan's runs: finished runs are skipped, interrupted ones resume from their checkpoints."""
@@ -115,7 +125,8 @@ def run_cmd(
     def on_result(record: dict) -> None:
         index_results(st.store, [record], plan=plan.name)
 
-    records = run_plan(plan, folder, only=only, limit=limit, log=log, device=device, on_result=on_result)
+    records = run_plan(plan, folder, only=only, limit=limit, log=log, device=device, on_result=on_result,
+                       threads=threads)
     if as_json:
         typer.echo(json.dumps(records, indent=2))
         return
@@ -133,6 +144,8 @@ def status_cmd(
     from replication.runner import in_progress, iter_results
 
     folder = _runs_dir(ctx, runs_dir)
+    if file is None:
+        folder = _results_dir(folder)
     if file is not None:
         plan = load_plan(file)
         rows = _rows(expand(plan), folder)
@@ -173,7 +186,7 @@ def results_cmd(
     from replication import aggregate
     from replication.runner import iter_results
 
-    folder = _runs_dir(ctx, runs_dir)
+    folder = _results_dir(_runs_dir(ctx, runs_dir))
     records = list(iter_results(folder))
     index_results(state(ctx).store, records)
     if not records:

@@ -200,3 +200,25 @@ def test_rows_fit_the_store_schema(tmp_path):
                            agg.store_rows(r))
         got = {(row["metric"], row["value"]) for row in store.query("SELECT metric, value FROM results")}
     assert got == {("f1", 70.5), ("exact_match", 55.0)}
+
+
+def test_unregistered_task_uses_the_task_info_recorded_with_the_run():
+    """Issue 5 (5): results of tasks this process never registered (synthetic, toy) aggregate from the task block
+    the runner writes into every record; families come from it too."""
+    info = {"name": "syn-x", "format": "pair_classification", "metrics": ["accuracy"], "languages": ["en", "a1"],
+            "families": {"en": "Indo-European", "a1": "A (same order)"}}  # fmt: skip
+    with pytest.raises(ReplicationError):
+        get_task("syn-x")
+    records = [rec("syn-x", 1, acc(en=90, a1=60), task=info), rec("syn-x", 1, acc(en=92, a1=66), "syn-squad",
+                                                                     task=info)]  # fmt: skip
+    out = agg.aggregate(records)
+    inter = out["settings"][1]
+    assert inter["tasks"]["syn-x"]["delta"]["mean"] == pytest.approx(4.0)
+    assert inter["families"]["A (same order)"]["delta"]["mean"] == pytest.approx(6.0)
+    assert inter["average"]["delta"]["mean"] == pytest.approx(4.0) and not inter["average"]["partial"]
+    assert "A (same order)" in agg.format_tables(out)
+    # older records without the block: metrics inferred, families "unknown", still no crash
+    bare = [{k: v for k, v in r.items() if k != "task"} for r in records]
+    out = agg.aggregate(bare)
+    assert out["settings"][1]["average"]["delta"]["mean"] == pytest.approx(4.0)
+    assert set(out["settings"][1]["families"]) == {"Indo-European", "unknown"}

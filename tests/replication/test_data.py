@@ -251,7 +251,7 @@ def test_feature_cache_hit_and_miss_on_changed_settings(tmp_path):
         assert changed != k1
         d.cached_features(tmp_path, changed, build)
     assert len(calls) == 6
-    assert not list(tmp_path.rglob(".tmp-*"))
+    assert not list(tmp_path.rglob(".*.tmp"))  # no temp file of the atomic writes is left
 
 
 def test_feature_cache_rebuilds_a_corrupt_entry(tmp_path):

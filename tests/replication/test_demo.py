@@ -7,13 +7,23 @@ from pathlib import Path
 
 import pytest
 
-from replication.synthetic.demo import BASES, INTERMEDIATE, TARGETS, DemoConfig, run_demo
+from replication.synthetic.demo import (
+    BASES,
+    INTERMEDIATE,
+    TARGETS,
+    DemoConfig,
+    register_world,
+    run_demo,
+    unregister_world,
+)
+from replication.synthetic.world import build_world
 
 
 @pytest.fixture(scope="module")
 def quick_demo(tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("demo")
-    return out, run_demo(out, DemoConfig.quick())
+    yield out, run_demo(out, DemoConfig.quick())
+    unregister_world(build_world(DemoConfig.quick().world_seed))  # other test modules see the shipped registry
 
 
 def test_quick_demo_writes_run_results_and_tables(quick_demo):
@@ -62,6 +72,59 @@ def test_cli_demo_quick_json(quick_demo, assay, home):
     res = assay("replicate", "demo", "--quick", "--seeds", "1", "--out", str(out))
     assert res.code == 0, res.err
     assert "Controls (baseline runs)" in res.out and "reproduce: assay demo --seeds 1 --quick" in res.out
+
+
+def test_fake_language_families_in_the_aggregate_tables(quick_demo):
+    """Issue 5 (7): the fake languages are registered in their families, so the per-family table names them."""
+    _, result = quick_demo
+    fams = {f for s in result.aggregate["settings"] for f in s["families"]}
+    assert fams == {"A (same order)", "B (inverted)", "Indo-European"}  # English keeps its XTREME family
+    family_table = result.tables.split("Per language family, all tasks")[1].split("\n\n")[0]
+    assert "A (same order)" in family_table and "B (inverted)" in family_table and "unknown" not in family_table
+
+
+def test_runs_record_threads_and_task_info(quick_demo):
+    """Issue 5 (9, 5): one thread for the demo, recorded per run with the task's metrics, languages, families."""
+    _, result = quick_demo
+    rec = json.loads(Path(result.results[0]).read_text())
+    assert rec["hardware"]["torch_threads"] == 1 and rec["hardware"]["threads_requested"] == 1
+    assert rec["task"]["families"]["a1"] == "A (same order)" and rec["task"]["metrics"]
+    assert result.config["threads"] == 1
+
+
+def test_cli_results_over_the_demo_folder_in_a_fresh_process(quick_demo, assay, home):
+    """Issue 5 (5, 10): `replicate results --runs-dir <demo out>` works where the synthetic tasks are unknown, and
+    the demo's runs are in the store."""
+    from replication.errors import ReplicationError
+    from replication.tasks.registry import get_task
+
+    out, result = quick_demo
+    world = build_world(DemoConfig.quick().world_seed)
+    unregister_world(world)  # as in a new process: nothing synthetic is registered
+    try:
+        with pytest.raises(ReplicationError):
+            get_task("syn-pos")
+        for folder in (out, out / "runs"):
+            res = assay("replicate", "results", "--runs-dir", str(folder), "--json")
+            assert res.code == 0, res.err
+            agg = json.loads(res.out)
+            assert agg["n_results"] == len(result.results)
+            main = next(s for s in agg["settings"] if s["key"]["intermediate"] == INTERMEDIATE)
+            assert set(main["families"]) == {"A (same order)", "B (inverted)", "Indo-European"}
+            assert main["average"]["delta"] is not None
+        res = assay("replicate", "results", "--runs-dir", str(out))
+        assert res.code == 0 and "syn-pos: per language" in res.out, res.err
+    finally:
+        register_world(world, DemoConfig.quick())
+    res = assay("demo", "--quick", "--seeds", "1", "--out", str(out))
+    assert res.code == 0, res.err
+    from synthesis.store import Store
+
+    with Store(home / "assay.sqlite3") as store:
+        runs = store.query("SELECT id, plan FROM runs")
+        n_rows = store.one("SELECT count(*) AS n FROM results")["n"]
+    assert {r["plan"] for r in runs} == {"synthetic-demo", "synthetic-controls"}
+    assert len(runs) == len(result.results) and n_rows > 0
 
 
 def test_cli_demo_rejects_a_file_as_out(tmp_path, assay, home):

@@ -94,6 +94,21 @@ def _numbers(line: str) -> list[float]:
     return [float(sign.replace(" ", "") + num) for sign, num in re.findall(r"([+-] ?)?(\d+\.\d)", line)]
 
 
+def test_intermediate_early_stopping_on_the_first_500_dev_examples(plan, pages):
+    """p. 10, A.1: "early stopping based on the first 500 development set examples of each task"."""
+    text = re.sub(r"\s+", " ", pages[9])
+    n = int(re.search(r"early stopping based on the (?:ﬁ|fi)rst (\d+) development set examples", text).group(1))
+    assert n == 500
+    singles = [s.tasks[0] for s in plan.intermediate if len(s.tasks) == 1 and s.mlm is None]
+    assert len(singles) == 7
+    for task in singles:
+        assert plan.task_hyperparameters(task).max_dev_examples == n, task
+    runs = [r for r in expand(plan) if r.intermediate is not None and r.intermediate.spec.name == "multi_task"]
+    assert all(h.max_dev_examples == n for h in runs[0].intermediate.task_hyperparameters.values())
+    # targets are not capped by this rule (A.2 says nothing of the kind)
+    assert plan.task_hyperparameters("xnli").max_dev_examples is None
+
+
 def test_benchmark_average_reproduces_table_2(pages):
     """Avg. = unweighted mean over the 9 tasks of the per-task means, QA as the mean of F1 and EM (p. 5)."""
     rows, section = [], ""

@@ -19,19 +19,13 @@ pytest.importorskip("torch")
 import toy_tasks  # noqa: E402
 from toy_tasks import one_thread  # noqa: E402, F401
 
+toy = toy_tasks.toy  # the module-scoped fixture: toy tasks registered, a tiny model path
+
 from replication.plan import expand, parse_plan  # noqa: E402
 from replication.runner import in_progress, iter_results, run_plan, run_state  # noqa: E402
 from replication.training import StopTraining  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-
-
-@pytest.fixture(scope="module")
-def toy(tmp_path_factory):
-    toy_tasks.register()
-    path = toy_tasks.build_model(tmp_path_factory.mktemp("toy"))
-    yield path
-    toy_tasks.unregister()
 
 
 def _metrics(records):
@@ -72,7 +66,7 @@ def test_plan_runs_skip_and_results(toy, tmp_path):
     assert sorted(r["id"] for r in iter_results(tmp_path)) == sorted(r.id for r in runs)
 
 
-def test_interrupted_run_resumes_with_identical_results(toy, tmp_path, monkeypatch):
+def test_interrupted_run_resumes_with_identical_results(toy, tmp_path):
     plan = parse_plan(toy_tasks.plan_dict(toy, intermediate=["toy-pair"], targets=["toy-pair"],
                                           hyperparameters={**toy_tasks.plan_dict(toy)["hyperparameters"],
                                                            "epochs": 2}))  # fmt: skip
@@ -80,18 +74,16 @@ def test_interrupted_run_resumes_with_identical_results(toy, tmp_path, monkeypat
     clean = run_plan(plan, tmp_path / "clean")
     runs_dir = tmp_path / "interrupted"
     # interrupted in the intermediate phase, then (after resuming it) in the target phase, then finished
-    for stop in ("intermediate:3", "target:3", None):
+    for stop in ({"intermediate": 3}, {"target": 3}, None):
         logs: list[str] = []
         if stop:
-            monkeypatch.setenv("ASSAY_TEST_STOP_AFTER", stop)
             with pytest.raises(StopTraining):
-                run_plan(plan, runs_dir, log=logs.append)
+                run_plan(plan, runs_dir, log=logs.append, stop_after=stop)
             assert run_state(spec, runs_dir) == "partial"
-            assert in_progress(runs_dir) == [spec.intermediate.id if stop.startswith("inter") else spec.id]
+            assert in_progress(runs_dir) == [spec.intermediate.id if "intermediate" in stop else spec.id]
         else:
-            monkeypatch.delenv("ASSAY_TEST_STOP_AFTER")
             resumed = run_plan(plan, runs_dir, log=logs.append)
-        if stop != "intermediate:3":
+        if stop != {"intermediate": 3}:
             assert any("resumed at step 2/" in m for m in logs), logs  # the last checkpoint before step 3
     assert _metrics(resumed) == _metrics(clean)
     for phase in ("intermediate", "target"):
@@ -104,8 +96,10 @@ def test_cli_run_status_results_and_store(toy, tmp_path, assay, home):
     plan_path = tmp_path / "plan.yaml"
     plan_path.write_text(yaml.safe_dump(toy_tasks.plan_dict(toy, targets=["toy-pair"])))
     runs = tmp_path / "runs"
-    res = assay("replicate", "run", str(plan_path), "--runs-dir", str(runs), "--limit", "1")
+    res = assay("replicate", "run", str(plan_path), "--runs-dir", str(runs), "--limit", "1", "--threads", "1")
     assert res.code == 0, res.err
+    (first,) = iter_results(runs)
+    assert first["hardware"]["threads_requested"] == 1 and first["hardware"]["torch_threads"] == 1
     assert "1 run(s) finished" in res.out
     res = assay("replicate", "status", str(plan_path), "--runs-dir", str(runs), "--json")
     states = [r["state"] for r in json.loads(res.out)["runs"]]

@@ -174,10 +174,10 @@ def test_answer_span_rejects_nothing_contiguous():
 
 
 def test_world_tokenizer_keeps_words_whole_and_languages_disjoint(tmp_path):
-    from replication.synthetic.tokenizer import train_unigram
+    from replication.tiny import build_tokenizer
 
     lines = [t for _, t in corpus(WORLD, 5000, seed=0)]
-    tok = train_unigram(lines, tmp_path / "tok")
+    tok = build_tokenizer(lines, None, tmp_path / "tok", whole_words=True)
     vocab_of = {}
     for code, lang in WORLD.languages.items():
         text = " ".join(sorted(lang.vocabulary))
@@ -189,3 +189,22 @@ def test_world_tokenizer_keeps_words_whole_and_languages_disjoint(tmp_path):
     ids = tok("the dog", "the cat")["input_ids"]
     assert ids[0] == tok.cls_token_id and ids.count(tok.sep_token_id) == 3
     assert tok.tokenize("zzq") and "<unk>" not in tok.tokenize("qqq")  # unseen words fall back to characters
+
+
+def test_one_tokenizer_builder_both_modes_share_the_xlmr_shape(tmp_path):
+    """The trained and the whole-word tokenizer differ only in their pieces: same specials, templates, decoding."""
+    from replication.tiny import SPECIAL_TOKENS, build_tokenizer
+
+    lines = [t for _, t in corpus(WORLD, 400, seed=0, languages=("en",))]
+    trained = build_tokenizer(lines, 300, tmp_path / "trained")
+    whole = build_tokenizer(lines, None, tmp_path / "whole", whole_words=True)
+    for tok in (trained, whole):
+        assert tok.convert_ids_to_tokens(list(range(len(SPECIAL_TOKENS)))) == list(SPECIAL_TOKENS)
+        enc = tok("the dog", "the cat")["input_ids"]
+        assert enc[0] == tok.cls_token_id and enc.count(tok.sep_token_id) == 3
+        assert tok.decode(tok("the dog")["input_ids"], skip_special_tokens=True) == "the dog"
+    sentence = lines[0]
+    assert len(whole.tokenize(sentence)) == len(sentence.split())  # whole words
+    assert len(trained.tokenize(sentence)) > len(sentence.split())  # the trainer's letter-level pieces
+    with pytest.raises(ValueError):
+        build_tokenizer(lines, None, tmp_path / "x")

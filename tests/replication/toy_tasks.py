@@ -46,7 +46,7 @@ def examples(task: str, split: str, lang: str, n: int | None = None) -> list:
     sizes = {"train": 48, "dev": 16, "test": 16}
     if split not in sizes:
         raise KeyError(split)
-    if split != "test" and lang != "en" and task != "toy-mlm":
+    if split != "test" and lang != "en" and task not in ("toy-mlm", "toy-ret"):  # retrieval dev: BUCC thresholds
         raise ValueError("toy training and dev data are English only")
     rng = random.Random(f"{task}-{split}")
     out = []
@@ -121,14 +121,12 @@ def build_model(out_dir: Path) -> Path:
 
 def unregister() -> None:
     """Remove the toy tasks again so that other tests see the registry as shipped."""
-    from replication import phases
-    from replication.tasks import registry
+    from replication.phases import unregister_examples
+    from replication.tasks.registry import unregister_task
 
     for name in FORMATS:
-        registry._TASKS.pop(name, None)
-        phases._SOURCES.pop(name, None)
-    for key in [k for k, v in registry._INDEX.items() if v in FORMATS]:
-        registry._INDEX.pop(key)
+        unregister_task(name)
+        unregister_examples(name)
 
 
 def plan_dict(model: Path | str, **overrides) -> dict:
@@ -156,3 +154,12 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory):
+    """The toy tasks registered for one test module, and the path of a tiny model over their vocabulary."""
+    register()
+    path = build_model(tmp_path_factory.mktemp("toy"))
+    yield path
+    unregister()
