@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from reports.context import state
+from reports.files import write_atomic
 from synthesis.errors import AssayError
 
 FORMATS = ("txt", "md", "html", "json")
@@ -29,23 +30,6 @@ def render_audit(audit: dict, fmt: str) -> str:
     from reports.render import render
 
     return render(f"audit.{fmt}.j2", audit)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write text to path via a temp file in the same folder, fsync, rename: never half-written."""
-    import os
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def register(app: typer.Typer) -> None:
