@@ -613,12 +613,6 @@ def _sides(spec: RunSpec, task: str, split: str, lang: str, log: Log | None = No
     return (src, _try_load(task, split, "en", spec, log=log, notes=notes)) if src else ([], [])
 
 
-def _unit(x: Any) -> Any:
-    import numpy as np
-
-    return x / np.clip(np.linalg.norm(x, axis=1, keepdims=True), 1e-12, None)
-
-
 def embed(encoder: Any, tokenizer: Any, texts: list[str], hp: Hyperparameters, device: Any, layer: int,
           pooling: str) -> Any:  # fmt: skip
     """(n, hidden) numpy sentence embeddings from hidden_states[layer], mask-aware pooling."""

@@ -6,6 +6,7 @@ Layout under a runs folder (one folder per phase, named by its lineage hash)::
     RUNS/<intermediate id>/checkpoint/        resumable state while it trains (removed when it finishes)
     RUNS/<run id>/result.json                 the run finished: the result record (schema below)
     RUNS/<run id>/predictions.jsonl           one line per evaluated example: {"language", "id", "prediction", "gold"}
+                                              (Tatoeba also "query": the English sentence that searched, as the metric)
     RUNS/<run id>/checkpoint/                 resumable state of the target phase
 
 Result record (``result.json``, schema ``assay.run/1``; aggregates are computed only from these)::

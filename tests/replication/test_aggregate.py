@@ -222,3 +222,22 @@ def test_unregistered_task_uses_the_task_info_recorded_with_the_run():
     out = agg.aggregate(bare)
     assert out["settings"][1]["average"]["delta"]["mean"] == pytest.approx(4.0)
     assert set(out["settings"][1]["families"]) == {"Indo-European", "unknown"}
+
+
+def test_baseline_average_includes_the_seedless_retrieval_baseline_for_every_seed():
+    """Issue 5 (demo tables): the baseline's absolute average covered "4/5" tasks because its retrieval run exists
+    for one seed only; it serves every seed, so the baseline and the setting average the same tasks."""
+    info = {"metrics": ["accuracy"], "languages": ["a1"], "families": {"a1": "A"}}
+    rs = [rec("syn-ret", 1, {"a1": {"accuracy": 10.0}}, format="retrieval", task=info)]
+    for seed, (b, i) in {1: (40.0, 50.0), 2: (44.0, 46.0)}.items():
+        rs += [rec("syn-cls", seed, {"a1": {"accuracy": b}}, task=info),
+               rec("syn-cls", seed, {"a1": {"accuracy": i}}, "inter", task=info),
+               rec("syn-ret", seed, {"a1": {"accuracy": 12.0}}, "inter", format="retrieval", task=info)]
+    base, inter = agg.aggregate(rs)["settings"]
+    assert base["average"]["n_tasks"] == 2 and not base["average"]["partial"]
+    assert base["average"]["score"]["values"] == pytest.approx([25.0, 27.0])
+    assert inter["average"]["delta"]["values"] == pytest.approx([6.0, 2.0]) and not inter["average"]["partial"]
+    # a non-baseline retrieval run of one seed is not reused for other seeds
+    partial = [r for r in rs if not (r["target"] == "syn-ret" and r["seed"] == 2)]
+    inter = agg.aggregate(partial)["settings"][1]
+    assert inter["average"]["n_tasks"] == 1 and inter["average"]["partial"]

@@ -65,7 +65,7 @@ def test_quick_demo_resumes_without_redoing_work(quick_demo):
 
 def test_cli_demo_quick_json(quick_demo, assay, home):
     out, _ = quick_demo
-    res = assay("demo", "--quick", "--seeds", "1", "--out", str(out), "--json")
+    res = assay("demo", "--quick", "--seeds", "1", "--out", str(out), "--json", "--threads", "1")
     assert res.code == 0, res.err
     payload = json.loads(res.out)
     assert payload["checks"]["targets"] and "tables" not in payload
