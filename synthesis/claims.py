@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from synthesis.entities import clean, entities, is_entity_token, tokens
 from synthesis.numbers import comparable, parse_numbers
 from synthesis.papers import get_pages, get_paper, get_passages
-from synthesis.retrieval import split_sentences
+from synthesis.retrieval import ends_sentence, split_sentences
 from synthesis.store import Store
 
 CLAIM_TYPES = ("numeric_result", "dataset_statistic", "hyperparameter_or_method", "comparison", "background")
@@ -41,7 +41,7 @@ _STRONG_VERB = re.compile(
 _OPENERS = re.compile(r"^(?:However|Finally|Here|In addition|Additionally|Overall|Concretely|In particular|Moreover|"
                       r"Furthermore|In summary|To summarize|In short|Thus|Therefore|Hence|Specifically|Importantly|"
                       r"Notably|In this work|In this paper|On the other hand)\s*,\s*", re.IGNORECASE)
-_RUN_IN = re.compile(r"^(?:[A-Z][\w+\-]*\s){2,4}(?=(?:As|At|In|We|The|Our|For|To|On|This|These|Among|Overall|"
+_RUN_IN = re.compile(r"^(?:[A-Z][\w+\-]*\s(?:(?:and|of|for|the|with|in|on|vs\.)\s)?){2,5}(?=(?:As|At|In|We|The|Our|For|To|On|This|These|Among|Overall|"
                      r"Incorporating|Using|When|Although|While)\b)")
 _WE_THAT = re.compile(r"^(?:the authors|we)\s+(?:also\s+)?(?:show|find|found|observe|demonstrate|note|see|report|"
                       r"conclude|argue|confirm)\s+that\s+", re.IGNORECASE)
@@ -89,6 +89,7 @@ def decontextualize(sentence: str) -> str:
     s = clean(sentence)
     s = re.sub(r"^[•\-\u2022\u25cf*]\s*", "", s)
     s = re.sub(r"\s*\[\d+(?:[,\u2013-]\s*\d+)*\]", "", s)  # numeric citations [3], [4-6]
+    s = _FOOTNOTE_MARK.sub("", s)  # "held-out test sets.7 We" -> "held-out test sets. We"
     s = _RUN_IN.sub("", s)
     s = _OPENERS.sub("", s)
     s = _WE_THAT.sub("", s)
@@ -103,6 +104,9 @@ def decontextualize(sentence: str) -> str:
     if s and s[-1] not in ".!?":
         s += "."
     return s
+
+
+_FOOTNOTE_MARK = re.compile(r"(?<=[A-Za-z)][.!?])\d{1,2}(?=\s|$)")
 
 
 def _resolve_it(s: str) -> str:
@@ -127,12 +131,50 @@ def _items(text: str) -> list[str]:
     return [x.strip() for x in re.split(r",\s(?:and|or)\s|,\s|\s(?:and|or)\s", text) if x.strip()]
 
 
+_NAME = r"[A-Z][\w+\-]*(?:\s[A-Z][\w+\-]*)?"
+_WHERE_ITEM = re.compile(rf"^(?:and\s+|or\s+)?(?P<ent>{_NAME}),\s+where\s+(?P<rest>.+?)[.;]?$")
+_EXCEPT_WHERE = re.compile(rf",?\s+except(?:\s+for|\s+on|\s+in)?:?\s+(?P<ent>{_NAME}),\s+where\s+(?P<rest>.+?)[.;]?$")
+_FRAGMENT = re.compile(rf"^(?:and\s+|or\s+|but\s+)?{_NAME},\s+(?:where|which|who|whose)\b|^(?:and|or|but)\b")
+
+
+def is_fragment(text: str) -> bool:
+    """A list item or clause that cannot stand as a claim ("TyDiQA, where our implementation outperforms ...")."""
+    return bool(_FRAGMENT.match(text.strip()))
+
+
+def _where_claim(ent: str, rest: str) -> str:
+    """"TyDiQA, where X outperforms Y" -> "On TyDiQA, X outperforms Y." (a whole, self-contained claim)."""
+    rest = rest.strip().rstrip(".;")
+    return f"On {ent}, {rest}."
+
+
+def _split_except_list(parts: list[str]) -> list[str] | None:
+    """"A holds, except for: B, where x; and C, where y" -> "A holds, except for B and C", "On B, x", "On C, y"."""
+    m = _EXCEPT_WHERE.search(parts[0])
+    items = [_WHERE_ITEM.match(p) for p in parts[1:]]
+    if not m or not all(items):
+        return None
+    ents = [m.group("ent")] + [x.group("ent") for x in items if x]
+    head = parts[0][:m.start()].rstrip(",") + ", except for " + (
+        ", ".join(ents[:-1]) + " and " + ents[-1] if len(ents) > 1 else ents[0]) + "."
+    return [_cap(head), _where_claim(m.group("ent"), m.group("rest"))] + [
+        _where_claim(x.group("ent"), x.group("rest")) for x in items if x]
+
+
 def split_atomic(sentence: str) -> list[str]:
-    """One claim per fact: parallel lists, 'neither ... nor', and ';'-joined clauses are split."""
+    """One claim per fact: parallel lists, 'neither ... nor', and ';'-joined clauses are split; list items that
+    are not sentences ("and B, where ...") are rebuilt into whole claims ("On B, ...")."""
     parts = [p.strip() for p in re.split(r";\s+", sentence) if p.strip()]
     if len(parts) > 1:
+        rebuilt = _split_except_list(parts)
+        if rebuilt:
+            return rebuilt
         out = []
         for i, p in enumerate(parts):
+            w = _WHERE_ITEM.match(p)
+            if i > 0 and w:
+                out.append(_where_claim(w.group("ent"), w.group("rest")))
+                continue
             p = _cap(re.sub(r"^(?:and|but|while|whereas)\s+", "", p))
             if i > 0:
                 p = _resolve_it_with(p, parts[0])
@@ -204,6 +246,8 @@ def _per_item_split(sentence: str) -> list[str] | None:
     items = re.findall(_ITEM, m.group("items"))
     if len(items) < 2:
         return None
+    # "5.7 for F1 TyDiQA" (as 2005.13013 p.6 prints it) reads "5.7 F1 for TyDiQA", like its neighbours
+    items = [re.sub(r"^([+\-]?\d[\d.,]*)\s+(for|on|in)\s+(F1|EM)\s+", r"\1 \3 \2 ", it) for it in items]
     return [sentence[:m.start()] + it + sentence[m.end():] for it in items]
 
 
@@ -291,19 +335,63 @@ def _whole_sentences(passages: list, pages: list[str], *, skip_abstract: bool) -
         p = usable[i]
         start, end = p.char_start, p.char_end
         j = i
-        while (not pages[p.page_no - 1][start:end].rstrip().endswith(_TERMINAL)
+        while (not ends_sentence(pages[p.page_no - 1][start:end])
                and j + 1 < len(usable) and usable[j + 1].page_no == p.page_no and usable[j + 1].kind == p.kind
                and usable[j + 1].char_start >= end and j - i < 3):
             j += 1
             end = usable[j].char_end
         text = pages[p.page_no - 1][start:end].strip()
-        complete = text.endswith(_TERMINAL)
+        complete = ends_sentence(text)
         starts_ok = bool(text) and not text[0].islower() and not text[0].isdigit() and \
             text.count(")") <= text.count("(")  # "Webb and Zheng, 2004, for ...)." is the tail of a sentence
         if complete and starts_ok:
             out.append((p, (start, end)))
         i = j + 1
     return out
+
+
+_NOT_QUANTITIES = ("reference", "citation", "year")  # Table 2, (Hu et al., 2020), 2019: not what a claim measures
+# "This is consistent with ...", "This may explain why ...": the authors commenting on the sentence before
+_COMMENTARY = re.compile(r"^(?:This|That|These|Those)\s+(?:(?:is|are|was|were|seems?|appears?)\s+(?:also\s+)?"
+                         r"(?:consistent|in line|in agreement|similar|reminiscent|likely|because|due|probably|"
+                         r"perhaps|possibly)|(?:may|might|could|would|can)\s+(?:also\s+)?(?:explain|be|suggest|"
+                         r"indicate|reflect)|(?:suggests?|indicates?|explains?|reflects?|echoes|mirrors|agrees?|"
+                         r"confirms?|supports?|corroborates?)\b)")
+_SUBJECT_VERB = re.compile(
+    r"\s(?:shows?|is|are|was|were|has|have|had|leads?|led|yields?|improves?|achieves?|performs?|reduces?|"
+    r"increases?|decreases?|does|did|helps?|hurts?|tends?|gives?|obtains?|outperforms?|underperforms?|provides?|"
+    r"offers?|brings?|results?|can|may|might|will|would|could|should|seems?|appears?)\b")
+_PRONOUN_START = re.compile(r"^It\s+(?=(?:also\s+|further\s+|still\s+)?[a-z]+s\b|(?:is|was|has|does|did|can|may|might"
+                            r"|could|will|would|should)\b)")
+
+
+def _previous_sentence(pages: list[str], page_no: int, start: int) -> str:
+    """The sentence before offset ``start`` of a page (continuing onto the previous page when needed)."""
+    before = pages[page_no - 1][max(0, start - 800):start]
+    if page_no > 1 and len(split_sentences(before.strip())) < 2 and start < 800:
+        before = pages[page_no - 2][-800:] + " " + before  # the sentence may begin on the page before
+    before = before.rstrip()
+    spans = split_sentences(before) if before else []
+    return before[spans[-1][0]:spans[-1][1]] if spans else ""
+
+
+def resolve_leading_pronoun(sentence: str, previous: str) -> tuple[str, str | None]:
+    """"It reduces negative transfer" after "Incorporating MLM during intermediate-task training shows no clear
+    trend." -> "Incorporating MLM during intermediate-task training reduces negative transfer". Only when the
+    sentence before has a plain subject (a noun phrase before its first verb, no pronoun, no 'we'); returns the
+    sentence and the subject used (None when left as it was)."""
+    if not previous or not _PRONOUN_START.match(sentence):
+        return sentence, None
+    prev = decontextualize(previous)
+    m = _SUBJECT_VERB.search(prev)
+    if not m:
+        return sentence, None
+    subject = prev[:m.start()].strip()
+    words = subject.split()
+    if not 1 <= len(words) <= 10 or re.search(r"[,;:()]", subject) or re.match(
+            r"(?:It|They|This|These|Those|The authors|He|She|There|Here|One)\b", subject):
+        return sentence, None
+    return subject + sentence[2:], subject
 
 
 def _claim_id(paper: str, page: int, start: int, end: int, k: int) -> str:
@@ -332,7 +420,7 @@ def extract_claims(store: Store, paper_id: str) -> list[Claim]:
             if (p.kind in ("abstract", "caption") or end0 - start0 > 600) else [(start0, end0)]
         for start, end in spans:
             sentence = pages[p.page_no - 1][start:end]
-            if not sentence.rstrip().endswith(_TERMINAL):
+            if not ends_sentence(sentence):
                 continue  # never a cut claim
             if origin == "contribution":
                 # The contribution list: bullets, or sentences after "We find:" / "Our contributions".
@@ -355,13 +443,16 @@ def extract_claims(store: Store, paper_id: str) -> list[Claim]:
             else:
                 sentence_clean = sentence
             base = decontextualize(sentence_clean)
-            for k, atom in enumerate(split_atomic(base) if base else []):
+            previous = _previous_sentence(pages, p.page_no, start)
+            base, resolved = resolve_leading_pronoun(base, previous)
+            parts = split_atomic(base) if base else []
+            for k, atom in enumerate(parts):
                 atom = decontextualize(atom)
                 key = atom.lower()
-                if len(atom.split()) < 4 or key in seen_text:
+                if len(atom.split()) < 4 or key in seen_text or is_fragment(atom):
                     continue
                 seen_text.add(key)
-                parts = split_atomic(base)
+                commentary = bool(_COMMENTARY.match(atom))
                 claims.append(Claim(
                     id=_claim_id(paper.id, p.page_no, start, end, k + 1 if len(parts) > 1 else 0),
                     text=atom,
@@ -369,13 +460,17 @@ def extract_claims(store: Store, paper_id: str) -> list[Claim]:
                     version=paper.version,
                     page=p.page_no,
                     span=(start, end),
-                    type=claim_type(atom),
-                    numbers=[q.to_json() for q in parse_numbers(atom)],
+                    type="background" if commentary else claim_type(atom),
+                    numbers=[q.to_json() for q in parse_numbers(atom) if q.kind not in _NOT_QUANTITIES],
                     source_text=sentence,
                     section=p.section,
                     origin=origin,
                     notes=(["split from a sentence stating several facts"] if len(parts) > 1 else []) + (
+                        [f"'It' resolved from the sentence before: {resolved}"] if resolved else []) + (
+                        [f"commentary on the sentence before: {decontextualize(previous)}" if previous else
+                         "commentary on the sentence before"] if commentary else
                         ["starts with a pronoun that its sentence does not resolve; read it with the sentence "
-                         "before"] if re.match(r"(?:It|They|This|These|Those|He|She)\b", atom) else []),
+                         "before" + (f": {decontextualize(previous)}" if previous else "")]
+                        if re.match(r"(?:It|They|This|These|Those|He|She)\b", atom) else []),
                 ))
     return claims

@@ -17,6 +17,8 @@ STOPWORDS = frozenset(
     does did has have had having both either each so just only more most other some any all same own s t
     authors author paper work study us one e.g i.e et al via using use used based between across per""".split()
 )
+# Number words are numbers, compared as numbers ("nine" = 9), not as content words
+NUMBER_WORDS = frozenset("two three four five six seven eight nine ten eleven twelve".split())
 NEGATIONS = frozenset("not no never neither nor without cannot none nothing fail fails failed n't lack lacks".split())
 _UP = ("improv better gain increas outperform benefit help boost higher superior surpass exceed raise best "
        "positive strong effective enhanc larger greater more stronger success advantag")
@@ -61,7 +63,8 @@ def content_words(text: str) -> list[str]:
     for t in tokens(text):
         for part in (t.split("-") if "-" in t else [t]):
             low = part.lower()
-            if not low or low in STOPWORDS or low in NEGATIONS or re.fullmatch(r"[\d.,+]+", part):
+            if not low or low in STOPWORDS or low in NEGATIONS or low in NUMBER_WORDS or \
+                    re.fullmatch(r"[\d.,+]+", part):
                 continue
             st = stem(low)
             if st in STOPWORDS:
@@ -82,7 +85,8 @@ def is_entity_token(tok: str, first: bool) -> bool:
         return True
     if sum(c.isupper() for c in tok) >= 2:
         return True
-    if tok.endswith("+") or "-" in tok and any(c.isupper() for c in tok):
+    if tok.endswith("+") or "-" in tok and any(c.isupper() for c in (tok[1:] if first else tok)):
+        # "XLM-R", "PAWS-X"; a sentence-initial "Intermediate-task" is an ordinary word
         return True
     if tok[0].isupper() and not first and tok.lower() not in STOPWORDS:
         return True

@@ -81,6 +81,12 @@ _LEFT_NOISE = {"with", "we", "use", "used", "using", "obtain", "obtains", "achie
                "yields", "report", "reports", "set", "sets", "an", "a", "the", "our", "their", "its", "this", "that",
                "has", "have", "had", "is", "are", "was", "were", "and", "of", "in", "on", "for", "by", "shows",
                "show", "gives", "give", "reach", "reaches", "reached", "gets", "get", "to"}
+# "8 out of the 9 XTREME tasks", "three of the four tasks": a count with its total.
+_OUT_OF = re.compile(r"^\s+(?:out\s+)?of\s+(?:the\s+|all\s+)?(?P<n>\d+|[a-z]+)\b", re.IGNORECASE)
+# Nouns that end what a count measures ("9 XTREME tasks relative to ..." measures "XTREME tasks").
+_COUNT_NOUNS = re.compile(r"^(?:tasks?|languages?|datasets?|benchmarks?|models?|settings?|configurations?|"
+                          r"examples?|sentences?|pairs?|documents?|runs?|seeds?|layers?|papers?|categories|classes|"
+                          r"domains?|experiments?|cases?|tokens?|words?|labels?|heads?|steps?|epochs?)$", re.I)
 _STOP_AFTER = {"and", "or", "the", "of", "in", "on", "to", "for", "with", "by", "at", "from", "as", "is", "are",
                "was", "were", "we", "it", "which", "that", "than", "a", "an"}
 
@@ -100,6 +106,7 @@ class Quantity:
     span: tuple[int, int]
     kind: str = "measure"
     decimals: int = 0
+    of_total: float | None = None  # "8 out of the 9 tasks": 8 with of_total 9
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -197,6 +204,9 @@ def _measures(text: str, start: int, end_with_unit: int, unit: str | None) -> st
                 if w.lower() in _STOP_AFTER:
                     break
                 kept.append(w)
+            nouns = [i for i, w in enumerate(kept) if _COUNT_NOUNS.match(w)]
+            if nouns:  # "9 XTREME tasks relative" ends at its noun
+                kept = kept[:nouns[-1] + 1]
             if kept and (unit is None or len(kept) > 1 or kept[0].lower().rstrip("s") != unit.rstrip("s")):
                 return " ".join(kept)
         if unit:
@@ -264,7 +274,24 @@ def parse_numbers(text: str) -> list[Quantity]:
         measures = _measures(text, start, unit_end, unit)
         out.append(Quantity(float(_WORDS[word]), text[start:end], unit, measures, (start, end), "count", 0))
     out.sort(key=lambda q: q.span)
-    return out
+    return _totals(text, out)
+
+
+def _totals(text: str, out: list[Quantity]) -> list[Quantity]:
+    """"8 out of the 9 XTREME tasks": the 8 is a count of what the 9 measures, with ``of_total`` 9."""
+    fixed = list(out)
+    for i, q in enumerate(out):
+        m = _OUT_OF.match(text[q.span[1]:q.span[1] + 30])
+        if not m or q.kind not in ("measure", "count"):
+            continue
+        total = next((r for r in out[i + 1:] if r.span[0] == q.span[1] + m.start("n")), None)
+        if total is None or total.value <= q.value or total.kind not in ("measure", "count"):
+            continue
+        what = total.measures if total.measures and any(_COUNT_NOUNS.match(w) for w in total.measures.split()) \
+            else (total.unit or total.measures)
+        fixed[i] = Quantity(q.value, q.text, q.unit or total.unit, what, q.span, "count",
+                            q.decimals, of_total=total.value)
+    return fixed
 
 
 def comparable(quantities: list[Quantity]) -> list[Quantity]:

@@ -20,7 +20,8 @@ from synthesis.errors import AssayError
 
 MAX_PAGES = 2000  # more than any paper; a guard against absurd page trees
 MAX_CHARS_PER_PAGE = 200_000  # a page that decodes to more text than this is hostile or broken
-CLEANING_VERSION = "2"  # 2: glued sentences ("problem.The") split, page ranges ("93– 104") and table-wide pages fixed
+CLEANING_VERSION = "3"  # 2: glued sentences ("problem.The") split, page ranges ("93– 104") and table-wide pages fixed
+# 3: "ANLI+does" gets its space; "Ty-" + "DiQA" closes to the document's own "TyDiQA"
 
 LIGATURES = {
     "\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "ft", "\ufb06": "st",
@@ -64,6 +65,8 @@ _SENTENCE_OPENERS = (
     "By|With|When|While|Since|If|Finally|Moreover|Furthermore|Also|Although|Note|Each|All|Both|An|A|One|Such"
 )
 _GLUED_SENTENCE_RE = re.compile(rf"(?<![\w.@/:\\-])([a-z]{{2,}}[.?!])(?=(?:{_SENTENCE_OPENERS})\s)")
+# A name ending in "+" glued to the next lower-case word ("ANLI+does not"): the PDF dropped the space.
+_GLUED_PLUS_RE = re.compile(r"(?<![\w+])([A-Z][A-Z0-9\-]*[A-Z0-9]\+)(?=[a-z]{2,}\b)")
 
 
 @dataclass(frozen=True)
@@ -203,6 +206,7 @@ def normalize_chars(text: str) -> str:
     text = _ACCENT_RE.sub(_compose_accent, text)
     text = _CONTROL_RE.sub("", text)
     text = _GLUED_SENTENCE_RE.sub(r"\1 ", text)
+    text = _GLUED_PLUS_RE.sub(r"\1 ", text)
     return unicodedata.normalize("NFC", text)
 
 
@@ -325,7 +329,11 @@ def _join_hyphen(lines: list[str], i: int, nxt_lines: list[str], j: int, vocab: 
         u = _UPPER_CONT_RE.match(nxt)
         if not u or need_evidence or not allow_upper or not any(ch.isupper() for ch in head_word):
             return False
-        tail, rest, glue = u.group(0), "", "-"
+        tail, rest = u.group(0), ""
+        word = re.sub(r"[,.;:)\]]+$", "", tail)
+        # "Ty-" + "DiQA": the document writes "TyDiQA" elsewhere, so the hyphen was a line-end break
+        n_joined, n_hyph = vocab.get((head_word + word).lower(), 0), vocab.get((head_word + "-" + word).lower(), 0)
+        glue = "" if n_joined > n_hyph else "-"
     moved = tail + rest
     lines[i] = head + glue + moved
     remainder = nxt[len(moved):].lstrip()

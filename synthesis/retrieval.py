@@ -21,6 +21,25 @@ _SENT_END = re.compile(r"(?<=[a-z0-9\)\]%][.!?])\s+(?=[A-Z(\[])")
 _ABBREV = re.compile(r"(?:\bet al|\be\.g|\bi\.e|\bFig|\bEq|\bcf|\bvs|\bSec|\bTab|\bapprox|\bNo)\.$", re.IGNORECASE)
 MAX_UNIT_CHARS = 600
 TERMINAL = (".", "!", "?", ".)", ".\"", ".\u201d", ":")
+_FOOTNOTE_MARK_END = re.compile(r"[A-Za-z)][.!?]\d{1,2}$")  # "held-out test sets.7": a footnote mark after the end
+MIN_TABLE_NUMERIC = 0.15  # share of a line's tokens that are numbers before it is read as a table
+
+
+def ends_sentence(text: str) -> bool:
+    """True when ``text`` ends a sentence, also when a footnote mark follows its period ("sets.7")."""
+    t = text.rstrip()
+    return t.endswith(TERMINAL) or bool(_FOOTNOTE_MARK_END.search(t))
+
+
+def is_table_line(line: str) -> bool:
+    """A line of a table, not prose that happens to hold numbers: enough of its tokens are numbers. A prose
+    paragraph with "7 tasks ... 9 target tasks ... 8.4 points" must not be cut into 'rows' that run across its
+    sentence ends (that made evidence from the words of two sentences)."""
+    toks = line.split()
+    if not toks:
+        return False
+    numeric = sum(1 for t in toks if _NUMTOK.match(t) and any(c.isdigit() for c in t))
+    return numeric >= 2 and numeric / len(toks) >= MIN_TABLE_NUMERIC
 
 
 @dataclass
@@ -136,14 +155,14 @@ def paper_units(store: Store, paper_id: str) -> list[Unit]:
     passages = get_passages(store, paper_id)
     # Sentences that a block or column break cut in two, joined again (same page): whole evidence, whole quotes.
     for i, p in enumerate(passages[:-1]):
-        if p.kind != "sentence" or not (0 < p.page_no <= len(pages)) or p.text.rstrip().endswith(TERMINAL):
+        if p.kind != "sentence" or not (0 < p.page_no <= len(pages)) or ends_sentence(p.text):
             continue
         end = p.char_end
         for q in passages[i + 1:i + 3]:
             if q.page_no != p.page_no or q.kind != p.kind or q.char_start < end:
                 break
             end = q.char_end
-            if q.text.rstrip().endswith(TERMINAL):
+            if ends_sentence(q.text):
                 if end - p.char_start <= MAX_UNIT_CHARS:
                     add(p.page_no, p.char_start, end, "sentence", p.section)
                 break
@@ -159,7 +178,7 @@ def paper_units(store: Store, paper_id: str) -> list[Unit]:
     for no, text in enumerate(pages, 1):
         for m in re.finditer(r"[^\n]+", text):
             line = m.group(0)
-            if len(re.findall(r"\d+(?:[.,]\d+)?", line)) < 2:
+            if not is_table_line(line):
                 continue
             for s, e in table_rows(line):
                 add(no, m.start() + s, m.start() + e, "table-row", None)

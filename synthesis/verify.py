@@ -59,6 +59,8 @@ class Reading:
     up: bool
     down: bool
     scope: int
+    universal: bool = False  # all / every / each / always / universally / none: a claim about every case
+    optional_ents: set[str] = field(default_factory=set)  # size qualifiers the paper attaches to a named model
 
 
 _ANAPHOR = re.compile(r"\b(?:it|its|they|their|them|these|this|those|such|both|former|latter)\b", re.I)
@@ -80,7 +82,8 @@ def _negated_words(text: str) -> tuple[set[str], set[str]]:
     "does not", "never") is strong; a determiner ("no training data", "without labels") is weak."""
     strong: set[str] = set()
     weak: set[str] = set()
-    for clause in _CLAUSE.split(clean(text)):
+    text = _SCOPE_NEGATION.sub(" ", clean(text))  # "no single task", "not all tasks" narrow the scope, not polarity
+    for clause in _CLAUSE.split(text):
         toks = tokens(clause)
         for i, tok in enumerate(toks):
             low = tok.lower()
@@ -99,6 +102,35 @@ def _negated_words(text: str) -> tuple[set[str], set[str]]:
                 if n >= limit:
                     break
     return strong, weak
+
+
+_SCOPE_NEGATION = re.compile(r"\b(?:no single|not all|not every|not always|not consistently|not uniformly)\b",
+                             re.IGNORECASE)
+_NUMBER_WORD = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+_WORD_VALUE = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+_OUT_OF = re.compile(rf"\b(?P<a>{_NUMBER_WORD})\s+(?:out\s+)?of\s+(?:the\s+|all\s+)?(?P<b>{_NUMBER_WORD})\b", re.I)
+_STRICT_UNIVERSAL = re.compile(r"\b(?:all|every|each|always|universally|uniformly|without exception|none)\b", re.I)
+_NARROWING = re.compile(r"\ball but\b", re.I)  # "except for B, all A ..." stays universal over the rest
+SIZE_WORDS = frozenset({"base", "large", "small", "xl", "xxl", "tiny", "mini", "medium", "huge", "big"})
+
+
+def _count(word: str) -> int:
+    return int(word) if word.isdigit() else _WORD_VALUE.get(word.lower(), -1)
+
+
+def scope_of(text: str) -> tuple[int, bool]:
+    """(scope, universal): scope +1 universal, -1 narrower ("8 out of the 9", "most", "no single ... all"), 0
+    unmarked; universal is True only for a plain quantifier over every case (all, every, each, always, ...)."""
+    low = clean(text).lower()
+    words = {t.lower() for t in tokens(text)}
+    narrower = bool(re.search(r"\bno single\b|\bnot all\b|\bnot every\b|\bnot always\b|\bnot consistently\b",
+                              low)) or bool(_NARROWING.search(low)) or any(
+        0 <= _count(m.group("a")) < _count(m.group("b")) for m in _OUT_OF.finditer(low))
+    if narrower or words & PARTIAL:
+        return -1, False
+    if words & UNIVERSAL:
+        return 1, bool(_STRICT_UNIVERSAL.search(low))
+    return 0, False
 
 
 def _negates(reading: Reading, shared: set[str]) -> set[str]:
@@ -145,14 +177,7 @@ def read(text: str) -> Reading:
     low = [t.lower() for t in tokens(text)]
     ents = entities(text)
     strong = {e for e in ents if not e.isalpha() or any(c.isupper() for c in _orig_entity(text, e)[1:])}
-    sc = 0
-    lowtext = clean(text).lower()
-    if re.search(r"\bno single\b|\bnot all\b|\bnot every\b|\bnot always\b|\bnot consistently\b", lowtext):
-        sc = -1
-    elif set(low) & UNIVERSAL and not set(low) & PARTIAL:
-        sc = 1
-    elif set(low) & PARTIAL:
-        sc = -1
+    sc, universal = scope_of(text)
     return Reading(
         text=text,
         words=words,
@@ -166,6 +191,7 @@ def read(text: str) -> Reading:
         up=any(w.startswith(UP_STEMS) for w in low),
         down=any(w.startswith(DOWN_STEMS) for w in low),
         scope=sc,
+        universal=universal,
     )
 
 
@@ -235,9 +261,11 @@ class Check:
             out.append("nli")
         return out
 
+    scope_missing: bool = False  # the claim is about every case; the unit does not say so
+
     @property
     def clean(self) -> bool:
-        return not self.conflicts and not self.nums_unmatched and not self.ents_missing
+        return not self.conflicts and not self.nums_unmatched and not self.ents_missing and not self.scope_missing
 
     @property
     def support(self) -> float:
@@ -296,6 +324,8 @@ def compare(claim: Reading, unit: Unit, weights: dict[str, float], urd: Reading 
     for e in sorted(claim.ents):
         if e in u.ents:
             continue
+        if e in claim.optional_ents and not (u.ents & (SIZE_WORDS - {e})):
+            continue  # "XLM-R Large" where the paper calls the same model "XLM-R Large" elsewhere
         if len(e) <= 2:  # a short name ("M", "K", "QA") must appear as a word, not inside another one
             if not re.search(rf"(?<![A-Za-z]){re.escape(e)}(?![A-Za-z])", unit.text + " " + unit.context, re.I):
                 chk.ents_missing.append(e)
@@ -312,6 +342,10 @@ def compare(claim: Reading, unit: Unit, weights: dict[str, float], urd: Reading 
     if chk.dir_conflict and (bool(_negates(claim, shared)) != bool(_negates(u, shared))):
         chk.dir_conflict = False  # "does not improve" vs "hurts" agree; the negation check handles the rest
     chk.scope_conflict = claim.scope == 1 and u.scope == -1
+    # The quantifier may sit in the sentence before when this one refers back to it ("Except for CART, all
+    # algorithms have the parameter M." then "We use for this parameter the value M = 100.").
+    chk.scope_missing = claim.universal and not u.universal and not (
+        bool(_ANAPHOR.search(unit.text)) and bool(unit.context) and scope_of(unit.context)[1])
     # Coverage of the rest: set aside missing entities' words and direction words when judging a conflict.
     aside = {stem(e) for e in chk.ents_missing} | {w for w in claim.wordset if w.startswith(UP_STEMS + DOWN_STEMS)}
     rest = [w for w in claim.wordset if w not in aside]
@@ -369,10 +403,33 @@ def _where(c: Check) -> str:
     return "the evidence taken together" if c.unit.start < 0 else f"evidence #{c.unit.start + 1}"
 
 
+def _sizes_named_elsewhere(claim_text: str, claim: Reading, units: list[Unit]) -> set[str]:
+    """Size qualifiers ("Large" in "XLM-R Large") that the source itself attaches to the same model somewhere:
+    a passage that names only "XLM-R" then still speaks of that model. A size the source never gives the model
+    stays required (and a passage naming another size of it still counts as a swap)."""
+    out: set[str] = set()
+    sizes = claim.ents & SIZE_WORDS
+    if not sizes:
+        return out
+    toks = tokens(claim_text)
+    for i, tok in enumerate(toks[1:], 1):
+        e = _norm(tok)
+        if e in sizes and _norm(toks[i - 1]) in claim.ents and _norm(toks[i - 1]) not in SIZE_WORDS:
+            pair = re.compile(rf"(?<![\w-]){re.escape(toks[i - 1])}[\s\-]*{re.escape(tok)}\b", re.IGNORECASE)
+            if any(pair.search(u.text) for u in units if u.kind != "inline-all"):
+                out.add(e)
+    return out
+
+
+def _norm(tok: str) -> str:
+    return re.sub(r"[-_]", "", tok.lower())
+
+
 def decide(claim_text: str, units: list[Unit], bm25: BM25 | None, *, embed_sims: np.ndarray | None = None,
            nli=None, readings: dict | None = None) -> Decision:  # noqa: ANN001
     """Label one claim against candidate units (all of them are scored when ``bm25`` is None)."""
     claim = read(claim_text)
+    claim.optional_ents = _sizes_named_elsewhere(claim_text, claim, units)
     if len(claim.wordset) + len(claim.numbers) < 2:
         return Decision("not_enough_info", None, [], [
             f"the claim has too little content to check ({len(claim.wordset)} distinct content word(s))"],
@@ -473,6 +530,9 @@ def decide(claim_text: str, units: list[Unit], bm25: BM25 | None, *, embed_sims:
             if top.ents_missing:
                 reasons.append("the closest passage does not name " + ", ".join(
                     _orig_entity(claim_text, e) for e in top.ents_missing))
+            if any(c.scope_missing for c in checks[:3]):
+                reasons.append("the claim is about every case (all/every/each/always) but no passage that states "
+                               "it says so for all of them")
     feats = _features(best_s, best_c, top, claim, has_emb)
     return Decision(label, best, checks, reasons, feats)
 

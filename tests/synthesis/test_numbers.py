@@ -110,3 +110,19 @@ def test_decimals_round_trip(d):
     q = one(text)
     assert q.value == pytest.approx(float(d)) and q.unit == "points"
     assert values_match(q.value, q.decimals, float(d), 2)
+
+
+def test_a_count_out_of_a_total_measures_what_the_total_counts():
+    # 2005.13013 p.6: gave ('8', None, 'out') and ('9', 'XTREME tasks relative') before
+    qs = parse_numbers("our best models show gains in 8 out of the 9 XTREME tasks relative to both baselines")
+    eight, nine = qs
+    assert (eight.value, eight.kind, eight.measures, eight.of_total) == (8, "count", "XTREME tasks", 9)
+    assert (nine.value, nine.measures) == (9, "XTREME tasks")
+    three = parse_numbers("three of the four tasks improve")[0]
+    assert (three.value, three.of_total, three.measures) == (3, 4, "tasks")
+
+
+def test_citation_years_and_table_references_are_not_quantities():
+    qs = parse_numbers("as reported by Hu et al. (2020) in Table 2 and Figure 1 (Hu et al., 2020); see Appendix 3")
+    assert [q.kind for q in qs] == ["citation", "reference", "reference", "citation", "reference"]
+    assert comparable(qs) == []

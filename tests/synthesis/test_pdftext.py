@@ -70,6 +70,20 @@ def test_hyphenated_compound_with_capital_continuation_is_closed() -> None:
     assert out == ["we fine-tune XLM-R", "on the task (TyDiQA-GoldP;", "Clark et al.)"]
 
 
+def test_capital_continuation_closes_to_the_documents_own_word() -> None:
+    # 2005.13013 p.6 sets "Ty-" / "DiQA," over a line end; the paper writes "TyDiQA" everywhere else
+    pages = [["results on TyDiQA and", "XLM-R are strong", "and Ty-", "DiQA, where XLM-", "R wins"]]
+    out = dehyphenate(pages)[0]
+    assert "and TyDiQA," in out and "XLM-R" in out[-2] + out[-1]
+    assert not any("Ty-DiQA" in line for line in out)
+
+
+def test_name_ending_in_plus_glued_to_the_next_word_gets_its_space() -> None:
+    # 2005.13013 p.5: "ANLI+does not lead to improved performance"
+    assert normalize_chars("ANLI+does not lead") == "ANLI+ does not lead"
+    assert normalize_chars("ANLI+ data, ANLI+MLM, C++ code, x+y, i+j") == "ANLI+ data, ANLI+MLM, C++ code, x+y, i+j"
+
+
 def test_hyphenation_across_a_page_break() -> None:
     pages = [["the target tasks and diverse tar-"], ["get tasks across languages"]]
     assert dehyphenate(pages) == [["the target tasks and diverse target"], ["tasks across languages"]]
@@ -223,6 +237,8 @@ def test_2005_13013_text_details(corpus_store) -> None:
     assert "K = 217" in text  # the PDF prints 2^17 as "217": kept as is, nothing invented
     assert "(Conneau et al., 2019)" in text and "Con- neau" not in text
     assert "XLM-R" in text and "XLM- R" not in text
+    assert "Ty-DiQA" not in text and "Ty- DiQA" not in text and "and TyDiQA, where" in pages[5]
+    assert "ANLI+does" not in text and "ANLI+ does not lead" in pages[4]
     assert "and improve downstream transfer performance." in pages[3]  # footnote moved out of the sentence
     assert pages[0].rstrip().endswith("across diverse target")  # word split over the page break rejoined
     assert "https://github.com/google-research/xtreme" in pages[3]

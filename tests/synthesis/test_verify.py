@@ -254,3 +254,85 @@ def test_gold_with_embeddings(corpus_store, minilm, tmp_path):
     metrics, verdicts = evaluate(copy, s, gold)
     assert verdicts[0]["retrieval"] == "lexical+embeddings"
     assert metrics["macro_f1"] >= 0.85 and metrics["ece"] < 0.10, json.dumps(metrics)[:400]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Regressions from the hand review of 2005.13013v1 (issue 3)
+
+
+@pytest.fixture(scope="module")
+def review_verdicts(corpus_store, lexical):
+    claims = [
+        {"id": "all-nine", "text": "Intermediate-task training improves performance on all nine target tasks."},
+        {"id": "every", "text": "Every intermediate task yields positive transfer across all target tasks."},
+        {"id": "all-9-best", "text": "The authors' best models improve performance on all 9 XTREME tasks."},
+        {"id": "8-of-9", "text": "The authors' best models show gains in 8 out of the 9 XTREME tasks relative to "
+                                 "both baseline implementations."},
+        {"id": "large", "text": "The pretrained XLM-R Large model achieves state-of-the-art performance on many "
+                                "zero-shot cross-lingual transfer tasks."},
+        {"id": "mbert", "text": "The pretrained mBERT model achieves state-of-the-art performance on many zero-shot "
+                                "cross-lingual transfer tasks."},
+        {"id": "base", "text": "The pretrained XLM-R Base model achieves state-of-the-art performance on many "
+                               "zero-shot cross-lingual transfer tasks."},
+    ]
+    out = verify_claims(corpus_store, lexical, claims, ["2005.13013v1"], use_embeddings=False)
+    return {v["id"]: v for v in out}
+
+
+def test_universal_claim_is_not_supported_by_a_narrower_source(review_verdicts):
+    # p.5: "no single intermediate task yields positive transfer across all target tasks"; p.6: "8 out of the 9"
+    assert review_verdicts["all-nine"]["label"] in ("refuted", "not_enough_info"), review_verdicts["all-nine"]
+    assert review_verdicts["every"]["label"] == "refuted"
+    assert any("universal" in r for r in review_verdicts["every"]["reasons"])
+    assert review_verdicts["all-9-best"]["label"] == "refuted"
+    assert review_verdicts["8-of-9"]["label"] == "supported"
+
+
+def test_support_rests_on_one_sentence(corpus_store, review_verdicts):
+    # the abstract's prose used to be cut into "table rows" that ran across sentence ends ("... XTREME benchmark.
+    # Intermediate-task training yields ..."): a quote must be one sentence (or table row), never two
+    for v in review_verdicts.values():
+        for e in v["evidence"]:
+            assert not re.search(r"[a-z]{3}\. [A-Z][a-z]+ [a-z]", e["quote"].replace("et al. ", "")), e["quote"]
+
+
+def test_paper_units_are_whole_sentences_or_real_table_rows(corpus_store):
+    from synthesis.retrieval import is_table_line, paper_units
+
+    units = paper_units(corpus_store, "2005.13013v1")
+    assert not any(u.text.startswith("on 9 target tasks from the XTREME") for u in units)
+    assert not any(u.kind == "sentence" and "sets.7 We are" in u.text for u in units)
+    rows = [u for u in units if u.kind == "table-row"]
+    assert any(u.text.startswith("SQuAD") and "+" in u.text for u in rows)  # Table 2 rows are still there
+    assert is_table_line("ANLI+ 24 2") and is_table_line("XLM-R 80.1 86.5 75.7 62.8")
+    assert not is_table_line("Using a set of 7 intermediate tasks, we evaluate on 9 target tasks from XTREME, "
+                             "with an average improvement of 8.4 points on development sets.")
+
+
+def test_size_qualifier_the_paper_gives_the_model_does_not_block_support(review_verdicts):
+    # p.1 names "XLM-R" in the sentence; p.4 says "We use the pretrained XLM-R Large model"
+    assert review_verdicts["large"]["label"] == "supported", review_verdicts["large"]
+    assert review_verdicts["mbert"]["label"] == "refuted"  # a swapped model is still a swap
+    assert review_verdicts["base"]["label"] != "supported"  # a size the paper never gives XLM-R stays required
+
+
+def test_scope_readings():
+    from synthesis.verify import scope_of
+
+    assert scope_of("gains in 8 out of the 9 XTREME tasks") == (-1, False)
+    assert scope_of("no single intermediate task yields positive transfer across all target tasks") == (-1, False)
+    assert scope_of("improves all nine target tasks") == (1, True)
+    assert scope_of("most or all the intermediate tasks") == (-1, False)
+    assert scope_of("consistently improves") == (1, False)
+    assert scope_of("improves nine target tasks") == (0, False)
+    # "no single" narrows the scope; it is not a negation of what the sentence says
+    assert not read("No single intermediate task yields positive transfer.").negated_weak & {"intermedi", "task"}
+
+
+def test_number_words_and_sentence_initial_compounds():
+    from synthesis.entities import content_words, entities
+
+    # "nine" is compared as the number 9, not as a rare content word that no "9" can match
+    assert "nin" not in content_words("improves performance on all nine target tasks")
+    # a capitalised ordinary compound opening a sentence is not a name; XLM-R and PAWS-X still are
+    assert entities("Intermediate-task training improves XLM-R on PAWS-X.") == {"xlmr", "pawsx"}
