@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from pathlib import Path
 
 import numpy as np
 
@@ -30,18 +29,19 @@ def _load_model(name: str, offline: bool) -> tuple[object | None, str | None]:
         return _MODELS[name], None
     if name in _FAILED:
         return None, _FAILED[name]
-    local = Path(name).expanduser()
-    is_local = local.exists()
-    if not is_local and offline:
-        msg = f"embedding model {name!r} is not a local folder and the network is off; using lexical retrieval only"
+    from synthesis.hub import resolve_model
+
+    try:
+        source = resolve_model(name, offline=offline, what="embedding model")
+    except LookupError as exc:
+        msg = f"{exc}; using lexical retrieval only"
         _FAILED[name] = msg
         return None, msg
     try:
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         from sentence_transformers import SentenceTransformer
 
-        model = SentenceTransformer(str(local) if is_local else name, device="cpu",
-                                    local_files_only=offline or os.environ.get("HF_HUB_OFFLINE") == "1")
+        model = SentenceTransformer(source.target, device="cpu", local_files_only=source.local_only)
     except ImportError:
         msg = "sentence-transformers is not installed (pip install 'assay[embeddings]'); using lexical retrieval only"
     except Exception as exc:  # noqa: BLE001 - any load failure means: continue without embeddings

@@ -5,9 +5,7 @@ Absent by default. When configured but not loadable the verifier says so once an
 
 from __future__ import annotations
 
-import os
 import sys
-from pathlib import Path
 
 import numpy as np
 
@@ -54,16 +52,17 @@ def load_nli(settings, *, quiet: bool = False) -> tuple[NLI | None, str | None]:
         return NLI(name, _MODELS[name]), None
     if name in _FAILED:
         return None, _FAILED[name]
-    local = Path(name).expanduser()
-    msg = None
-    if not local.exists() and getattr(settings, "offline", False):
-        msg = f"NLI model {name!r} is not a local folder and the network is off; continuing without NLI"
+    from synthesis.hub import resolve_model
+
+    try:
+        source = resolve_model(name, offline=bool(getattr(settings, "offline", False)), what="NLI model")
+    except LookupError as exc:
+        msg = f"{exc}; continuing without NLI"
     else:
         try:
             from sentence_transformers import CrossEncoder
 
-            model = CrossEncoder(str(local) if local.exists() else name, device="cpu",
-                                 local_files_only=os.environ.get("HF_HUB_OFFLINE") == "1")
+            model = CrossEncoder(source.target, device="cpu", local_files_only=source.local_only)
             _MODELS[name] = model
             return NLI(name, model), None
         except Exception as exc:  # noqa: BLE001 - optional signal: any failure means continue without it

@@ -4,32 +4,21 @@ evidence and calibrated confidence, and how good those verdicts are."""
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from reports.context import state
+from reports.files import write_atomic
 
 
 def _write_jsonl_atomic(path: Path, rows: list[dict]) -> None:
-    """Temp file in the same folder, fsync, rename: never half-written."""
+    """One JSON object per line, written atomically (never half-written)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=str(path.parent))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for r in rows:
-                f.write(json.dumps(r, ensure_ascii=False) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
 
 
 def _read_claims(path: Path) -> list[dict]:
