@@ -176,3 +176,69 @@ _FOREIGN_STOP = frozenset(
     """der die das und ist nicht mit von den zu ein eine auf für les des est une pas dans pour sur avec que qui
     el los las por con una para del es se lo como più della che il gli sono não uma com para os que""".split()
 )
+
+
+# Words a paraphrase may exchange without changing what is claimed (compared as stems), and pairs of words whose
+# exchange reverses it. Kept small and general: a swap detector must not read "uses" -> "employs" as a contradiction.
+_SYNONYM_GROUPS = (
+    "use employ adopt apply utilize utilise leverage rely",
+    "show demonstrate find observe report reveal indicate suggest confirm establish",
+    "we author",
+    "method approach technique procedure strategy scheme",
+    "result finding outcome",
+    "improv boost enhanc increas rais gain benefit help better outperform surpass exceed",
+    "hurt reduc decreas degrad lower harm worsen impair diminish drop declin",
+    "large big huge substantial considerable significant",
+    "small little minor slight modest",
+    "model network architecture system",
+    "task problem",
+    "data dataset corpus",
+    "train fine-tun learn",
+    "evaluat test assess measur benchmark",
+    "patient subject participant individual case",
+    "study trial analysis experiment investigation",
+    "virus viral",
+    "effect impact influence",
+    "propos present introduc describ",
+    "yield obtain achiev produc give lead attain reach deliver",
+    "get receiv",
+    "perform accuracy score",
+    "significant substantial notabl marked consider",
+)
+SYNONYMS: dict[str, frozenset[str]] = {}
+for _g in _SYNONYM_GROUPS:
+    _ws = frozenset(_g.split())
+    for _w in _ws:
+        SYNONYMS[_w] = SYNONYMS.get(_w, frozenset()) | _ws
+
+_ANTONYM_PAIRS = (
+    ("increas", "decreas"), ("increas", "reduc"), ("rais", "lower"), ("higher", "lower"), ("more", "less"),
+    ("more", "fewer"), ("positive", "negative"), ("improv", "worsen"), ("improv", "degrad"), ("improv", "hurt"),
+    ("better", "worse"), ("best", "worst"), ("gain", "loss"), ("larger", "smaller"), ("greater", "smaller"),
+    ("high", "low"), ("long", "short"), ("early", "late"), ("before", "after"), ("outperform", "underperform"),
+    ("strong", "weak"), ("stronger", "weaker"), ("effective", "ineffective"), ("safe", "unsafe"),
+    ("present", "absent"), ("maximum", "minimum"), ("upper", "lower"), ("success", "failure"),
+    ("accept", "reject"), ("rise", "fall"), ("up", "down"), ("inhibit", "promot"), ("activat", "inhibit"),
+    ("children", "adult"), ("male", "female"), ("men", "women"),
+)
+
+
+def _antonym_key(word: str) -> str:
+    return stem(word.lower())
+
+
+ANTONYMS: frozenset[frozenset[str]] = frozenset(
+    frozenset({_antonym_key(a), _antonym_key(b)}) for a, b in _ANTONYM_PAIRS)
+
+
+def synonyms(a: str, b: str) -> bool:
+    """Two stems a paraphrase may exchange (same group in the small table above)."""
+    return any(b.startswith(x) or x.startswith(b) for x in SYNONYMS.get(a, ())) or any(
+        a.startswith(x) for g in (SYNONYMS.get(k, frozenset()) for k in SYNONYMS if b.startswith(k)) for x in g)
+
+
+def antonyms(a: str, b: str) -> bool:
+    """Two stems whose exchange reverses a claim (increase/decrease, more/less, higher/lower, positive/negative)."""
+    return frozenset({a, b}) in ANTONYMS or any(
+        a.startswith(x) and b.startswith(y) or a.startswith(y) and b.startswith(x)
+        for x, y in (tuple(p) for p in ANTONYMS if len(p) == 2))

@@ -20,13 +20,17 @@ from synthesis.entities import (
     DOWN_STEMS,
     NEGATIONS,
     PARTIAL,
+    STOPWORDS,
     UNIVERSAL,
     UP_STEMS,
+    antonyms,
     clean,
     content_words,
     entities,
+    is_entity_token,
     language_of,
     stem,
+    synonyms,
     tokens,
 )
 from synthesis.numbers import Quantity, comparable, parse_numbers, values_match
@@ -203,6 +207,119 @@ def _orig_entity(text: str, ent: str) -> str:
 
 
 # ----------------------------------------------------------------------------------------------------------------
+# Swaps: one content word or short phrase of the claim replaced by another in an otherwise matching sentence
+
+SWAP_MAX = 3  # longest replaced span, in content tokens, on either side
+SWAP_ANCHOR = 2  # matching tokens needed on each side of the replacement (3 when it sits at one end)
+SWAP_MATCH = 0.7
+SWAP_CONTEXT = 5  # aligned words around the swap that make a close match on their own ...
+SWAP_CLOSE = 0.8  # ... or else the share of the rest of the claim that must align
+SWAP_EMB_SAME = 0.75  # embedding similarity of the two spans above which a replacement is a paraphrase
+DISCOURSE = frozenset(stem(w) for w in "however moreover furthermore thus therefore hence additionally finally "
+                      "overall indeed notably importantly interestingly specifically similarly instead still "
+                      "further first second third then again also even yet".split())  # share of the claim's tokens that must align with the sentence outside the replacement
+
+
+@dataclass
+class Swap:
+    claim_span: str  # the claim's words, as written
+    unit_span: str  # the words the sentence has in their place, as written
+    claim_words: set[str]  # stems of the claim's replaced content words
+    salience: float  # 0..1: how much the replaced word decides the claim (named, rare, antonym > plain word)
+    antonym: bool = False
+    named: bool = False
+
+
+def _align_tokens(text: str) -> list[tuple[str, str]]:
+    """(normalised stem, original) for the words that carry content, hyphenated names split ("SARS-CoV-2" ->
+    sars, cov, 2), so that alignment sees "chs-cov-2" as one replaced word among matching ones."""
+    out = []
+    for tok in tokens(text):
+        for part in re.split(r"[-_]", tok):
+            low = part.lower().rstrip("+")
+            if not low or low in STOPWORDS or low in NEGATIONS or low in UNIVERSAL or low in PARTIAL or \
+                    low.endswith("n't"):
+                continue  # negation and scope words have their own checks
+            out.append((stem(low), part))
+    return out
+
+
+def _same_word(a: str, b: str) -> bool:
+    """Spelling variants, inflections and paraphrase pairs are not swaps."""
+    from rapidfuzz.fuzz import ratio
+
+    if a == b or synonyms(a, b):
+        return True
+    if antonyms(a, b):  # increase/decrease look alike but say the opposite
+        return False
+    if min(len(a), len(b)) >= 3 and (a in b or b in a):
+        return True  # fall/fallen, pcr/qpcr, a word cut by a line break
+    return len(a) >= 5 and len(b) >= 5 and ratio(a, b) >= 80  # modeling/modelling, analyse/analyze
+
+
+def find_swap(claim_text: str, unit_text: str, weights: dict[str, float] | None = None) -> Swap | None:
+    """Align the claim with one sentence (difflib opcodes over normalised tokens) and return the most salient
+    place where a short span of the claim's content words is replaced by different content words of the sentence,
+    with at least two aligned words on both sides (three when the swap sits at one end) and most of the claim
+    aligned elsewhere. Reordered clauses, synonyms ("uses"/"employs"), inflections and spelling variants are not
+    swaps; neither are numbers (the number check compares those up to rounding)."""
+    from difflib import SequenceMatcher
+
+    c, u = _align_tokens(claim_text), _align_tokens(unit_text)
+    if len(c) < 4 or len(u) < 3:
+        return None
+    cs, us = [t[0] for t in c], [t[0] for t in u]
+    ops = SequenceMatcher(None, cs, us, autojunk=False).get_opcodes()
+    aligned = sum(i2 - i1 for tag, i1, i2, _, _ in ops if tag == "equal")
+    cset, uset = set(cs), set(us)
+    weights = weights or {}
+    best: Swap | None = None
+    for k, (tag, i1, i2, j1, j2) in enumerate(ops):
+        if tag != "replace":
+            continue
+        # At an end of the claim the sentence may run on (a title followed by its authors): compare as many of
+        # its words as the claim replaces, next to the anchor.
+        if i2 == len(cs) and j2 - j1 > i2 - i1:
+            j2 = j1 + (i2 - i1)
+        elif i1 == 0 and j2 - j1 > i2 - i1:
+            j1 = j2 - (i2 - i1)
+        if i2 - i1 > SWAP_MAX or j2 - j1 > SWAP_MAX:
+            continue
+        if abs((j2 - j1) - (i2 - i1)) > 1:
+            continue  # one word for three is a rewrite, not a swap
+        prev = ops[k - 1] if k > 0 and ops[k - 1][0] == "equal" else None
+        nxt = ops[k + 1] if k + 1 < len(ops) and ops[k + 1][0] == "equal" else None
+        left = prev[2] - prev[1] if prev else 0
+        right = nxt[2] - nxt[1] if nxt else 0
+        # Anchored on both sides: two aligned words, or one that reaches the end of the claim; a swap at one end
+        # of the claim needs three aligned words on the other side.
+        left_ok = left >= SWAP_ANCHOR or (prev is not None and prev[1] == 0)
+        right_ok = right >= SWAP_ANCHOR or (nxt is not None and nxt[2] == len(cs))
+        if not ((left_ok and right_ok and left + right >= SWAP_ANCHOR + 1) or
+                (i1 == 0 and right >= SWAP_ANCHOR + 1) or (i2 == len(cs) and left >= SWAP_ANCHOR + 1)):
+            continue
+        if i1 == 0 and _ANAPHOR.search(unit_text):
+            continue  # "HyperLlama models still ..." vs "However, they still ...": the sentence refers back
+        rest = len(cs) - (i2 - i1)
+        if aligned < SWAP_MATCH * rest or (left + right < SWAP_CONTEXT and aligned < SWAP_CLOSE * rest):
+            continue  # the sentence must match closely: a long anchor, or nearly all the rest of the claim
+        cw = [w for w in cs[i1:i2] if w not in uset and not w[0].isdigit()]
+        uw = [w for w in us[j1:j2] if w not in cset and not w[0].isdigit() and w not in DISCOURSE]
+        if not cw or not uw or any(t[1][0].isdigit() for t in c[i1:i2] + u[j1:j2]):
+            continue
+        if any(_same_word(a, b) for a in cw for b in uw):
+            continue
+        anti = any(antonyms(a, b) for a in cw for b in uw)
+        named = any(is_entity_token(t[1], first=i1 + n == 0) for n, t in enumerate(c[i1:i2]) if t[0] in cw)
+        rare = max((weights.get(w, 1.0) for w in cw), default=1.0)
+        sal = 1.0 if (anti or named) else min(1.0, 0.6 + 0.1 * rare)
+        if best is None or sal > best.salience:
+            best = Swap(" ".join(t[1] for t in c[i1:i2]), " ".join(t[1] for t in u[j1:j2]), set(cw), sal, anti,
+                        named)
+    return best
+
+
+# ----------------------------------------------------------------------------------------------------------------
 # Comparing a claim with one candidate unit
 
 
@@ -224,6 +341,7 @@ class Check:
 
     rest_words: int = 0
     claim_ents: int = 0
+    swap: Swap | None = None  # a content word/phrase of the claim replaced by another in a matching sentence
 
     @property
     def num_conflict(self) -> bool:
@@ -257,6 +375,8 @@ class Check:
             out.append("direction")
         if self.scope_conflict:
             out.append("scope")
+        if self.swap is not None and not self.ent_conflict and not self.dir_conflict:
+            out.append("swap")
         if self.nli_conflict:
             out.append("nli")
         return out
@@ -356,6 +476,13 @@ def compare(claim: Reading, unit: Unit, weights: dict[str, float], urd: Reading 
     chk.claim_ents = len(claim.ents)
     if chk.ents_missing:
         chk.neg_conflict, chk.dir_conflict, chk.scope_conflict = [], False, False
+    if not chk.nums_unmatched:  # a changed number is the number check's to judge (rounding, units)
+        chk.swap = find_swap(claim.text, unit.text, weights)
+        if chk.swap is not None and not chk.ents_missing:
+            # the rest of the claim, with the replaced words set aside, is what must match
+            rest = [w for w in claim.wordset if w not in chk.swap.claim_words]
+            tot = sum(weights.get(w, 1.0) for w in rest) or 1.0
+            chk.rest_cov = max(chk.rest_cov, sum(weights.get(w, 1.0) for w in rest if w in u.wordset) / tot)
     return chk
 
 
@@ -385,12 +512,21 @@ def _features(best_support: Check | None, best_conflict: Check | None, top: Chec
         "ents_missing": float(len(top.ents_missing)) if top else 0.0,
         "n_conflicts": float(len(best_conflict.conflicts)) if best_conflict else 0.0,
         "conflict_number": 1.0 if best_conflict and best_conflict.num_conflict else 0.0,
-        "conflict_entity": 1.0 if best_conflict and best_conflict.ent_conflict else 0.0,
-        "conflict_polarity": 1.0 if best_conflict and (best_conflict.neg_conflict or best_conflict.dir_conflict)
+        "conflict_entity": 1.0 if best_conflict and (best_conflict.ent_conflict or _swap_kind(best_conflict) == "named")
         else 0.0,
+        "conflict_polarity": 1.0 if best_conflict and (best_conflict.neg_conflict or best_conflict.dir_conflict or
+                                                       _swap_kind(best_conflict) == "antonym") else 0.0,
+        "conflict_swap": best_conflict.swap.salience if best_conflict and "swap" in best_conflict.conflicts else 0.0,
         "conflict_scope": 1.0 if best_conflict and best_conflict.scope_conflict else 0.0,
         "claim_words": math.log1p(len(claim.wordset)),
     }
+
+
+def _swap_kind(c: Check) -> str | None:
+    """'antonym', 'named' or 'word' for a check whose conflict is a swap; None otherwise."""
+    if c.swap is None or "swap" not in c.conflicts:
+        return None
+    return "antonym" if c.swap.antonym else ("named" if c.swap.named else "word")
 
 
 def _fmt_nums(qs: list[Quantity]) -> str:
@@ -421,13 +557,27 @@ def _sizes_named_elsewhere(claim_text: str, claim: Reading, units: list[Unit]) -
     return out
 
 
+def _veto_paraphrase_swaps(checks: list[Check], embedder) -> None:  # noqa: ANN001
+    """Drop swaps whose two spans the embedding model reads as the same meaning ("protect against" / "provide
+    protection"); antonyms stay swaps (embeddings place opposites close together)."""
+    todo = [c for c in checks if c.swap is not None and not c.swap.antonym]
+    if not todo:
+        return
+    vecs = embedder.encode([x for c in todo for x in (c.swap.claim_span, c.swap.unit_span)])
+    for k, c in enumerate(todo):
+        if float(vecs[2 * k] @ vecs[2 * k + 1]) >= SWAP_EMB_SAME:
+            c.swap = None
+
+
 def _norm(tok: str) -> str:
     return re.sub(r"[-_]", "", tok.lower())
 
 
 def decide(claim_text: str, units: list[Unit], bm25: BM25 | None, *, embed_sims: np.ndarray | None = None,
-           nli=None, readings: dict | None = None) -> Decision:  # noqa: ANN001
-    """Label one claim against candidate units (all of them are scored when ``bm25`` is None)."""
+           nli=None, readings: dict | None = None, embedder=None) -> Decision:  # noqa: ANN001
+    """Label one claim against candidate units (all of them are scored when ``bm25`` is None). With an
+    ``embedder``, a swapped phrase whose replacement means nearly the same (span similarity >= SWAP_EMB_SAME) is
+    read as a paraphrase, not a swap."""
     claim = read(claim_text)
     claim.optional_ents = _sizes_named_elsewhere(claim_text, claim, units)
     if len(claim.wordset) + len(claim.numbers) < 2:
@@ -469,12 +619,21 @@ def decide(claim_text: str, units: list[Unit], bm25: BM25 | None, *, embed_sims:
         probs = nli.probs([(c.unit.text, claim_text) for c in ranked])
         for c, p in zip(ranked, probs, strict=True):
             c.nli = (float(p[0]), float(p[1]), float(p[2]))
+    if embedder is not None:
+        _veto_paraphrase_swaps(checks, embedder)
     has_emb = embed_sims is not None
     checks.sort(key=lambda c: -(c.cov + 0.5 * c.emb))
     top = checks[0] if checks else None
 
+    # A sentence that matches the claim but for a swapped word outweighs a looser match that does not state the
+    # contested word at all (the same sentence inside "the evidence taken together", or a sentence that only
+    # shares the rest of the claim): support must cover what the swap disputes.
+    contested = [c.swap.claim_words for c in checks if "swap" in c.conflicts and c.rest_cov >= T_REFUTE]
+
     def supports(c: Check) -> bool:
         if not c.clean:
+            return False
+        if any(not (words <= c.reading.wordset) for words in contested):
             return False
         if c.support >= T_SUPPORT or (has_emb and c.cov >= T_SUPPORT_EMB and c.emb >= T_EMB):
             return True
@@ -514,6 +673,10 @@ def decide(claim_text: str, units: list[Unit], bm25: BM25 | None, *, embed_sims:
             reasons.append("the direction differs: " + ("the claim says it goes up/helps, the source says down/hurts"
                                                         if claim.up else "the claim says it goes down/hurts, the "
                                                                           "source says up/helps"))
+        if "swap" in best.conflicts and best.swap is not None:
+            kind = {"antonym": "its opposite", "named": "another name"}.get(_swap_kind(best) or "", "another word")
+            reasons.append(f"the claim says \"{best.swap.claim_span}\" where the otherwise matching source says "
+                           f"\"{best.swap.unit_span}\" ({kind})")
         if best.scope_conflict:
             reasons.append("the claim is universal (all/every/consistently) but the source only says it for some")
         if best.nli_conflict:
@@ -656,7 +819,7 @@ class Verifier:
             if self.embedder is not None:
                 vecs = self.embedder.encode([u.text for u in units])
                 sims = vecs @ self._claim_vec(text)
-            d = decide(text, units, None, embed_sims=sims, nli=self.nli)
+            d = decide(text, units, None, embed_sims=sims, nli=self.nli, embedder=self.embedder)
         else:
             if not paper_ids:
                 result["reasons"] = ["no paper to verify against: give --papers or a `paper` field"]
@@ -670,7 +833,8 @@ class Verifier:
             sims = None
             if vecs is not None and self.embedder is not None:
                 sims = vecs @ self._claim_vec(text)
-            d = decide(text, units, bm25, embed_sims=sims, nli=self.nli, readings=self._readings)
+            d = decide(text, units, bm25, embed_sims=sims, nli=self.nli, readings=self._readings,
+                       embedder=self.embedder)
         result["label"] = d.label
         result["confidence"] = round(self.calibration_prob(d.label, d.features), 4)
         if extra:  # too long to be one claim: say what its beginning gave, decide nothing

@@ -85,6 +85,7 @@ def check_references(
     paper_text = f"{paper.title}\n{paper.abstract}" if paper else ""
     checks: list[ReferenceCheck] = []
     findings: list[Finding] = []
+    unreachable: str | None = None  # set by the first network failure: arXiv is not asked again in this audit
     for ref in refs:
         c = ReferenceCheck(ref.index, ref.raw, ref.arxiv_id, ref.version, ref.doi, None, "not checked", None)
         target = f"reference {ref.index}"
@@ -96,8 +97,16 @@ def check_references(
             c.exists, c.source, c.status = True, "store", "found in store"
             c.title, c.authors, c.date, abstract = best.title, best.authors, best.published, best.abstract
             stored_latest = stored[-1].version if ref.arxiv_id else None
-        if ref.arxiv_id:
-            abstract = _arxiv_lookup(c, ref, source, stored_latest) or abstract
+        if ref.arxiv_id and unreachable is not None:
+            if c.exists is None:
+                c.status = f"not checked (arXiv unreachable: {unreachable})"
+        elif ref.arxiv_id:
+            try:
+                abstract = _arxiv_lookup(c, ref, source, stored_latest) or abstract
+            except NetworkError as exc:
+                unreachable = str(exc)
+                if c.exists is None:
+                    c.status = f"not checked (network error: {exc})"
         elif not stored:
             c.status = "not checked (no arXiv id and not in the store)"
             if ref.title:
@@ -148,10 +157,8 @@ def _arxiv_lookup(c: ReferenceCheck, ref: ReportReference, source, stored_latest
         elif ref.version and stored_latest:
             c.note = f"the store holds {stored_latest}"
         return ""
-    except NetworkError as exc:
-        if c.exists is None:
-            c.status = f"not checked (network error: {exc})"
-        return ""
+    except NetworkError:
+        raise  # the caller stops asking arXiv for the rest of this audit
     except AssayError as exc:
         c.exists, c.status = False, f"not found on arXiv ({exc})"
         return ""

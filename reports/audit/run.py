@@ -276,10 +276,11 @@ def _audit_claims(
         contradicted = (c.mark == "✓" and label == "refuted") or (c.mark == "×" and label == "supported")
         if contradicted:
             findings.append(Finding.make("mark_contradicted", target,
-                                         f"marked {c.mark} but the evidence says {label} ({conf:.2f})"))
+                                         f"marked {c.mark} but the evidence says {label} (our confidence {conf:.2f})"))
         elif c.mark == "✓" and label == "not_enough_info":
             findings.append(Finding.make("mark_unsupported", target,
-                                         f"marked ✓ but the paper gives not enough evidence for it ({conf:.2f})"))
+                                         f"marked ✓ but the paper gives not enough evidence for it (our confidence in "
+                                         f"that {conf:.2f})"))
         ours = claims_check.p_holds(label, conf)
         theirs = None if c.confidence is None or c.mark is None else (
             c.confidence if c.mark == "✓" else 1.0 - c.confidence)

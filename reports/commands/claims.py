@@ -26,6 +26,9 @@ def _read_claims(path: Path) -> list[dict]:
     from synthesis.evaluation import read_jsonl
 
     rows = read_jsonl(path, what="claim")
+    if not rows:
+        raise AssayError(f"{path} holds no claims; write one JSON object per line, e.g. with `assay claims PAPER "
+                         "--out FILE`")
     for n, r in enumerate(rows, 1):
         if "text" not in r and "claim" in r:
             r["text"] = r["claim"]
@@ -92,13 +95,15 @@ def claims_cmd(
 def verify_cmd(
     ctx: typer.Context,
     claims: Annotated[Path, typer.Option("--claims", help="claims.jsonl: one {id, text[, paper]} per line.")],
-    papers: Annotated[list[str] | None, typer.Option("--papers", help="Papers to check against (default: each "
-                                                      "claim's own paper, else all stored papers).")] = None,
+    papers: Annotated[list[str] | None, typer.Option("--papers", help="Papers to check against; repeat for "
+                                                      "several (default: each claim's own paper, else all stored "
+                                                      "papers).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write verdicts.jsonl here (atomically).")] = None,
     no_embeddings: bool = typer.Option(False, "--no-embeddings", help="Lexical retrieval only."),
     as_json: bool = typer.Option(False, "--json", help="Print verdicts.jsonl lines on stdout."),
 ) -> None:
     """Verify claims against the stored papers: label, calibrated confidence, verbatim evidence, reasons."""
+    from reports.commands.papers import short_id
     from synthesis.verify import verify_claims
 
     st = state(ctx)
@@ -119,8 +124,9 @@ def verify_cmd(
     else:
         for v in verdicts:
             ev = v["evidence"][0] if v["evidence"] else None
-            where = f"{ev['paper']} p{ev['page']}" if ev else "-"
-            typer.echo(f"{v['label']:<16} {v['confidence']:.2f}  {where:<20} {v['id']}: {v['text'][:80]}")
+            where = f"{short_id(ev['paper'])} p{ev['page']}" if ev else "-"
+            text = v["text"] if len(v["text"]) <= 80 else v["text"][:79].rstrip() + "…"
+            typer.echo(f"{v['label']:<16} {v['confidence']:.2f}  {where:<24} {v['id']}: {text}")
     notes = sorted({n for v in verdicts for n in v.get("notes", [])})
     for n in notes:
         typer.echo(f"note: {n}", err=True)
@@ -130,13 +136,16 @@ def calibrate_cmd(
     ctx: typer.Context,
     from_gold: Annotated[Path | None, typer.Option("--from", help="A labelled JSONL set to add to the generated "
                                                                  "data.")] = None,
-    papers: Annotated[list[str] | None, typer.Option("--papers", help="Papers to generate data from (default: "
-                                                                     "all).")] = None,
+    papers: Annotated[list[str] | None, typer.Option("--papers", help="Papers to generate data from; repeat for "
+                                                                     "several (default: all).")] = None,
     per_paper: int = typer.Option(60, "--per-paper", help="Source sentences sampled per paper."),
     no_embeddings: bool = typer.Option(False, "--no-embeddings", help="Fit the lexical mode only."),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = typer.Option(False, "--json", help="Print the fitted calibration as JSON."),
 ) -> None:
-    """Fit the confidence calibration on generated true/false variants of the stored papers' sentences."""
+    """Fit the confidence calibration on generated true/false variants of the stored papers' sentences.
+
+    The fit is saved in the store; `assay verify`, `eval` and `audit` use it from then on.
+    """
     from synthesis.calibration import calibrate, save_calibration
     from synthesis.errors import AssayError
     from synthesis.evaluation import read_jsonl
@@ -160,7 +169,7 @@ def calibrate_cmd(
     else:
         d = params["data"]
         typer.echo(f"calibrated on {d['generated_examples']} generated + {d['gold_examples']} labelled claims "
-                   f"from {len(ids)} paper(s), modes: {', '.join(d['modes'])}")
+                   f"from {len(ids)} paper(s), modes: {', '.join(d['modes'])}; saved in {st.settings.db_path}")
         for k, v in d["accuracy_by_kind"].items():
             typer.echo(f"  rule accuracy {k:<28} {v:.2f}")
 
@@ -169,11 +178,11 @@ def eval_verify_cmd(
     ctx: typer.Context,
     gold_path: Annotated[Path, typer.Argument(metavar="GOLD.jsonl", help="Lines {id, text, label[, paper]"
                                                                          "[, evidence]}.")],
-    papers: Annotated[list[str] | None, typer.Option("--papers", help="Papers to verify against (default: each "
-                                                                     "line's).")] = None,
+    papers: Annotated[list[str] | None, typer.Option("--papers", help="Papers to verify against; repeat for "
+                                                                     "several (default: each line's).")] = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="Write a reliability diagram (PNG) here.")] = None,
-    as_json: bool = typer.Option(False, "--json"),
-    no_embeddings: bool = typer.Option(False, "--no-embeddings"),
+    as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
+    no_embeddings: bool = typer.Option(False, "--no-embeddings", help="Lexical retrieval only."),
     covidfact: bool = typer.Option(False, "--covidfact", help="Read the file as COVID-Fact (claim, label, "
                                                               "evidence)."),
     limit: int = typer.Option(None, "--limit", help="Evaluate an evenly spread sample of this many lines."),
@@ -187,8 +196,8 @@ def eval_verify_cmd(
         gold = load_covidfact(gold_path, limit=limit)
     else:
         gold = read_jsonl(gold_path, what="labelled claim")
-        if limit:
-            gold = gold[:limit]
+        if limit and limit < len(gold):  # evenly spread, as --help says (a file is often sorted by label)
+            gold = [gold[i * len(gold) // limit] for i in range(limit)]
     metrics, verdicts = evaluate(st.store, st.settings, gold, papers=list(papers or []),
                                  use_embeddings=False if no_embeddings else None, progress=True)
     if out:

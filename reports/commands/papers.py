@@ -108,11 +108,20 @@ def papers(
 
     table = Table(show_edge=False, header_style="bold")
     for col in ("id", "pages", "sentences", "title", "authors"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col == "id")
     for p in rows:
         authors = ", ".join(p.authors[:3]) + (" et al." if len(p.authors) > 3 else "")
-        table.add_row(p.id, str(p.n_pages), str(counts.get(p.id, 0)), p.title, authors)
+        table.add_row(short_id(p.id), str(p.n_pages), str(counts.get(p.id, 0)), p.title, authors)
     Console(width=max(100, Console().width)).print(table)
+    if any(short_id(p.id) != p.id for p in rows):
+        typer.echo("sha256 ids are shortened: any unique prefix works in other commands; `assay papers --json` "
+                   "gives them in full")
+
+
+def short_id(paper_id: str) -> str:
+    """A paper id short enough for a table column: ``sha256:`` ids keep 12 hex digits (still a unique prefix that
+    every command accepts); arXiv ids are kept whole."""
+    return paper_id[: len("sha256:") + 12] if paper_id.startswith("sha256:") else paper_id
 
 
 def show(
@@ -160,6 +169,7 @@ def show(
         return
     n_sent = store.one("SELECT COUNT(*) AS n FROM passages WHERE paper_id = ? AND kind = 'sentence'", (p.id,))["n"]
     data = asdict(p)
+    data["pages"] = p.n_pages  # the key `assay papers --json` uses
     data["sentences"] = n_sent
     if as_json:
         typer.echo(json.dumps(data, indent=2))

@@ -130,6 +130,8 @@ def test_planted_faults_are_all_caught(audits) -> None:  # noqa: ANN001
     assert set(contradicted) == {"claim 1", "claim 2"}
     assert "marked × but the evidence says supported" in contradicted["claim 1"]
     assert "marked ✓ but the evidence says refuted" in contradicted["claim 2"]
+    # Regression: the bare "(0.97)" after the verdict did not say whose number it was.
+    assert re.search(r"evidence says supported \(our confidence 0\.\d\d\)", contradicted["claim 1"])
     unrelated = _findings(audit, "reference_unrelated")
     assert [f["target"] for f in unrelated] == ["reference 2"] and "Extremely randomized trees" in unrelated[0]["message"]
     mismatch = _findings(audit, "count_mismatch")
@@ -367,3 +369,65 @@ def test_embedding_relevance_with_a_real_model(tmp_path: Path) -> None:
     unrelated = score(TREES, PAPER_TEXT, QUESTION, embedder=embedder)
     assert related.method.startswith("embedding:") and related.related and not unrelated.related
     assert related.score > unrelated.score + 0.3
+
+
+def test_unreachable_arxiv_is_asked_once_per_audit(corpus_store, tmp_path: Path) -> None:  # noqa: ANN001
+    """Regression: with no network, every arXiv reference was retried with backoff (minutes per report)."""
+    import socket
+
+    from reports.audit.model import ReportReference
+    from reports.audit.references import check_references
+    from synthesis.papers import get_paper
+    from synthesis.settings import load_settings
+    from synthesis.store import Store
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()  # nothing listens there: every connection is refused
+    settings = load_settings(tmp_path / "home", offline=False, arxiv_api=f"http://127.0.0.1:{port}/api/query",
+                             arxiv_delay_seconds=0.01, arxiv_retries=1, http_timeout_seconds=2.0,
+                             embedding_model="none")
+    paper = get_paper(corpus_store, "2005.13013v1")
+    refs = [ReportReference(i, f"<http://arxiv.org/abs/2003.1108{i}v1>", i, arxiv_id=f"2003.1108{i}", version="v1")
+            for i in range(1, 5)]
+    calls: list[str] = []
+    import synthesis.sources.arxiv as arxiv_mod
+
+    real = arxiv_mod.ArxivSource.lookup
+
+    def counting(self, ids):  # noqa: ANN001, ANN202
+        calls.append(ids[0])
+        return real(self, ids)
+
+    arxiv_mod.ArxivSource.lookup = counting
+    try:
+        with Store(settings.db_path) as store:
+            checks, findings = check_references(store, settings, refs, paper, None)
+    finally:
+        arxiv_mod.ArxivSource.lookup = real
+    assert len(calls) == 1
+    assert all(c.exists is None and c.status.startswith("not checked") for c in checks)
+    assert "arXiv unreachable" in checks[-1].status
+    assert sum(f.kind == "reference_unchecked" for f in findings) == 4
+
+
+def test_html_reference_table_keeps_its_columns_readable(audits) -> None:  # noqa: ANN001
+    """Regression: a long unbreakable status (a URL in a network error) squeezed the "What it is" column to one
+    word per line and pushed the table past the page; the references table now has fixed column widths and wraps
+    anywhere."""
+    import re as _re
+
+    audit = json.loads(json.dumps(audits(SAMPLE_000)))
+    audit["references"][0]["status"] = "not checked (network error: " + "https://export.arxiv.org/api/query?" * 5 + ")"
+    html = render_audit(audit, "html")
+    table = html[html.index("<h2>References") if "<h2>References" in html else html.index("References"):]
+    assert _re.search(r'<table class="refs">\s*<colgroup>(<col style="width:\d+%">){6}</colgroup>', table)
+    css = html.split("</style>")[0]
+    assert "table.refs { table-layout: fixed; }" in css and "table.refs td { overflow-wrap: anywhere; }" in css
+
+
+def test_unsupported_mark_says_whose_confidence(audits) -> None:  # noqa: ANN001
+    """Regression: "not enough evidence for it (0.92)" read as if 0.92 were evidence strength."""
+    msgs = [f["message"] for f in _findings(audits(SAMPLE_000), "mark_unsupported")]
+    assert msgs and all(re.search(r"\(our confidence in that 0\.\d\d\)$", m) for m in msgs)

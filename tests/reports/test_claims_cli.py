@@ -150,3 +150,51 @@ def test_calibrate_from_a_labelled_set_without_papers(assay, home, tmp_path, sha
     assert data["gold_examples"] == 60 and data["generated_examples"] == 0
     r = assay("calibrate")
     assert r.code == 2 and "no papers" in r.err
+
+
+def test_eval_limit_takes_an_evenly_spread_sample(assay, chome, tmp_path):
+    """Regression: --help says "evenly spread" but --limit took the first N lines (the gold file ends with all
+    its not_enough_info lines, so the head is a biased sample)."""
+    gold = [json.loads(x) for x in (DATA / "claims_gold.jsonl").read_text().splitlines() if x.strip()]
+    out = tmp_path / "v.jsonl"
+    r = assay("eval", "verify", str(DATA / "claims_gold.jsonl"), "--limit", "4", "--out", str(out), "--json")
+    assert r.code == 0, r.err
+    ids = [json.loads(x)["id"] for x in out.read_text().splitlines()]
+    assert ids == [gold[i * len(gold) // 4]["id"] for i in range(4)]
+    assert ids[-1] == gold[39]["id"] != gold[3]["id"]
+
+
+def test_verify_table_shortens_ids_and_marks_cut_text(assay, chome, tmp_path):
+    """Regression: full 71-character sha256 ids broke the column alignment and claim texts were cut mid-word at
+    80 characters with no sign that they were cut."""
+    claims = tmp_path / "c.jsonl"
+    long = "Extremely randomized trees build an ensemble of unpruned decision trees by randomizing strongly."
+    claims.write_text(json.dumps({"id": "c1", "text": long}) + "\n")
+    r = assay("verify", "--claims", str(claims), "--papers", "Extremely randomized trees")
+    assert r.code == 0, r.err
+    line = r.out.splitlines()[0]
+    assert "sha256:4f8c5da12c57 p" in line and "4f8c5da12c57a" not in line
+    assert line.endswith("…") and long[:60] in line
+
+
+def test_help_documents_every_option(assay):
+    """Regression: --json and --no-embeddings had no help text in calibrate and eval verify."""
+    import re as _re
+
+    for cmd in (("calibrate",), ("eval", "verify"), ("verify",), ("claims",)):
+        r = assay(*cmd, "--help")
+        assert r.code == 0
+        for opt in ("--json", "--no-embeddings"):
+            m = _re.search(_re.escape(opt) + r"\s+<bool>\s+(\S.*)", r.out)
+            if opt in r.out:
+                assert m and m.group(1).strip("│ ").strip(), (cmd, opt)
+
+
+def test_verify_empty_claims_file_is_exit_2(assay, chome, tmp_path):
+    """Regression: an empty claims file exited 0 with "0 claims ... mean confidence 0.00" and wrote nothing useful."""
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    out = tmp_path / "v.jsonl"
+    r = assay("verify", "--claims", str(empty), "--out", str(out))
+    assert r.code == 2 and r.err.count("\n") == 1 and "holds no claims" in r.err
+    assert not out.exists()

@@ -153,3 +153,22 @@ def test_papers_empty_store(assay, home: Path) -> None:
     r = assay("papers")
     assert r.code == 0 and "no papers stored" in r.out
     assert json.loads(assay("papers", "--json").out) == []
+
+
+def test_papers_table_shows_short_sha_ids_that_resolve(assay, ingested, corpus_dir: Path) -> None:
+    """Regression: a 71-character sha256 id was folded over three lines of the table and could not be copied."""
+    assert assay("ingest", corpus_dir / "hyperllama.pdf").code == 0
+    table = assay("papers").out
+    full = next(r["id"] for r in json.loads(assay("papers", "--json").out) if r["id"].startswith("sha256:"))
+    short = full[:19]
+    assert short in table and full not in table and "shortened" in table
+    shown = assay("show", short, "--json")
+    assert shown.code == 0 and json.loads(shown.out)["id"] == full
+
+
+def test_show_json_uses_the_same_keys_as_papers_json(assay, ingested) -> None:
+    """Regression: `papers --json` said "pages", `show --json` only "n_pages"."""
+    listed = json.loads(assay("papers", "--json").out)[0]
+    shown = json.loads(assay("show", "2005.13013v1", "--json").out)
+    for key in ("id", "arxiv_id", "version", "title", "authors", "pages", "sentences", "source", "pdf_sha256"):
+        assert shown[key] == listed[key], key
