@@ -211,13 +211,13 @@ def _orig_entity(text: str, ent: str) -> str:
 
 SWAP_MAX = 3  # longest replaced span, in content tokens, on either side
 SWAP_ANCHOR = 2  # matching tokens needed on each side of the replacement (3 when it sits at one end)
-SWAP_MATCH = 0.7
+SWAP_MATCH = 0.7  # share of the rest of the claim's tokens that must align with the sentence
 SWAP_CONTEXT = 5  # aligned words around the swap that make a close match on their own ...
 SWAP_CLOSE = 0.8  # ... or else the share of the rest of the claim that must align
 SWAP_EMB_SAME = 0.75  # embedding similarity of the two spans above which a replacement is a paraphrase
 DISCOURSE = frozenset(stem(w) for w in "however moreover furthermore thus therefore hence additionally finally "
                       "overall indeed notably importantly interestingly specifically similarly instead still "
-                      "further first second third then again also even yet".split())  # share of the claim's tokens that must align with the sentence outside the replacement
+                      "further first second third then again also even yet".split())  # not content in a swap
 
 
 @dataclass
