@@ -42,7 +42,8 @@ def read_jsonl(path: Path | str, *, what: str = "line") -> list[dict]:
     """Objects of a JSONL file; a bad line is an AssayError naming its number."""
     p = Path(path)
     if not p.is_file():
-        raise AssayError(f"{p} does not exist; give a JSONL file with one {what} per line")
+        why = "is a folder" if p.is_dir() else "does not exist"
+        raise AssayError(f"{p} {why}; give a JSONL file with one {what} per line")
     out = []
     with p.open(encoding="utf-8") as f:
         for n, line in enumerate(f, 1):

@@ -99,12 +99,12 @@ def check_references(
             stored_latest = stored[-1].version if ref.arxiv_id else None
         if ref.arxiv_id and unreachable is not None:
             if c.exists is None:
-                c.status = f"not checked (arXiv unreachable: {unreachable})"
+                c.status = f"not checked (arXiv unreachable: see {unreachable})"
         elif ref.arxiv_id:
             try:
                 abstract = _arxiv_lookup(c, ref, source, stored_latest) or abstract
             except NetworkError as exc:
-                unreachable = str(exc)
+                unreachable = f"the network error of reference {ref.index}"
                 if c.exists is None:
                     c.status = f"not checked (network error: {exc})"
         elif not stored:

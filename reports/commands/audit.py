@@ -50,6 +50,9 @@ def register(app: typer.Typer) -> None:
         from reports.audit.run import audit_report
 
         formats = _formats(fmt)
+        if out is None and not as_json and len(formats) > 1:
+            raise AssayError(f"--format {fmt} asks for {len(formats)} forms but only one can go to the terminal; "
+                             "add --out DIR to write them all, or give one format")
         st = state(ctx)
         for p in reports:
             if not p.exists():

@@ -17,7 +17,6 @@ from reports.files import write_atomic
 def _write_jsonl_atomic(path: Path, rows: list[dict]) -> None:
     """One JSON object per line, written atomically (never half-written)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
 
 
@@ -203,7 +202,12 @@ def eval_verify_cmd(
     if out:
         _write_jsonl_atomic(out, verdicts)
     if plot:
-        plot_reliability(metrics, plot)
+        try:
+            plot_reliability(metrics, plot)
+        except OSError as exc:
+            from synthesis.errors import AssayError
+
+            raise AssayError(f"cannot write the plot {plot}: {exc.strerror or exc}") from exc
     if as_json:
         typer.echo(json.dumps(metrics, indent=1))
         return

@@ -158,7 +158,8 @@ def status_cmd(
     records = list(iter_results(folder))
     index_results(state(ctx).store, records)
     rows = [
-        {"id": r["id"], "plan": r.get("plan"), "intermediate": r.get("intermediate"), "target": r.get("target"),
+        {"id": r["id"], "plan": r.get("plan"), "base_model": r.get("base_model"),
+         "intermediate": r.get("intermediate"), "target": r.get("target"),
          "seed": r.get("seed"), "wall_time_s": r.get("wall_time_s"),
          "tokens_per_s": (r.get("throughput") or {}).get("tokens_per_s")}
         for r in records
@@ -172,8 +173,17 @@ def status_cmd(
         typer.echo(f"  {phase_id}  checkpoint (interrupted or running)")
     for r in rows:
         tps = "" if r["tokens_per_s"] is None else f" {r['tokens_per_s']:.0f} tok/s"
-        typer.echo(f"  {r['id']}  {r['plan']}  {r['intermediate']} -> {r['target']}  seed {r['seed']}"
-                   f"  {r['wall_time_s']:.1f}s{tps}")  # fmt: skip
+        wall = "" if r["wall_time_s"] is None else f"  {r['wall_time_s']:.1f}s"
+        typer.echo(f"  {r['id']}  {r['plan']}  {_model_name(r['base_model'])}: {r['intermediate']} -> {r['target']}"
+                   f"  seed {r['seed']}{wall}{tps}")  # fmt: skip
+
+
+def _model_name(base_model: str | None) -> str:
+    """A base model as a reader tells runs apart: a hub name as is, a local folder by its last part (the demo's
+    encoders are folders named mlm-all, mlm-en, random; without it two control runs read as duplicates)."""
+    if not base_model:
+        return "?"
+    return Path(base_model).name if "/" in base_model and Path(base_model).is_absolute() else base_model
 
 
 def results_cmd(

@@ -58,6 +58,12 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, stamp - (time.time() if now is None else now))
 
 
+# The host name does not resolve: no network or no DNS here (as on an offline machine), or a wrong address. Retrying
+# with backoff only makes the user wait (45 s per request with the default settings), so it is reported at once.
+UNRESOLVABLE = re.compile(r"Name or service not known|nodename nor servname provided|No address associated with "
+                          r"hostname|getaddrinfo failed")
+
+
 def describe_exception(exc: BaseException) -> str:
     """A short reason for a requests/urllib3 failure (their messages nest the real cause several levels deep)."""
     if isinstance(exc, requests.Timeout):
@@ -204,6 +210,11 @@ class Http:
                 last = describe_exception(exc)
                 if isinstance(exc, requests.Timeout):
                     last = f"no answer within {timeout:g} s"
+                elif UNRESOLVABLE.search(str(exc)):
+                    raise NetworkError(
+                        f"cannot request {what}: the host name does not resolve ({last}); check the network or the "
+                        f"address ({url}), or use --offline"
+                    ) from exc
             except requests.RequestException as exc:
                 self.limiter.finished()
                 raise NetworkError(f"cannot request {what} from {url}: {describe_exception(exc)}") from exc

@@ -431,3 +431,13 @@ def test_unsupported_mark_says_whose_confidence(audits) -> None:  # noqa: ANN001
     """Regression: "not enough evidence for it (0.92)" read as if 0.92 were evidence strength."""
     msgs = [f["message"] for f in _findings(audits(SAMPLE_000), "mark_unsupported")]
     assert msgs and all(re.search(r"\(our confidence in that 0\.\d\d\)$", m) for m in msgs)
+
+
+def test_every_format_says_whose_confidence_is_which(audits) -> None:  # noqa: ANN001
+    """Regression: the claim tables put the report's confidence (in the claim) beside ours (that our label is right)
+    under one "Confidence" header, with nothing to tell them apart (0.28 beside 0.92 read as a disagreement)."""
+    audit = json.loads(json.dumps(audits(SAMPLE_000)))
+    for fmt in ("txt", "md", "html"):
+        out = _squash(render_audit(audit, fmt).replace("&#39;", "'"))
+        assert "the report's is its own confidence in the claim" in out, fmt
+        assert "ours is the calibrated probability that our label is right" in out, fmt

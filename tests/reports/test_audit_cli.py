@@ -130,3 +130,16 @@ def test_question_option_overrides_the_report(cli, samples_dir: Path) -> None:  
     res = cli("--json", "--question", q, str(samples_dir / SAMPLE_000))
     audit = json.loads(res.out)
     assert audit["report"]["question"] == q and audit["question"]["text"] == q
+
+
+def test_several_formats_without_out_is_a_usage_error(cli, data_reports: Path) -> None:  # noqa: ANN001
+    """Regression: --format txt,md without --out printed the txt and silently dropped the md."""
+    res = cli("--format", "txt,md", str(data_reports / "clean.txt"))
+    assert res.code == 2 and res.out == "" and "--out" in res.err and res.err.count("\n") == 1
+
+
+def test_unwritable_out_folder_is_one_line(cli, data_reports: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    res = cli("--out", str(blocker), str(data_reports / "clean.txt"))
+    assert res.code == 2 and res.err.startswith("error: ") and res.err.count("\n") == 1

@@ -198,3 +198,29 @@ def test_verify_empty_claims_file_is_exit_2(assay, chome, tmp_path):
     r = assay("verify", "--claims", str(empty), "--out", str(out))
     assert r.code == 2 and r.err.count("\n") == 1 and "holds no claims" in r.err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["claims", "verify", "plot"])
+def test_unwritable_output_is_one_line_exit_2(assay, chome, tmp_path, command):
+    """Regression: --out / --plot under a path that cannot be written gave an OSError traceback and exit 1."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    target = blocker / "out.jsonl"  # a file where a folder should be
+    claims = tmp_path / "c.jsonl"
+    claims.write_text(json.dumps({"id": "1", "text": "SQuAD performs best among the intermediate tasks."}) + "\n")
+    if command == "claims":
+        r = assay("claims", "2005.13013v1", "--out", str(target))
+    elif command == "verify":
+        r = assay("verify", "--claims", str(claims), "--out", str(target))
+    else:
+        r = assay("eval", "verify", str(DATA / "claims_gold.jsonl"), "--limit", "2", "--plot", str(blocker / "r.png"))
+    assert r.code == 2, r.err
+    assert r.err.startswith("error: ") and "Traceback" not in r.err
+    assert r.err.splitlines()[-1].startswith("error: ") and "cannot write" in r.err
+    assert list(tmp_path.glob("**/*.tmp*")) == []
+
+
+def test_claims_file_that_is_a_folder(assay, chome, tmp_path):
+    """Regression: a folder given as the claims file was reported as "does not exist"."""
+    r = assay("verify", "--claims", str(tmp_path))
+    assert r.code == 2 and "is a folder" in r.err

@@ -42,3 +42,26 @@ def test_bad_home_is_one_line_exit_2(tmp_path, assay) -> None:
     assert time.perf_counter() - start < 30
     assert res.code == 2, res
     assert res.err.startswith("error: ") and len(res.err.strip().splitlines()) == 1
+
+
+def test_replicate_status_names_the_base_model(assay, home, tmp_path) -> None:  # noqa: ANN001
+    """Regression: the demo's two control encoders (mlm-en, random) gave status lines that read as duplicates
+    ("synthetic-controls  none -> syn-xnli  seed 2" twice)."""
+    import json
+
+    runs = tmp_path / "runs"
+    for rid, base in (("aaaa000000000001", str(tmp_path / "models" / "mlm-en")),
+                      ("aaaa000000000002", str(tmp_path / "models" / "random")),
+                      ("aaaa000000000003", "xlm-roberta-large")):
+        (runs / rid).mkdir(parents=True)
+        (runs / rid / "result.json").write_text(json.dumps({
+            "schema": "assay.run/1", "id": rid, "plan": "synthetic-controls", "base_model": base,
+            "intermediate": "none", "target": "syn-xnli", "seed": 2, "status": "done", "wall_time_s": 0.5,
+            "metrics": {}, "throughput": {}}))
+    r = assay("replicate", "status", "--runs-dir", str(runs))
+    assert r.code == 0, r.err
+    lines = [x for x in r.out.splitlines() if x.startswith("  aaaa")]
+    assert "mlm-en: none -> syn-xnli" in lines[0] and "random: none -> syn-xnli" in lines[1]
+    assert "xlm-roberta-large: none -> syn-xnli" in lines[2]
+    assert json.loads(assay("replicate", "status", "--runs-dir", str(runs), "--json").out)["finished"][0][
+        "base_model"].endswith("mlm-en")

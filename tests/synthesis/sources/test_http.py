@@ -182,3 +182,24 @@ def test_a_rejected_body_is_not_cached(fake_arxiv, settings, store):
     with pytest.raises(NetworkError, match="bad body"):
         Http(settings, store).get(url, "the arXiv API", validate=reject)
     assert Http(settings, store).cached(url) is None
+
+
+def test_unresolvable_host_is_reported_at_once(make_settings, store, monkeypatch):
+    """Regression: with no network (DNS fails), each request was retried with backoff: 45 s per arXiv lookup with
+    the default settings, minutes per audited report. A name that does not resolve is not retried."""
+    import requests
+
+    settings = make_settings(arxiv_retries=4)
+    http = Http(settings, store)
+    calls = []
+
+    def no_dns(url, **kwargs):
+        calls.append(url)
+        raise requests.ConnectionError(
+            "HTTPSConnectionPool(host='export.arxiv.org', port=443): Max retries exceeded (Caused by "
+            "NameResolutionError(\"Failed to resolve 'export.arxiv.org' ([Errno -2] Name or service not known)\"))")
+
+    monkeypatch.setattr(http.session, "get", no_dns)
+    with pytest.raises(NetworkError, match=r"does not resolve \(\[Errno -2\] Name or service not known\).*--offline"):
+        http.get("https://export.arxiv.org/api/query?id_list=2005.13013", "the arXiv API")
+    assert len(calls) == 1
