@@ -7,6 +7,7 @@ stderr, no traceback unless ``--debug``), 130 interrupted.
 from __future__ import annotations
 
 import sys
+import traceback
 
 import typer
 
@@ -44,21 +45,43 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
     return (AssayError, ReplicationError)
 
 
+def _is_click_error(exc: BaseException) -> bool:
+    """Click's usage/parameter errors, whether click is vendored by typer or separate."""
+    return hasattr(exc, "format_message") and hasattr(exc, "exit_code") and hasattr(exc, "show")
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point with the exit-code and error conventions."""
+    """Console entry point with the exit-code and error conventions.
+
+    Every user error is one line on stderr (``error: ...``) with exit code 2; ``--debug`` adds the traceback.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     try:
-        app(args=args, prog_name="assay", standalone_mode=True)
+        code = app(args=args, prog_name="assay", standalone_mode=False)
     except _user_error_types() as exc:
         if debug:
-            raise
+            traceback.print_exc()
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, typer.Abort):
         typer.echo("interrupted", err=True)
         sys.exit(130)
-    sys.exit(0)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        if not _is_click_error(exc):
+            raise
+        if type(exc).__name__ == "NoArgsIsHelpError":  # help was printed already
+            sys.exit(2)
+        message = exc.format_message()
+        ctx = getattr(exc, "ctx", None)
+        where = ctx.command_path if ctx is not None else "assay"
+        typer.echo(f"error: {message} (see '{where} --help')", err=True)
+        if debug:
+            traceback.print_exc()
+        sys.exit(exc.exit_code if isinstance(exc.exit_code, int) and exc.exit_code != 1 else 2)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

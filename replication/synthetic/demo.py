@@ -486,6 +486,9 @@ def _run(out: Path, cfg: DemoConfig, log: Log, threads: int | None) -> DemoResul
     tables = "\n\n".join([
         agg_mod.format_tables(aggregated), format_family_deltas(scores, world), format_demo_tables(scores, world, chk),
     ])  # fmt: skip
+    if cfg.pretrain_steps < DemoConfig().pretrain_steps:
+        tables += ("\n(a reduced configuration such as --quick is a smoke test of the pipeline: its models are too "
+                   "small and briefly trained to show transfer; run `assay demo` for the checks to mean something)")
     result = DemoResult(
         out_dir=str(out), config={**_jsonable(asdict(cfg)), "threads": threads}, world=world.describe(), timings=timings, scores=scores,
         checks=chk, aggregate=aggregated, tables=tables,

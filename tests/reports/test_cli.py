@@ -65,3 +65,33 @@ def test_replicate_status_names_the_base_model(assay, home, tmp_path) -> None:  
     assert "xlm-roberta-large: none -> syn-xnli" in lines[2]
     assert json.loads(assay("replicate", "status", "--runs-dir", str(runs), "--json").out)["finished"][0][
         "base_model"].endswith("mlm-en")
+
+
+def test_usage_errors_are_one_line_naming_the_help(assay) -> None:
+    for args, needle in ((("show",), "Missing argument"), (("show", "x", "--page", "abc"), "--page")):
+        res = assay(*args)
+        assert res.code == 2
+        lines = res.err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ") and needle in lines[0], res.err
+        assert "assay show --help" in lines[0]
+
+
+def test_debug_shows_traceback_and_keeps_exit_2(home, assay) -> None:
+    res = assay("--debug", "show", "no-such-paper")
+    assert res.code == 2
+    assert "Traceback" in res.err and res.err.strip().splitlines()[-1].startswith("error: no paper matches")
+
+
+def test_interrupt_prints_interrupted_and_exits_130(monkeypatch, capsys) -> None:
+    import pytest
+
+    import reports.cli as cli
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "app", interrupted)
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["papers"])
+    assert exc.value.code == 130
+    assert capsys.readouterr().err.strip() == "interrupted"
