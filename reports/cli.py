@@ -27,7 +27,7 @@ app = typer.Typer(
 @app.callback()
 def _root(
     ctx: typer.Context,
-    home: str = typer.Option(None, "--home", envvar="ASSAY_HOME", help="Data folder: database, PDF cache, config.toml [default: the platform user data folder, e.g. ~/.local/share/assay]."),
+    home: str = typer.Option(None, "--home", envvar="ASSAY_HOME", help="Data folder: database, PDF cache, config.toml (default: the platform user data folder, e.g. ~/.local/share/assay)."),
     offline: bool = typer.Option(None, "--offline/--online", help="Forbid (or allow) the network."),
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
 ) -> None:
