@@ -186,7 +186,7 @@ _SYNONYM_GROUPS = (
     "we author",
     "method approach technique procedure strategy scheme",
     "result finding outcome",
-    "improv boost enhanc increas rais gain benefit help better outperform surpass exceed",
+    "improv boost enhanc increas rais gain benefit help better outperform surpass exceed bolster",
     "hurt reduc decreas degrad lower harm worsen impair diminish drop declin",
     "large big huge substantial considerable significant",
     "small little minor slight modest",
@@ -242,3 +242,43 @@ def antonyms(a: str, b: str) -> bool:
     return frozenset({a, b}) in ANTONYMS or any(
         a.startswith(x) and b.startswith(y) or a.startswith(y) and b.startswith(x)
         for x, y in (tuple(p) for p in ANTONYMS if len(p) == 2))
+
+
+# Irregular verb forms: "led" is "lead", "found" is "find". A swap detector that compares stems would otherwise read
+# an inflection as another word ("did not lead" vs "nor ... led"). Each line: the base form, then its other forms.
+_IRREGULAR = """
+lead led leads leading; find found finds finding; show shown showed shows showing; see saw seen sees seeing;
+take took taken takes taking; give gave given gives giving; make made makes making; hold held holds holding;
+bring brought brings bringing; run ran runs running; grow grew grown grows growing; rise rose risen rises rising;
+fall fell fallen falls falling; begin began begun begins beginning; choose chose chosen chooses choosing;
+write wrote written writes writing; get got gotten gets getting; go went gone goes going; have has had having;
+do does did done doing; be is are was were been being am; keep kept; leave left; feel felt; mean meant;
+meet met; pay paid; say said; sell sold; send sent; spend spent; build built; teach taught; think thought;
+buy bought; catch caught; seek sought; fight fought; know knew known; draw drew drawn; drive drove driven;
+break broke broken; speak spoke spoken; wear wore worn; forget forgot forgotten; become became; come came;
+lose lost; win won; tell told; understand understood; stand stood; hide hid hidden; shake shook shaken;
+throw threw thrown; fly flew flown; eat ate eaten; beat beaten; bear bore borne; undergo underwent undergone;
+outgrow outgrew outgrown; overtake overtook overtaken; withdraw withdrew withdrawn; arise arose arisen
+"""
+IRREGULAR: dict[str, str] = {}
+for _line in _IRREGULAR.split(";"):
+    _forms = _line.split()
+    if _forms:
+        for _f in _forms:
+            IRREGULAR.setdefault(_f, _forms[0])
+            IRREGULAR.setdefault(stem(_f), stem(_forms[0]))
+
+
+def lemma(word: str) -> str:
+    """The stem of a word's base form when it is an irregular verb form ("led" -> stem of "lead"), else its stem.
+    Accepts a word or a stem."""
+    w = word.lower()
+    if w in IRREGULAR:
+        return stem(IRREGULAR[w])
+    s = stem(w)
+    return IRREGULAR.get(s, s)
+
+
+def same_lemma(a: str, b: str) -> bool:
+    """Two words (or stems) that are forms of the same irregular verb, or share a stem."""
+    return lemma(a) == lemma(b)

@@ -184,14 +184,23 @@ def paper_units(store: Store, paper_id: str) -> list[Unit]:
                 add(no, m.start() + s, m.start() + e, "table-row", None)
     # Context: the titles of the enclosing sections and the previous sentence of the same page.
     paths = section_paths(store, paper_id)
+    # A sentence that a page break cut in two ("... shows no" | "clear trend.") leaves the next page's first
+    # sentence with only a fragment before it: the end of the previous page joins the context then.
     prev: Unit | None = None
+    before: Unit | None = None  # the sentence before prev
     for u in units:
         ctx = [paths.get(u.section or "", u.section or "")]
-        if u.kind in ("sentence", "abstract") and prev is not None and prev.page == u.page and prev.end <= u.start:
-            ctx.append(prev.text)
+        if u.kind in ("sentence", "abstract") and prev is not None:
+            if prev.page == u.page and prev.end <= u.start:
+                fragment = not prev.text.lstrip()[:1].isupper()
+                if fragment and before is not None and before.page == u.page - 1:
+                    ctx.append(before.text)
+                ctx.append(prev.text)
+            elif prev.page == u.page - 1 and not ends_sentence(prev.text):
+                ctx.append(prev.text)
         u.context = " ".join(c for c in ctx if c)
         if u.kind in ("sentence", "abstract"):
-            prev = u
+            before, prev = prev, u
     if not units:
         # No passages stored (or none usable): fall back to sentences of the page text itself.
         for no, text in enumerate(pages, 1):

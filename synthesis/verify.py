@@ -29,6 +29,8 @@ from synthesis.entities import (
     entities,
     is_entity_token,
     language_of,
+    lemma,
+    same_lemma,
     stem,
     synonyms,
     tokens,
@@ -145,10 +147,39 @@ def _negates(reading: Reading, shared: set[str]) -> set[str]:
     return weak if len(weak) >= 2 else set()
 
 
+# A change word applied to a valenced one composes: "reduces negative transfer" helps (a double negative),
+# "reduces positive transfer" and "increases harmful effects" hurt.
+_CHANGE = (("reduc", -1), ("decreas", -1), ("lower", -1), ("diminish", -1), ("mitigat", -1), ("alleviat", -1),
+           ("lessen", -1), ("minimi", -1), ("curb", -1), ("limit", -1), ("increas", 1), ("rais", 1), ("amplif", 1),
+           ("exacerbat", 1), ("boost", 1), ("maximi", 1))
+_VALENCE = (("negative", -1), ("harm", -1), ("detriment", -1), ("adverse", -1), ("positive", 1), ("benefi", 1))
+
+
+def _signed(word: str, table: tuple[tuple[str, int], ...]) -> int:
+    return next((sign for prefix, sign in table if word.startswith(prefix)), 0)
+
+
 def _direction_of(text: str) -> int:
+    """+1 up/helps, -1 down/hurts, 0 neither or both, for one clause; a change word followed (within two words) by
+    a valenced word counts as one composed direction ("reduces negative transfer" is +1)."""
     low = [t.lower() for t in tokens(text)]
-    up = any(w.startswith(UP_STEMS) for w in low)
-    down = any(w.startswith(DOWN_STEMS) for w in low)
+    signs: list[int] = []
+    skip: set[int] = set()
+    for i, w in enumerate(low):
+        if i in skip:
+            continue
+        change = _signed(w, _CHANGE)
+        if change:
+            nxt = next((j for j in range(i + 1, min(i + 3, len(low))) if _signed(low[j], _VALENCE)), None)
+            if nxt is not None:
+                signs.append(change * _signed(low[nxt], _VALENCE))
+                skip.add(nxt)
+                continue
+        if w.startswith(UP_STEMS):
+            signs.append(1)
+        elif w.startswith(DOWN_STEMS):
+            signs.append(-1)
+    up, down = 1 in signs, -1 in signs
     return (up and not down) - (down and not up)
 
 
@@ -248,8 +279,8 @@ def _same_word(a: str, b: str) -> bool:
     """Spelling variants, inflections and paraphrase pairs are not swaps."""
     from rapidfuzz.fuzz import ratio
 
-    if a == b or synonyms(a, b):
-        return True
+    if a == b or synonyms(a, b) or same_lemma(a, b):
+        return True  # same_lemma: irregular inflections ("lead"/"led", "find"/"found") are one word
     if antonyms(a, b):  # increase/decrease look alike but say the opposite
         return False
     if min(len(a), len(b)) >= 3 and (a in b or b in a):
@@ -569,6 +600,27 @@ def _veto_paraphrase_swaps(checks: list[Check], embedder) -> None:  # noqa: ANN0
             c.swap = None
 
 
+NEAR_VERBATIM = 0.85  # share of the claim's content tokens found, in order, in a sentence (and the one before)
+
+
+def verbatim_share(claim: Reading, c: Check) -> float:
+    """Share of the claim's content tokens that the sentence (with the sentence before it, for what a pronoun
+    stands for) holds in the claim's order, up to inflection (irregular forms included)."""
+    from difflib import SequenceMatcher
+
+    cs = [lemma(t[0]) for t in _align_tokens(claim.text)]
+    if len(cs) < 4:
+        return 0.0
+    us = [lemma(t[0]) for t in _align_tokens(f"{c.unit.context} {c.unit.text}")]
+    blocks = SequenceMatcher(None, cs, us, autojunk=False).get_matching_blocks()
+    return sum(b.size for b in blocks) / len(cs)
+
+
+def near_verbatim(claim: Reading, c: Check) -> bool:
+    """The sentence states the claim almost word for word and nothing in it conflicts with the claim."""
+    return c.clean and verbatim_share(claim, c) >= NEAR_VERBATIM
+
+
 def _norm(tok: str) -> str:
     return re.sub(r"[-_]", "", tok.lower())
 
@@ -640,13 +692,19 @@ def decide(claim_text: str, units: list[Unit], bm25: BM25 | None, *, embed_sims:
         # A table row: every entity and every number of the claim, little else in words.
         return c.unit.kind == "table-row" and bool(c.nums_matched) and bool(claim.ents) and c.cov >= 0.3
 
-    supporting = [c for c in checks if supports(c)]
+    supporting = [c for c in checks if supports(c) or (c.clean and c.support >= T_SUPPORT and near_verbatim(claim, c))]
     conflicting = [c for c in checks if c.conflicts and (
         c.rest_cov >= T_REFUTE or (c.unit.kind == "table-row" and c.num_conflict and claim.ents and c.rest_cov >= 0.35))]
     best_s = max(supporting, key=lambda c: c.support, default=None)
     best_c = max(conflicting, key=lambda c: c.rest_cov, default=None)
     reasons: list[str] = []
-    if best_s and (best_c is None or best_s.support >= best_c.cov):
+    # A sentence that states the claim almost word for word, with numbers, names, polarity and direction agreeing,
+    # settles it: a less closely matching sentence that seems to disagree does not override it.
+    verbatim = [c for c in supporting if near_verbatim(claim, c)]
+    if verbatim:
+        best_s = max(verbatim, key=lambda c: (verbatim_share(claim, c), c.support))
+    overrides = bool(verbatim) and (best_c is None or verbatim_share(claim, best_s) > verbatim_share(claim, best_c))
+    if best_s and (best_c is None or best_s.support >= best_c.cov or overrides):
         label, best = "supported", best_s
         reasons.append(f"{_where(best)} states the claim's content ({best.cov:.0%} of its content words, "
                        f"weighted by rarity{f', embedding similarity {best.emb:.2f}' if has_emb else ''})")

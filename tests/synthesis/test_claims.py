@@ -77,6 +77,8 @@ def test_each_paper_supports_its_own_claims(corpus_store):
         claims = [c.to_json() for c in extract_claims(corpus_store, paper.id)]
         verdicts = verify_claims(corpus_store, settings, claims, [paper.id], use_embeddings=False)
         supported = [v for v in verdicts if v["label"] == "supported"]
+        refuted = [v["text"] for v in verdicts if v["label"] == "refuted"]
+        assert not refuted, f"{paper.id} refutes its own claims: {refuted}"
         assert len(supported) >= 0.9 * len(claims), [v["text"] for v in verdicts if v["label"] != "supported"]
         assert sum(v["confidence"] for v in supported) / len(supported) > 0.8
 

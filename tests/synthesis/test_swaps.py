@@ -164,3 +164,38 @@ def test_wrong_task_group_is_refuted_against_the_paper(corpus_store, tmp_path):
     assert v["label"] == "refuted", v["reasons"]
     assert any('"question answering"' in r and '"sentence retrieval"' in r for r in v["reasons"])
     assert "sentence retrieval" in v["evidence"][0]["quote"]
+
+
+@pytest.mark.parametrize(("claim_verb", "source_verb"), [
+    ("lead", "led"), ("find", "found"), ("show", "showed"), ("see", "saw"), ("take", "took"), ("give", "gave"),
+    ("hold", "held"), ("bring", "brought"), ("grow", "grew"), ("rise", "rose"), ("choose", "chose"),
+    ("write", "wrote"), ("begin", "began"), ("fall", "fell"), ("make", "made"),
+])
+def test_irregular_inflection_is_not_a_swap(claim_verb, source_verb):
+    """An irregular past form is the same word: the claim in the present tense is not refuted by its past tense."""
+    claim = f"Careful curriculum pretraining will {claim_verb} stronger multilingual retrieval quality overall."
+    source = f"Careful curriculum pretraining {source_verb} stronger multilingual retrieval quality overall."
+    assert find_swap(claim, source) is None
+    assert label(claim, source)[0] != "refuted"
+
+
+def test_irregular_forms_do_not_merge_different_verbs():
+    from synthesis.entities import same_lemma
+
+    assert same_lemma("led", "leads") and same_lemma("found", "finding") and same_lemma("were", "is")
+    assert not same_lemma("rose", "fell") and not same_lemma("led", "found")
+    # an antonym in the past tense is still a swap of meaning
+    assert find_swap("Average prices of the cheapest listed items rise sharply during every winter season.",
+                     "Average prices of the cheapest listed items fall sharply during every winter season.") is not None
+
+
+def test_did_not_lead_agrees_with_neither_nor_led():
+    """The paper's own conclusion (2005.13013v1 p.7): "did not lead" and "neither ... nor ... led" are both
+    negative, and "lead"/"led" is one verb."""
+    source = ("However, we found that neither incorporating multilingual MLM into the intermediate-task training phase "
+              "nor multi-task training led to improved transfer performance.")
+    claim = "Multi-task training did not lead to improved transfer performance."
+    assert find_swap(claim, source) is None
+    assert label(claim, source)[0] == "supported"
+    # a claim of the opposite polarity is refuted by the same sentence
+    assert label("Multi-task training led to improved transfer performance.", source)[0] == "refuted"

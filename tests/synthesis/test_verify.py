@@ -336,3 +336,72 @@ def test_number_words_and_sentence_initial_compounds():
     assert "nin" not in content_words("improves performance on all nine target tasks")
     # a capitalised ordinary compound opening a sentence is not a name; XLM-R and PAWS-X still are
     assert entities("Intermediate-task training improves XLM-R on PAWS-X.") == {"xlmr", "pawsx"}
+
+
+def test_direction_composes_change_and_valence():
+    """Reducing something negative helps; reducing something positive, or increasing something harmful, hurts."""
+    from synthesis.retrieval import inline_units
+    from synthesis.verify import _direction_of
+
+    assert _direction_of("MLM reduces negative transfer") == 1
+    assert _direction_of("it also tends to reduce positive transfer") == -1
+    assert _direction_of("the filter lowers harmful outputs") == 1
+    assert _direction_of("the filter increases harmful outputs") == -1
+    assert _direction_of("SQuAD improves TyDiQA") == 1 and _direction_of("QQP hurts XNLI") == -1
+    src = inline_units(["Continued MLM training reduces negative transfer to the remaining retrieval tasks."])
+    # a double negative helps, so "helps"/"reduces negative" agree and "increases negative" disagrees
+    assert decide("Continued MLM training reduces negative transfer to the remaining retrieval tasks.", src,
+                  None).label == "supported"
+    assert decide("Continued MLM training increases negative transfer to the remaining retrieval tasks.", src,
+                  None).label == "refuted"
+
+
+def test_near_verbatim_sentence_outweighs_a_partial_conflict():
+    """One evidence sentence states the claim word for word; another shares only part of it and seems to point the
+    other way: the claim is supported by the verbatim one."""
+    from synthesis.retrieval import inline_units
+
+    claim = ("Incorporating MLM reduces negative transfer, as seen for CommonsenseQA and QQP, but it also tends to "
+             "reduce positive transfer, as seen with intermediate training on SQuAD.")
+    partial = ("Both TyDiQA and PAWS-X see a small improvement from incorporating MLM, with strictly positive "
+               "transfer from every intermediate training task.")
+    verbatim = ("Incorporating MLM reduces negative transfer, as seen for CommonsenseQA and QQP, but it also tends "
+                "to reduce positive transfer, as seen with intermediate training on SQuAD.")
+    units = inline_units([partial, verbatim])
+    d = decide(claim, units, None)
+    assert d.label == "supported" and d.best is not None and d.best.unit.text == verbatim, d.reasons
+    # ... but a verbatim-looking sentence with a changed name is no such anchor
+    changed = verbatim.replace("QQP", "MNLI")
+    assert decide(claim, inline_units([partial, changed]), None).label != "supported"
+
+
+def test_paper_does_not_refute_its_own_mlm_finding(corpus_store, lexical):
+    """2005.13013v1 p.6 (a sentence that starts the page, its subject on p.5): verified against the whole paper."""
+    claims = [
+        {"id": "mlm", "text": "Incorporating MLM during intermediate-task training reduces negative transfer, as "
+                              "seen in the cases of CommonsenseQA and QQP, but it also tends to reduce positive "
+                              "transfer, for instance as seen with intermediate-training on SQuAD."},
+        {"id": "mt", "text": "Multi-task training did not lead to improved transfer performance."},
+    ]
+    out = {v["id"]: v for v in verify_claims(corpus_store, lexical, claims, ["2005.13013v1"], use_embeddings=False)}
+    assert out["mlm"]["label"] == "supported", out["mlm"]["reasons"]
+    assert out["mlm"]["evidence"][0]["quote"].startswith("It reduces negative transfer"), out["mlm"]["evidence"]
+    assert out["mt"]["label"] == "supported", out["mt"]["reasons"]
+    assert "led to improved transfer performance" in out["mt"]["evidence"][0]["quote"]
+
+
+def test_near_verbatim_support_wins_only_over_a_less_matching_conflict():
+    """The paper's conclusion (2005.13013v1 p.7) states the claim nearly verbatim ("led" for "lead"); a sentence
+    that shares more of its words, out of order, and says the opposite does not override it; one that matches
+    the claim word for word does (ties go to the conflict)."""
+    from synthesis.retrieval import inline_units
+
+    claim = "Multi-task training did not lead to improved transfer performance."
+    verbatim = ("However, we found that neither incorporating multilingual MLM into the intermediate-task training "
+                "phase nor multi-task training led to improved transfer performance.")
+    looser = "In transfer, multi-task training leads to improved performance."
+    exact = "Multi-task training on the intermediate tasks leads to improved transfer performance."
+    d = decide(claim, inline_units([verbatim, looser]), None)
+    assert d.label == "supported" and d.best is not None and d.best.unit.text == verbatim, d.reasons
+    assert any(c.conflicts for c in d.checks)  # the looser sentence does conflict; it is outweighed
+    assert decide(claim, inline_units([verbatim, exact]), None).label == "refuted"
