@@ -17,7 +17,7 @@ from pathlib import Path
 
 from synthesis import pdfcache
 from synthesis.errors import AssayError
-from synthesis.papers import ARXIV_ID
+from synthesis.papers import ARXIV_ID, Section
 from synthesis.pdftext import (
     CLEANING_VERSION,
     RawDocument,
@@ -52,15 +52,6 @@ class IngestResult:
 
 
 @dataclass(frozen=True)
-class ParsedSection:
-    idx: int
-    number: str | None
-    title: str
-    page_no: int
-    char_start: int
-
-
-@dataclass(frozen=True)
 class ParsedPassage:
     kind: str
     section: str | None
@@ -75,7 +66,7 @@ class ParsedPaper:
     """Everything ingestion stores about a PDF, before it is stored."""
 
     pages: list[str]
-    sections: list[ParsedSection]
+    sections: list[Section]
     passages: list[ParsedPassage]
     references: list  # list[synthesis.references.ParsedReference]
     title: str
@@ -115,7 +106,7 @@ def parse_raw(raw: RawDocument, timings: dict[str, float] | None = None) -> Pars
     ref_lines = _section_lines(lines, heading_at, "References")
     references = parse_references(ref_lines)
     pages: list[str] = []
-    sections: list[ParsedSection] = []
+    sections: list[Section] = []
     blocks: list[tuple[int, int, int, str | None]] = []  # (page_no, start, end, kind) in document order
     for p, page in enumerate(lines):
         hard = {i for (pp, i) in heading_at if pp == p}
@@ -128,7 +119,7 @@ def parse_raw(raw: RawDocument, timings: dict[str, float] | None = None) -> Pars
         head_starts = {starts[i] for (pp, i) in heading_at if pp == p}
         for i in sorted(i for (pp, i) in heading_at if pp == p):
             h = heading_at[(p, i)]
-            sections.append(ParsedSection(len(sections), h.number, h.title, p + 1, starts[i]))
+            sections.append(Section(len(sections), h.number, h.title, p + 1, starts[i]))
         pos = 0
         for chunk in text.split("\n"):
             start, end = pos, pos + len(chunk)
@@ -337,7 +328,7 @@ def _section_lines(lines: list[list[str]], heading_at: dict, title: str) -> list
     return out
 
 
-def _section_lookup(sections: list[ParsedSection]):  # noqa: ANN202
+def _section_lookup(sections: list[Section]):  # noqa: ANN202
     """A function (page_no, offset) -> title of the section enclosing that point (None before the first)."""
     keys = [(s.page_no, s.char_start) for s in sections]
     titles = [s.title for s in sections]
