@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -243,18 +242,11 @@ def _sync(device: torch.device) -> None:
 
 
 def save_atomic(obj: Any, path: Path) -> None:
-    """torch.save to a temp file in the same folder, fsync, rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            torch.save(obj, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    """torch.save through :func:`replication.files.atomic_open`: the old checkpoint or the whole new one."""
+    from replication.files import atomic_open
+
+    with atomic_open(path, "wb") as fh:
+        torch.save(obj, fh)
 
 
 def load_checkpoint(path: Path) -> dict | None:
