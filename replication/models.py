@@ -194,7 +194,7 @@ class MultiTaskModel(nn.Module):
     def encode(self, batch: dict[str, torch.Tensor], output_hidden_states: bool = False) -> Any:
         return self.encoder(
             input_ids=batch["input_ids"],
-            attention_mask=batch["attention_mask"],
+            attention_mask=attention_mask_for(batch["attention_mask"]),
             output_hidden_states=output_hidden_states,
             return_dict=True,
         )
@@ -227,6 +227,19 @@ class MultiTaskModel(nn.Module):
             flat_logits = logits.float().reshape(-1, logits.shape[-1])
             out["loss"] = nn.functional.cross_entropy(flat_logits, batch["labels"].reshape(-1), ignore_index=IGNORE)
         return out
+
+
+def attention_mask_for(mask: torch.Tensor) -> torch.Tensor:
+    """The padding mask as the encoder should get it: on CUDA, already 4-D (batch, 1, 1, keys; True = attend).
+
+    transformers turns a 2-D mask into a 4-D one itself, but first asks ``mask.all()`` to drop masks without padding,
+    which on a GPU is a host sync in every forward pass: the CPU then waits for the GPU instead of queueing the next
+    kernels. A 4-D mask is passed through as is, and SDPA broadcasts it over heads and queries. On the CPU the 2-D
+    mask goes in unchanged, so CPU results stay bit-identical to the plain transformers path.
+    """
+    if mask.is_cuda and mask.dim() == 2:
+        return mask.bool()[:, None, None, :]
+    return mask
 
 
 def _key(task: str) -> str:

@@ -125,7 +125,11 @@ def _throughput(phases: dict[str, Any]) -> dict[str, Any]:
     peaks = [t["peak_flops"] for t in trained.values() if t.get("peak_flops")]
     tps = tokens / seconds if seconds > 0 else None
     mfu = (flops / seconds / max(peaks)) if (seconds > 0 and peaks) else None
-    return {"tokens": tokens, "train_seconds": round(seconds, 3), "tokens_per_s": tps, "mfu": mfu, "phases": trained}
+    memory = [t["peak_memory_bytes"] for t in trained.values() if t.get("peak_memory_bytes")]
+    return {
+        "tokens": tokens, "train_seconds": round(seconds, 3), "tokens_per_s": tps, "mfu": mfu,
+        "peak_memory_bytes": max(memory) if memory else None, "phases": trained,
+    }  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -71,6 +71,7 @@ class TrainResult:
     mfu: float | None = None
     peak_flops: float | None = None
     peak_source: str | None = None
+    peak_memory_bytes: int | None = None  # CUDA only: the most memory the phase held on the device
     stopped_early: bool = False
     resumed_from: int | None = None
 
@@ -79,6 +80,7 @@ class TrainResult:
             "tokens": self.tokens, "train_seconds": round(self.train_seconds, 3),
             "tokens_per_s": round(self.tokens_per_s, 2), "flops_per_token": self.flops_per_token,
             "mfu": self.mfu, "peak_flops": self.peak_flops, "peak_source": self.peak_source,
+            "peak_memory_bytes": self.peak_memory_bytes,
         }  # fmt: skip
 
 
@@ -295,8 +297,15 @@ def train(
     rank: int = 0,
     world: int = 1,
     stop_after_step: int | None = None,
+    compile: bool = False,
 ) -> TrainResult:
-    """Train ``model`` in place on ``tasks``; on return it holds the best weights on English dev (or the last)."""
+    """Train ``model`` in place on ``tasks``; on return it holds the best weights on English dev (or the last).
+
+    ``compile`` runs the forward and backward through ``torch.compile`` (dynamic sequence lengths, one graph for
+    all of them): it fuses the element-wise work between matrix products and pays off on a GPU for long phases; the
+    first steps then include the compilation.
+    """
+    log_losses = log is not None  # reading a loss value is a host sync: only when someone reads the log
     log = log or (lambda _: None)
     tasks = [t for t in tasks if t.features]
     if not tasks:
@@ -311,6 +320,10 @@ def train(
     pad_multiple = 8 if device.type == "cuda" else 1  # tensor-core friendly shapes; no cost to speak of
     optimizer = make_optimizer(model, hp, device)
     ddp = _wrap(model, world, device, multi=len(tasks) > 1)
+    if compile:
+        ddp = torch.compile(ddp, dynamic=True)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
     autocast = (
         torch.autocast(device_type="cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
     )
@@ -363,15 +376,16 @@ def train(
             if task.format == Format.MLM:
                 batch = mask_tokens(batch, tokenizer, hp.mlm_probability, gen)
             tokens_here += int(batch["attention_mask"].sum()) * world  # counted on the CPU copy: no sync
-            batch = {key: v.to(device, non_blocking=True) for key, v in batch.items()}
+            batch = to_device(batch, device)
             seq_lens.append(float(batch["input_ids"].shape[-1]))
             sync = micro == accum - 1
-            ctx = ddp.no_sync() if (ddp is not model and not sync) else nullcontext()
+            ctx = ddp.no_sync() if (world > 1 and not sync) else nullcontext()
             with ctx, autocast:
                 out = ddp(task.name, batch)
                 loss = out["loss"] / accum
             loss.backward()
-            recent.append(loss.detach() * accum)
+            if log_losses:
+                recent.append(loss.detach() * accum)
         if hp.max_grad_norm > 0:
             nn.utils.clip_grad_norm_(model.parameters(), hp.max_grad_norm)
         optimizer.step()
@@ -379,10 +393,12 @@ def train(
         step += 1
         due_eval = evaluate is not None and (step % eval_every == 0 or step == steps)
         due_ckpt = ckpt_path is not None and (step % hp.checkpoint_every == 0 or step == steps)
-        if step % 10 == 0 or step == steps or due_eval or due_ckpt:
+        due_log = log_losses and (step % 10 == 0 or step == steps)
+        pause = due_log or due_eval or due_ckpt or step == steps
+        if pause:
             _sync(device)  # time only optimisation: pause the clock for logging, evaluation and checkpoints
             train_seconds += time.perf_counter() - t_mark
-            if recent and (step % 10 == 0 or step == steps):
+            if recent and due_log:
                 log(f"step {step}/{steps} loss {float(torch.stack(recent).mean()):.4f}")
                 recent.clear()
         stop = False
@@ -418,10 +434,12 @@ def train(
             raise StopTraining(step)
         if stop:
             break
-        if step % 10 == 0 or due_eval or due_ckpt:
+        if pause:
             t_mark = time.perf_counter()
     result.train_seconds += train_seconds
     result.tokens += tokens_here
+    if device.type == "cuda":
+        result.peak_memory_bytes = int(torch.cuda.max_memory_allocated(device))
     if best_state is not None:
         model.load_state_dict(best_state)
     result.tokens_per_s = result.tokens / result.train_seconds if result.train_seconds > 0 else 0.0
@@ -434,6 +452,13 @@ def train(
         result.peak_flops, result.peak_source = peak * world, f"{source} x {world} process(es)"
         result.mfu = result.tokens_per_s * result.flops_per_token / result.peak_flops
     return result
+
+
+def to_device(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
+    """Move a CPU batch to the device; on CUDA through pinned memory, so the copy is truly asynchronous."""
+    if device.type != "cuda":
+        return {k: v.to(device) for k, v in batch.items()}
+    return {k: v.pin_memory().to(device, non_blocking=True) for k, v in batch.items()}
 
 
 def _wrap(model: nn.Module, world: int, device: torch.device, multi: bool) -> nn.Module:

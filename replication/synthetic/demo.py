@@ -83,6 +83,7 @@ class DemoResult:
     aggregate: dict[str, Any]
     tables: str = ""
     results: list[str] = field(default_factory=list)  # result.json paths
+    throughput: dict[str, Any] = field(default_factory=dict)  # totals and per run: tokens/s, MFU, peak memory
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -177,7 +178,7 @@ def base_fingerprint(cfg: DemoConfig) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
-def build_bases(world: World, cfg: DemoConfig, models_dir: Path, log: Log) -> dict[str, str]:
+def build_bases(world: World, cfg: DemoConfig, models_dir: Path, log: Log, device: str = "cpu") -> dict[str, str]:
     """Tokenizer + three encoders (multilingual MLM, English-only MLM, random init); finished ones are reused."""
     from replication.tiny import build_tiny_model, build_tokenizer
 
@@ -199,13 +200,15 @@ def build_bases(world: World, cfg: DemoConfig, models_dir: Path, log: Log) -> di
             continue
         t0 = time.perf_counter()
         _atomic_dir(
-            paths[base], lambda tmp, lines=lines: pretrain(str(paths["random"]), lines, cfg, tmp, log)
+            paths[base], lambda tmp, lines=lines: pretrain(str(paths["random"]), lines, cfg, tmp, log, device)
         )
         log(f"pretrained {base} in {time.perf_counter() - t0:.1f}s")
     return {b: str(p) for b, p in paths.items()}
 
 
-def pretrain(init_path: str, texts: list[str], cfg: DemoConfig, out_dir: Path, log: Log) -> None:
+def pretrain(
+    init_path: str, texts: list[str], cfg: DemoConfig, out_dir: Path, log: Log, device: str = "cpu"
+) -> None:
     """MLM pretraining with the harness's training loop (`replication.training.train`), saved as an encoder."""
     import torch
 
@@ -226,7 +229,8 @@ def pretrain(init_path: str, texts: list[str], cfg: DemoConfig, out_dir: Path, l
         load_encoder(init_path), [HeadSpec(MLM_CORPUS, str(Format.MLM))], seed=cfg.world_seed
     )
     train(model, [TaskData(MLM_CORPUS, str(Format.MLM), feats, cfg.pretrain_batch)], hp, seed=cfg.world_seed,
-          tokenizer=tokenizer, checkpoint_dir=None, device=torch.device("cpu"), log=None)  # fmt: skip
+          tokenizer=tokenizer, checkpoint_dir=None, device=torch.device(device), log=None)  # fmt: skip
+    model.to("cpu")
     model.encoder.save_pretrained(str(out_dir))
     tokenizer.save_pretrained(str(out_dir))
 
@@ -440,13 +444,19 @@ def format_family_deltas(scores: dict[str, Any], world: World) -> str:
 
 
 def run_demo(
-    out_dir: str | Path, cfg: DemoConfig | None = None, log: Log | None = None, threads: int | None = 1
+    out_dir: str | Path,
+    cfg: DemoConfig | None = None,
+    log: Log | None = None,
+    threads: int | None = 1,
+    device: str = "cpu",
 ) -> DemoResult:
     """Pretrain, run both grids, aggregate; write ``<out>/demo.json`` and return everything (resumable).
 
     ``threads``: torch CPU threads while the demo runs (restored after; None = torch's default). Default 1: these
     models are tiny, and on a shared CPU extra intra-op threads spin against other processes (measured on 2 busy
     cores: 92 ms per MLM step with 1 thread, 1550 ms with 2). Every run records it in its hardware block.
+    ``device``: where every phase trains and evaluates ("cpu", "cuda", "cuda:1"); use a separate ``out_dir`` per
+    device, since finished runs and encoders in ``out_dir`` are reused whatever device made them.
     """
     from replication.runner import torch_threads
 
@@ -459,10 +469,10 @@ def run_demo(
 
         hf_logging.disable_progress_bar()  # no "Writing model shards" bars in logs and pipes
     with torch_threads(threads):
-        return _run(out, cfg, log, threads)
+        return _run(out, cfg, log, threads, device)
 
 
-def _run(out: Path, cfg: DemoConfig, log: Log, threads: int | None) -> DemoResult:
+def _run(out: Path, cfg: DemoConfig, log: Log, threads: int | None, device: str = "cpu") -> DemoResult:
     from replication import aggregate as agg_mod
     from replication.files import atomic_write_text
     from replication.runner import run_plan
@@ -471,12 +481,12 @@ def _run(out: Path, cfg: DemoConfig, log: Log, threads: int | None) -> DemoResul
     t0 = time.perf_counter()
     world = build_world(cfg.world_seed)
     register_world(world, cfg)
-    bases = build_bases(world, cfg, out / "models" / base_fingerprint(cfg), log)
+    bases = build_bases(world, cfg, out / "models" / base_fingerprint(cfg), log, device)
     timings["pretraining_s"] = round(time.perf_counter() - t0, 1)
     results: list[dict] = []
     for plan in plans(cfg, bases):
         t1 = time.perf_counter()
-        results += run_plan(plan, out / "runs", log=log, device="cpu", threads=threads)
+        results += run_plan(plan, out / "runs", log=log, device=device, threads=threads)
         timings[f"{plan.name}_s"] = round(time.perf_counter() - t1, 1)
     timings["total_s"] = round(time.perf_counter() - t0, 1)
     main_results = [r for r in results if r["plan"] == "synthetic-demo"]
@@ -490,12 +500,40 @@ def _run(out: Path, cfg: DemoConfig, log: Log, threads: int | None) -> DemoResul
         tables += ("\n(a reduced configuration such as --quick is a smoke test of the pipeline: its models are too "
                    "small and briefly trained to show transfer; run `assay demo` for the checks to mean something)")
     result = DemoResult(
-        out_dir=str(out), config={**_jsonable(asdict(cfg)), "threads": threads}, world=world.describe(), timings=timings, scores=scores,
-        checks=chk, aggregate=aggregated, tables=tables,
+        out_dir=str(out), config={**_jsonable(asdict(cfg)), "threads": threads, "device": device},
+        world=world.describe(), timings=timings, scores=scores, checks=chk, aggregate=aggregated, tables=tables,
+        throughput=throughput_summary(results),
         results=sorted(str(r.get("path") or out / "runs" / r["id"] / "result.json") for r in results),
     )  # fmt: skip
     atomic_write_text(out / "demo.json", json.dumps(asdict(result), indent=2, sort_keys=True, default=str))
     return result
+
+
+def throughput_summary(results: list[dict]) -> dict[str, Any]:
+    """Training throughput over all runs (from their result records): tokens/s, MFU, peak device memory."""
+    per_run = {}
+    tokens = seconds = flops = 0.0
+    peaks: list[float] = []
+    memory: list[int] = []
+    for r in results:
+        t = r.get("throughput") or {}
+        if not t.get("tokens"):
+            continue
+        per_run[r["id"]] = {k: t.get(k) for k in ("tokens_per_s", "mfu", "peak_memory_bytes")}
+        tokens += t["tokens"]
+        seconds += t["train_seconds"]
+        for ph in (t.get("phases") or {}).values():
+            flops += ph["tokens"] * ph["flops_per_token"]
+            if ph.get("peak_flops"):
+                peaks.append(ph["peak_flops"])
+        if t.get("peak_memory_bytes"):
+            memory.append(int(t["peak_memory_bytes"]))
+    return {
+        "tokens": int(tokens), "train_seconds": round(seconds, 3),
+        "tokens_per_s": tokens / seconds if seconds else None,
+        "mfu": flops / seconds / max(peaks) if seconds and peaks else None,
+        "peak_memory_bytes": max(memory) if memory else None, "runs": per_run,
+    }  # fmt: skip
 
 
 def _jsonable(d: dict[str, Any]) -> dict[str, Any]:

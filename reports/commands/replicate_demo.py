@@ -35,6 +35,9 @@ def demo_cmd(
         int, typer.Option("--threads", min=1, help="torch CPU threads (1: fastest for these tiny models).")
     ] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the demo summary as JSON.")] = False,
+    device: Annotated[
+        str, typer.Option("--device", help="Where to train: cpu, cuda or cuda:N (use its own --out).")
+    ] = "cpu",
 ) -> None:
     """Run the synthetic demo: pretraining, intermediate and target phases, zero-shot evaluation, controls."""
     from dataclasses import asdict
@@ -52,7 +55,8 @@ def demo_cmd(
         if tty and not msg.startswith("step "):
             typer.echo(msg, err=True)
 
-    result = run_demo(out_dir, cfg, log=log, threads=threads)
+    _check_device(device)
+    result = run_demo(out_dir, cfg, log=log, threads=threads, device=device)
     _index(ctx, result.results)
     if as_json:
         payload = asdict(result)
@@ -66,8 +70,22 @@ def demo_cmd(
     )
     typer.echo(f"time: {timing}")
     typer.echo(f"tables again: assay replicate results --runs-dir {out_dir}")
-    flags = " --quick" if quick else ""
+    flags = (" --quick" if quick else "") + (f" --device {device}" if device != "cpu" else "")
     typer.echo(f"reproduce: assay demo --seeds {seeds}{flags} --out {out_dir}")
+
+
+def _check_device(device: str) -> None:
+    """A user error, not a traceback, for a device that is misspelt or not present."""
+    import re
+
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", device):
+        raise ReplicationError(f"--device {device!r}: use cpu, cuda or cuda:N")
+    if device.startswith("cuda"):
+        import torch
+
+        index = int(device.partition(":")[2] or 0)
+        if not torch.cuda.is_available() or index >= torch.cuda.device_count():
+            raise ReplicationError(f"--device {device}: no such CUDA device here; use --device cpu")
 
 
 def _index(ctx: typer.Context, result_paths: list[str]) -> int:
