@@ -18,6 +18,16 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
+from synthesis.claim_context import (
+    antecedent_start,
+    describes_the_paper,
+    is_garbled,
+    needs_antecedent,
+    strip_openers,
+)
+from synthesis.claim_dedup import duplicate_groups
+from synthesis.claim_kinds import KINDS, claim_kind
+from synthesis.claim_setup import colon_head, is_setup_section, is_setup_sentence
 from synthesis.entities import clean, entities, is_entity_token, tokens
 from synthesis.numbers import comparable, parse_numbers
 from synthesis.papers import get_pages, get_paper, get_passages
@@ -41,8 +51,11 @@ _STRONG_VERB = re.compile(
 _OPENERS = re.compile(r"^(?:However|Finally|Here|In addition|Additionally|Overall|Concretely|In particular|Moreover|"
                       r"Furthermore|In summary|To summarize|In short|Thus|Therefore|Hence|Specifically|Importantly|"
                       r"Notably|In this work|In this paper|On the other hand)\s*,\s*", re.IGNORECASE)
-_RUN_IN = re.compile(r"^(?:[A-Z][\w+\-]*\s(?:(?:and|of|for|the|with|in|on|vs\.)\s)?){2,5}(?=(?:As|At|In|We|The|Our|For|To|On|This|These|Among|Overall|"
-                     r"Incorporating|Using|When|Although|While)\b)")
+# A run-in heading before the sentence ("XLM-R + Intermediate-Task Training + MLM We consider ...", "Results As
+# shown in ..."), and a heading that repeats the name the sentence starts with ("HellaSwag HellaSwag (Zellers ...")
+_RUN_IN = re.compile(r"^(?:(?:[A-Z][\w+\-]*|\+|&|and|of|for|the|with|in|on|vs\.)\s){1,8}?(?=(?:As|At|In|We|The|Our|"
+                     r"For|To|On|This|These|Among|Overall|Incorporating|Using|When|Although|While)\s)")
+_REPEATED_HEADING = re.compile(r"^((?:[A-Z][\w+\-]*\s){1,3})(?=\1)")
 _WE_THAT = re.compile(r"^(?:the authors|we)\s+(?:also\s+)?(?:show|find|found|observe|demonstrate|note|see|report|"
                       r"conclude|argue|confirm)\s+that\s+", re.IGNORECASE)
 _VERBS_AFTER_NOR = ("offer", "improve", "yield", "lead", "help", "bolster", "hurt", "outperform", "provide",
@@ -65,15 +78,22 @@ class Claim:
     numbers: list[dict]
     source_text: str
     section: str | None = None
-    origin: str = "sentence"  # abstract | contribution | results | caption | conclusion | sentence
+    origin: str = "sentence"  # abstract | contribution | results | caption | conclusion | setup | table
     version: str | None = None
     notes: list[str] = field(default_factory=list)
+    kind: str = "finding"  # one of claim_kinds.KINDS
+    refs: list[str] = field(default_factory=list)  # tables, figures, sections the source sentence pointed to
+    also_stated: list[dict] = field(default_factory=list)  # near-duplicates dropped for this one: id, page, span
+    own_text: str = ""  # the claim without a joined antecedent sentence (what its kind and duplicates are read on)
+    joined: int = 0  # sentences before it joined into the claim so that it reads on its own
+    self_contained: bool = True  # False: it points back at something neither it nor a joined sentence says
 
     def to_json(self) -> dict:
         return {"id": self.id, "text": self.text, "paper": self.paper, "version": self.version, "page": self.page,
-                "span": list(self.span), "type": self.type, "numbers": self.numbers,
+                "span": list(self.span), "kind": self.kind, "type": self.type, "numbers": self.numbers,
                 "source_text": self.source_text, "section": self.section, "origin": self.origin,
-                "notes": self.notes}
+                "refs": self.refs, "also_stated": self.also_stated, "joined": self.joined,
+                "self_contained": self.self_contained, "notes": self.notes}
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -88,9 +108,10 @@ def decontextualize(sentence: str) -> str:
     """A sentence that reads on its own: whole words, no first person, no discourse opener."""
     s = clean(sentence)
     s = re.sub(r"^[•\-\u2022\u25cf*]\s*", "", s)
+    s = re.sub(r"^[\u2020\u2021\u00a7\u00b6*]+\s*:?\s*", "", s)  # a table footnote's mark: "†: Tasks ..."
     s = re.sub(r"\s*\[\d+(?:[,\u2013-]\s*\d+)*\]", "", s)  # numeric citations [3], [4-6]
     s = _FOOTNOTE_MARK.sub("", s)  # "held-out test sets.7 We" -> "held-out test sets. We"
-    s = _RUN_IN.sub("", s)
+    s = strip_heading(s)
     s = _OPENERS.sub("", s)
     s = _WE_THAT.sub("", s)
     s = re.sub(r"\bour\b", "the authors'", s)
@@ -104,6 +125,11 @@ def decontextualize(sentence: str) -> str:
     if s and s[-1] not in ".!?":
         s += "."
     return s
+
+
+def strip_heading(sentence: str) -> str:
+    """The sentence without a run-in heading glued before it by the PDF's text layer."""
+    return _RUN_IN.sub("", _REPEATED_HEADING.sub("", sentence))
 
 
 _FOOTNOTE_MARK = re.compile(r"(?<=[A-Za-z)][.!?])\d{1,2}(?=\s|$)")
@@ -161,10 +187,25 @@ def _split_except_list(parts: list[str]) -> list[str] | None:
         _where_claim(x.group("ent"), x.group("rest")) for x in items if x]
 
 
+def _split_outside_parens(sentence: str) -> list[str]:
+    """Clauses joined by "; " at parenthesis depth 0 ("(see Webb, 2000; Webb and Zheng, 2004)" stays whole)."""
+    parts, depth, last = [], 0, 0
+    for m in re.finditer(r"[()]|;\s+", sentence):
+        tok = m.group(0)
+        if tok == "(":
+            depth += 1
+        elif tok == ")":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            parts.append(sentence[last:m.start()])
+            last = m.end()
+    return parts + [sentence[last:]]
+
+
 def split_atomic(sentence: str) -> list[str]:
     """One claim per fact: parallel lists, 'neither ... nor', and ';'-joined clauses are split; list items that
     are not sentences ("and B, where ...") are rebuilt into whole claims ("On B, ...")."""
-    parts = [p.strip() for p in re.split(r";\s+", sentence) if p.strip()]
+    parts = [p.strip() for p in _split_outside_parens(sentence) if p.strip()]
     if len(parts) > 1:
         rebuilt = _split_except_list(parts)
         if rebuilt:
@@ -399,27 +440,66 @@ def _claim_id(paper: str, page: int, start: int, end: int, k: int) -> str:
     return f"{paper}:p{page}:{h}" + (f".{k}" if k else "")
 
 
-def extract_claims(store: Store, paper_id: str) -> list[Claim]:
-    """The claims of one stored paper, in reading order."""
-    paper = get_paper(store, paper_id)
-    if paper is None:
-        from synthesis.papers import resolve_paper
+_FOOTNOTE_AFTER_END = re.compile(r"[A-Za-z)][.!?](\d{1,2})$")
+_GLUED = re.compile(r"(?<=[a-z0-9])\.(?=[A-Z][a-z]{2,}\s)")  # "than ETd.Only on Bank-32nh": a lost space
 
-        paper = resolve_paper(store, paper_id)
+
+def sentence_spans(page: str, start: int, end: int, *, split: bool) -> list[tuple[int, int]]:
+    """Whole sentences of ``page[start:end]``: split where asked, also at a period that lost its space, and
+    rejoined where a split fell inside parentheses ("(see Webb, 2000; Webb and Zheng, 2004, for ...)")."""
+    spans = split_sentences(page[start:end], start) if split else [(start, end)]
+    out: list[tuple[int, int]] = []
+    for a, b in spans:
+        cuts = [a] + [a + m.end() for m in _GLUED.finditer(page[a:b])] + [b]
+        out.extend((x, y) for x, y in zip(cuts, cuts[1:], strict=False) if page[x:y].strip())
+    joined: list[tuple[int, int]] = []
+    i = 0
+    while i < len(out):
+        a, b = out[i]
+        while page[a:b].count("(") > page[a:b].count(")") and i + 1 < len(out):
+            i += 1
+            b = out[i][1]
+        text = page[a:b].rstrip()
+        b = a + len(text)
+        mark = _FOOTNOTE_AFTER_END.search(text)
+        if mark:  # "a full parse.1": the span ends at the period, the footnote mark is not the claim's
+            b -= len(mark.group(1))
+        if text.count("(") == text.count(")"):
+            joined.append((a, b))
+        i += 1
+    return joined
+
+
+def _rewrite(sentence: str) -> str:
+    """A verbatim sentence as claim text: openers out, no first person."""
+    return decontextualize(strip_openers(strip_heading(clean(sentence)))[0])
+
+
+def _join_antecedent(page: str, start: int, end: int) -> tuple[int, str] | None:
+    """(new span start, rewritten antecedent text) for the claim at ``page[start:end]`` that points back, or None."""
+    a = antecedent_start(page, start, end, _rewrite)
+    if a is None:
+        return None
+    parts = [_rewrite(page[x:y]) for x, y in split_sentences(page[a:start], a)]
+    return a, " ".join(p for p in parts if p)
+
+
+def _candidates(store: Store, paper) -> list[tuple]:  # noqa: ANN001 - papers.Paper
+    """(passage, start, end, origin) of every sentence that may state a claim, in reading order."""
     pages = get_pages(store, paper.id)
-    claims: list[Claim] = []
-    seen_text: set[str] = set()
-    in_intro_list = False
     passages = get_passages(store, paper.id)
     has_abstract_sentences = any(p.kind == "sentence" and _origin(p.kind, p.section) == "abstract" for p in passages)
+    out = []
+    in_intro_list = False
     for p, (start0, end0) in _whole_sentences(passages, pages, skip_abstract=has_abstract_sentences):
         origin = _origin(p.kind, p.section)
-        if origin is None:
+        setup_section = p.kind == "sentence" and is_setup_section(p.section)
+        if origin is None and not setup_section:
             continue
-        spans = split_sentences(pages[p.page_no - 1][start0:end0], start0) \
-            if (p.kind in ("abstract", "caption") or end0 - start0 > 600) else [(start0, end0)]
-        for start, end in spans:
-            sentence = pages[p.page_no - 1][start:end]
+        page = pages[p.page_no - 1]
+        split = p.kind in ("abstract", "caption") or end0 - start0 > 600
+        for start, end in sentence_spans(page, start0, end0, split=split):
+            sentence = page[start:end]
             if not ends_sentence(sentence):
                 continue  # never a cut claim
             if origin == "contribution":
@@ -432,45 +512,99 @@ def extract_claims(store: Store, paper_id: str) -> list[Claim]:
                 if not (bullet or in_intro_list or re.search(r"\b(?:we (?:show|find|demonstrate)|our results)\b",
                                                             clean(sentence), re.I)):
                     continue
-            if not _claimlike(sentence, origin):
-                continue
-            if origin == "caption":
-                # Captions: only sentences that state a finding, not "Table 2: Results of ...".
-                if re.match(r"^\s*(?:Table|Figure|Fig\.)\s*\d+\s*[:.]", sentence) and not _STRONG_VERB.search(
-                        re.sub(r"^\s*(?:Table|Figure|Fig\.)\s*\d+\s*[:.]", "", sentence)):
-                    continue
-                sentence_clean = re.sub(r"^\s*(?:Table|Figure|Fig\.)\s*\d+\s*[:.]\s*", "", sentence)
+            if origin is not None and _claimlike(sentence, origin):
+                out.append((p, start, end, origin))
+            elif setup_section and origin in (None, "results") and is_setup_sentence(
+                    colon_head(sentence) or strip_heading(clean(sentence))):
+                out.append((p, start, end, "setup"))
+    return out
+
+
+def extract_claims(store: Store, paper_id: str) -> list[Claim]:
+    """The claims of one stored paper, in reading order: findings, hedges, future work, setup and background, each
+    with its kind, near-duplicates folded into the most complete statement (``also_stated``)."""
+    paper = get_paper(store, paper_id)
+    if paper is None:
+        from synthesis.papers import resolve_paper
+
+        paper = resolve_paper(store, paper_id)
+    pages = get_pages(store, paper.id)
+    claims: list[Claim] = []
+    seen_text: set[str] = set()
+    for p, start, end, origin in _candidates(store, paper):
+        page = pages[p.page_no - 1]
+        sentence = page[start:end]
+        if is_garbled(sentence):
+            continue
+        text = re.sub(r"^\s*(?:Table|Figure|Fig\.)\s*\d+\s*[:.]\s*", "", sentence) if origin == "caption" else sentence
+        text, refs = strip_openers(strip_heading(clean(text)))
+        if not text or describes_the_paper(text):
+            continue
+        if origin == "setup":
+            text = colon_head(text) or text
+        base = decontextualize(text)
+        previous = _previous_sentence(pages, p.page_no, start)
+        base, resolved = resolve_leading_pronoun(base, previous)
+        notes = [f"'It' resolved from the sentence before: {resolved}"] if resolved else []
+        span_start, parts, n_joined, whole = start, None, 0, True
+        if needs_antecedent(base):
+            joined = _join_antecedent(page, start, end)
+            if joined:
+                span_start, antecedent = joined
+                parts = [antecedent + " " + base]
+                n_joined = len(split_sentences(page[span_start:start]))
+                notes.append("joined with the sentence(s) before it, to which it refers")
             else:
-                sentence_clean = sentence
-            base = decontextualize(sentence_clean)
-            previous = _previous_sentence(pages, p.page_no, start)
-            base, resolved = resolve_leading_pronoun(base, previous)
+                whole = False
+                notes.append("refers to something it does not say; read it with the sentence before" +
+                             (f": {decontextualize(previous)}" if previous else ""))
+        own = [base] if parts else None
+        if parts is None:
             parts = split_atomic(base) if base else []
-            for k, atom in enumerate(parts):
-                atom = decontextualize(atom)
-                key = atom.lower()
-                if len(atom.split()) < 4 or key in seen_text or is_fragment(atom):
-                    continue
-                seen_text.add(key)
-                commentary = bool(_COMMENTARY.match(atom))
-                claims.append(Claim(
-                    id=_claim_id(paper.id, p.page_no, start, end, k + 1 if len(parts) > 1 else 0),
-                    text=atom,
-                    paper=paper.id,
-                    version=paper.version,
-                    page=p.page_no,
-                    span=(start, end),
-                    type="background" if commentary else claim_type(atom),
-                    numbers=[q.to_json() for q in parse_numbers(atom) if q.kind not in _NOT_QUANTITIES],
-                    source_text=sentence,
-                    section=p.section,
-                    origin=origin,
-                    notes=(["split from a sentence stating several facts"] if len(parts) > 1 else []) + (
-                        [f"'It' resolved from the sentence before: {resolved}"] if resolved else []) + (
-                        [f"commentary on the sentence before: {decontextualize(previous)}" if previous else
-                         "commentary on the sentence before"] if commentary else
-                        ["starts with a pronoun that its sentence does not resolve; read it with the sentence "
-                         "before" + (f": {decontextualize(previous)}" if previous else "")]
-                        if re.match(r"(?:It|They|This|These|Those|He|She)\b", atom) else []),
-                ))
-    return claims
+            own = parts
+        if len(parts) > 1:
+            notes.append("split from a sentence stating several facts")
+        for k, (atom, own_atom) in enumerate(zip(parts, own, strict=True)):
+            atom, own_atom = decontextualize(atom), decontextualize(own_atom)
+            key = atom.lower()
+            if len(own_atom.split()) < 4 or key in seen_text or is_fragment(own_atom):
+                continue
+            seen_text.add(key)
+            type_ = "background" if _COMMENTARY.match(own_atom) else claim_type(own_atom)
+            claims.append(Claim(
+                id=_claim_id(paper.id, p.page_no, span_start, end, k + 1 if len(parts) > 1 else 0),
+                text=atom,
+                paper=paper.id,
+                version=paper.version,
+                page=p.page_no,
+                span=(span_start, end),
+                type=type_,
+                numbers=[q.to_json() for q in parse_numbers(atom) if q.kind not in _NOT_QUANTITIES],
+                source_text=page[span_start:end],
+                section=p.section,
+                origin=origin,
+                notes=list(notes),
+                kind=claim_kind(own_atom, origin=origin, type_=type_),
+                refs=refs,
+                own_text=own_atom,
+                joined=n_joined,
+                self_contained=whole,
+            ))
+    return fold_duplicates(claims)
+
+
+def fold_duplicates(claims: list[Claim]) -> list[Claim]:
+    """Claims with each near-duplicate (same kind, see :mod:`synthesis.claim_dedup`) folded into the most complete
+    statement of it, which lists where else it is stated; reading order is kept."""
+    drop: set[int] = set()
+    for kind in KINDS:
+        idx = [i for i, c in enumerate(claims) if c.kind == kind]
+        reps = duplicate_groups([claims[i].own_text or claims[i].text for i in idx])
+        for pos, r in enumerate(reps):
+            if r == pos:
+                continue
+            kept, dup = claims[idx[r]], claims[idx[pos]]
+            kept.also_stated.append({"id": dup.id, "page": dup.page, "span": list(dup.span), "text": dup.text})
+            kept.refs = list(dict.fromkeys(kept.refs + dup.refs))
+            drop.add(idx[pos])
+    return [c for i, c in enumerate(claims) if i not in drop]
