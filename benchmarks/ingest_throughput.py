@@ -1,7 +1,8 @@
 """Ingestion throughput: pages per second from PDF bytes to stored passages, stage by stage.
 
 Stages: extraction (pypdf), cleaning (lines, running headers, hyphenation, headings, page assembly, references),
-segmentation (spaCy sentences and passage offsets), store (one SQLite transaction). The baseline, measured in the
+segmentation (spaCy sentences and passage offsets), tables (pdfplumber on pages with a table caption), store (one
+SQLite transaction). The baseline, measured in the
 same run on the same files, is bare pypdf ``extract_text`` of every page: the ratio says how much our cleaning,
 segmentation and storing cost on top of the text extraction that any approach must pay.
 
@@ -20,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-STAGES = ("extraction", "cleaning", "segmentation", "store")
+STAGES = ("extraction", "cleaning", "segmentation", "tables", "store")
 
 
 def bare_pypdf(data: bytes) -> int:

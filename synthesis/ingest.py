@@ -76,16 +76,35 @@ class ParsedPaper:
     # passage indices of sentences split over a page break: [[idx on page n, idx on page n + 1], ...]
     continued: list[list[int]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    tables: list = field(default_factory=list)  # list[synthesis.tables.Table]
+    tables_error: str | None = None  # why table extraction failed (the text is stored all the same)
 
 
 # ---------------------------------------------------------------------------------------------------- parsing
 
 
-def parse_pdf(data: bytes, name: str = "input") -> ParsedPaper:
-    """Extract, clean, segment: PDF bytes to pages, sections, passages and references (no store access)."""
+def parse_pdf(data: bytes, name: str = "input", *, tables: bool = True) -> ParsedPaper:
+    """Extract, clean, segment: PDF bytes to pages, sections, passages, references and (with ``tables``) the
+    tables of the pages that caption one (no store access)."""
     t0 = time.perf_counter()
     raw = extract_pages(data, name)
-    return parse_raw(raw, {"extraction": time.perf_counter() - t0})
+    parsed = parse_raw(raw, {"extraction": time.perf_counter() - t0})
+    if tables:
+        t1 = time.perf_counter()
+        parsed.tables, parsed.tables_error = parse_tables(data, parsed.pages)
+        parsed.timings["tables"] = time.perf_counter() - t1
+    return parsed
+
+
+def parse_tables(data: bytes, pages: list[str]) -> tuple[list, str | None]:
+    """(tables, error) of a PDF whose cleaned page texts are ``pages``: a PDF that pdfplumber cannot read for
+    tables still ingests, with the reason recorded."""
+    from synthesis.table_extract import extract_tables
+
+    try:
+        return extract_tables(data, pages), None
+    except Exception as exc:  # noqa: BLE001 - any pdfplumber/pdfminer failure; the text is already extracted
+        return [], f"{type(exc).__name__}: {exc}"[:300]
 
 
 def parse_raw(raw: RawDocument, timings: dict[str, float] | None = None) -> ParsedPaper:
@@ -471,6 +490,35 @@ def write_rows(conn: sqlite3.Connection, paper_row: tuple, parsed: ParsedPaper) 
             for i, r in enumerate(parsed.references)
         ],
     )
+    if "tables" in parsed.timings:
+        from synthesis.store import write_tables
+        from synthesis.table_extract import extractor_name
+
+        write_tables(conn, paper_id, parsed.tables, extractor_name(), parsed.timings["tables"], parsed.tables_error)
+
+
+def ensure_tables(store: Store, settings: Settings, paper_id: str) -> list:
+    """The stored tables of a paper, extracting them first for papers ingested before tables existed (from the
+    PDF cache; a paper whose PDF is no longer cached gets an empty extraction recorded with the reason)."""
+    from synthesis.store import read_tables, tables_extracted, write_tables
+    from synthesis.table_extract import extractor_name
+
+    if tables_extracted(store, paper_id):
+        return read_tables(store, paper_id)
+    row = store.one("SELECT pdf_sha256 FROM papers WHERE id = ?", (paper_id,))
+    if row is None:
+        raise AssayError(f"no paper {paper_id!r} in the store")
+    pages = [r["text"] for r in store.query("SELECT text FROM pages WHERE paper_id = ? ORDER BY page_no",
+                                            (paper_id,))]
+    path = pdfcache.path_for(settings.pdf_cache, row["pdf_sha256"])
+    t0 = time.perf_counter()
+    if path.is_file():
+        tables, error = parse_tables(path.read_bytes(), pages)
+    else:
+        tables, error = [], f"the PDF {row['pdf_sha256'][:12]} is not in the cache; re-ingest the paper for tables"
+    with store.transaction() as conn:
+        write_tables(conn, paper_id, tables, extractor_name(), time.perf_counter() - t0, error)
+    return read_tables(store, paper_id)
 
 
 _PAPER_FIELDS = {"title", "authors", "abstract", "doi", "published", "updated", "source", "arxiv_id", "version"}
