@@ -60,17 +60,26 @@ def claims_cmd(
     paper: str = typer.Argument(..., help="Paper id, arXiv id, sha256 prefix or title."),
     as_json: bool = typer.Option(False, "--json", help="Print claims.jsonl lines."),
     out: Annotated[Path | None, typer.Option("--out", help="Write claims.jsonl here.")] = None,
+    kind: str = typer.Option("", "--kind", help="Kinds to list, comma-separated: finding, setup, table_fact, hedge, "
+                                                "future_work, background, or 'all' (default: finding,setup,table_fact)."),
 ) -> None:
     """The claims a paper makes: whole, self-contained, atomic, typed, with page, span and parsed numbers."""
+    from synthesis.claim_kinds import parse_kinds
     from synthesis.claims import extract_claims
     from synthesis.errors import AssayError
     from synthesis.papers import get_pages, resolve_paper
 
+    try:
+        kinds = parse_kinds(kind)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--kind") from exc
     st = state(ctx)
     p = resolve_paper(st.store, paper)
     if not any(t.strip() for t in get_pages(st.store, p.id)):
         raise AssayError(f"paper {p.id} has no text (a scanned or empty PDF?); there are no claims to extract")
-    claims = [c.to_json() for c in extract_claims(st.store, p.id)]
+    every = [c.to_json() for c in extract_claims(st.store, p.id)]
+    claims = [c for c in every if c["kind"] in kinds]
+    left_out = sorted({c["kind"] for c in every if c["kind"] not in kinds})
     with st.store.transaction() as conn:
         for c in claims:
             conn.execute(
@@ -87,9 +96,12 @@ def claims_cmd(
         for c in claims:
             nums = ", ".join(f"{q['text']}{' ' + q['unit'] if q['unit'] else ''}" for q in c["numbers"]
                              if q["kind"] in ("measure", "count"))
-            typer.echo(f"p{c['page']:<3} {c['type']:<24} {c['text']}" + (f"  [{nums}]" if nums else ""))
+            typer.echo(f"p{c['page']:<3} {c['kind']:<12} {c['text']}" + (f"  [{nums}]" if nums else ""))
     if out:
         typer.echo(f"{len(claims)} claims written to {out}", err=True)
+    if left_out and not kind:
+        counts = ", ".join(f"{sum(c['kind'] == k for c in every)} {k}" for k in left_out)
+        typer.echo(f"not listed: {counts} (--kind all lists them)", err=True)
 
 def verify_cmd(
     ctx: typer.Context,
