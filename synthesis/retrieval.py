@@ -4,6 +4,12 @@ A unit is a verbatim span of one stored page: a passage (sentence, caption; long
 split into sentences), or a line of the page that holds several numbers (a table row). Because every unit carries
 (page, char_start, char_end) into the stored page text, a quote taken from a unit is a verbatim span by
 construction.
+
+Two kinds are opt-in (``paper_units(..., windows=True, cells=True)``), because a quote of them is not one span of
+one page: a *window* is two adjacent sentences (also across a page break), so that a claim whose parts sit in two
+sentences can be supported by both; a *cell* is one table cell with its row and column headers, its text the
+citation "Table 2, row SQuAD (No MLM), column XNLI: - 1.4". :meth:`Unit.quotes` gives the verbatim pieces of any
+unit, each with its own page.
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ from dataclasses import dataclass, field
 
 from synthesis.entities import clean, content_words
 from synthesis.papers import get_pages, get_paper, get_passages
-from synthesis.store import Store
+from synthesis.store import Store, read_tables
+from synthesis.tables import Cell, Table
 
 _SENT_END = re.compile(r"(?<=[a-z0-9\)\]%][.!?])\s+(?=[A-Z(\[])")
 _ABBREV = re.compile(r"(?:\bet al|\be\.g|\bi\.e|\bFig|\bEq|\bcf|\bvs|\bSec|\bTab|\bapprox|\bNo)\.$", re.IGNORECASE)
@@ -44,7 +51,27 @@ def is_table_line(line: str) -> bool:
 
 @dataclass
 class Unit:
-    """A candidate evidence span: ``page_text[start:end] == text``."""
+    """A candidate evidence span.
+
+    Fields, by ``kind``:
+
+    - "sentence", "abstract", "caption", "table-row" (from :func:`paper_units`) and "inline" (from
+      :func:`inline_units`): ``page_text[start:end] == text`` (page 0 for inline evidence, where ``start`` is the
+      position in the given list); ``parts`` is empty; :meth:`quotes` is ``[self]``.
+    - "window": two adjacent sentences in reading order. ``parts`` are the two sentence units (each verbatim on
+      its own page); ``text`` is their text joined by one space, or the verbatim page span from the first's start
+      to the second's end when both are on one page with only whitespace between (then ``page_text[start:end] ==
+      text`` holds too). ``page``/``start`` are the first sentence's; ``end`` is the second's end when the window
+      is one span, else the first's end. ``crosses_page`` says whether the two are on different pages.
+    - "cell": one table cell. ``text`` is the citation ("Table 2, row SQuAD (No MLM), column XNLI: - 1.4"),
+      ``cell`` the :class:`synthesis.tables.Cell` (text, parsed value, row and column header paths, bold,
+      underline, bbox), ``table`` the whole :class:`synthesis.tables.Table` (caption, every cell), ``context`` the
+      caption; ``page`` is the table's page and ``start``/``end`` the printed value's offsets in that page's stored
+      text when it was found there (``parts`` is then that one verbatim span, kind "cell-value"), else -1/-1 and no
+      parts (nothing to quote verbatim).
+
+    ``key`` identifies a unit among all units of all kinds (it is longer than four items for windows and cells).
+    """
 
     paper: str
     version: str | None
@@ -56,10 +83,29 @@ class Unit:
     section: str | None = None
     words: list[str] = field(default_factory=list, repr=False)
     context: str = field(default="", repr=False)  # the sentence before, for names a pronoun stands for
+    parts: tuple[Unit, ...] = field(default=(), repr=False)
+    cell: Cell | None = field(default=None, repr=False)
+    table: Table | None = field(default=None, repr=False)
 
     @property
-    def key(self) -> tuple[str, int, int, int]:
-        return (self.paper, self.page, self.start, self.end)
+    def key(self) -> tuple:
+        base = (self.paper, self.page, self.start, self.end)
+        if self.kind == "window":
+            return (*base, "window", *(x for p in self.parts for x in (p.page, p.start, p.end)))
+        if self.cell is not None:
+            return (*base, "cell", self.table.label if self.table else "", self.table.page if self.table else 0,
+                    self.cell.row, self.cell.col)
+        return base
+
+    @property
+    def crosses_page(self) -> bool:
+        return len({p.page for p in self.parts}) > 1
+
+    def quotes(self) -> list[Unit]:
+        """The verbatim spans to quote for this unit, each with its own page (see the class docstring)."""
+        if self.kind in ("window", "cell"):
+            return list(self.parts)
+        return [self]
 
 
 def number_tokens(text: str) -> list[str]:
@@ -135,8 +181,76 @@ def section_paths(store: Store, paper_id: str) -> dict[str, str]:
     return out
 
 
-def paper_units(store: Store, paper_id: str) -> list[Unit]:
-    """Every evidence unit of one stored paper (sentences, split long passages, numeric table lines)."""
+def paper_units(store: Store, paper_id: str, *, windows: bool = False, cells: bool = False) -> list[Unit]:
+    """Every evidence unit of one stored paper (sentences, split long passages, numeric table lines); with
+    ``windows`` also adjacent-sentence windows (:func:`window_units`), with ``cells`` the stored table cells
+    (:func:`cell_units`; tables of papers ingested before tables existed come from ``ingest.ensure_tables``)."""
+    units = _base_units(store, paper_id)
+    if windows or cells:
+        paper, pages = get_paper(store, paper_id), get_pages(store, paper_id)
+        if windows:
+            units += window_units(units, pages)
+        if cells and paper is not None:
+            units += cell_units(paper.id, paper.version, read_tables(store, paper_id), pages)
+    return units
+
+
+MAX_WINDOW_CHARS = 900
+
+
+def window_units(units: list[Unit], pages: list[str] | None = None) -> list[Unit]:
+    """Windows of two adjacent whole sentences, in reading order, within one section; across a page break too.
+
+    ``units`` are a paper's units as :func:`paper_units` makes them; ``pages`` its page texts (to make a window on
+    one page one verbatim span). Fragments that a block break cut (whose joined whole is also a unit) are skipped.
+    """
+    seq = sorted((u for u in units if u.kind in ("sentence", "abstract")), key=lambda u: (u.page, u.start, -u.end))
+    whole: list[Unit] = []
+    for u in seq:  # drop spans inside an earlier, longer span of the same page (fragments of a joined sentence)
+        if whole and whole[-1].page == u.page and u.start >= whole[-1].start and u.end <= whole[-1].end:
+            continue
+        whole.append(u)
+    out = []
+    for a, b in zip(whole, whole[1:], strict=False):
+        if a.section != b.section or b.page - a.page > 1 or len(a.text) + len(b.text) + 1 > MAX_WINDOW_CHARS:
+            continue
+        text = pages[a.page - 1] if pages is not None and 0 < a.page <= len(pages) else None
+        out.append(make_window(a, b, text))
+    return out
+
+
+def make_window(a: Unit, b: Unit, page_text: str | None = None) -> Unit:
+    """The window of sentence ``a`` followed by sentence ``b`` (see :class:`Unit`)."""
+    one_span = a.page == b.page and a.end <= b.start and (page_text is None or not page_text[a.end:b.start].strip())
+    text = a.text + " " + b.text
+    end = a.end
+    if one_span and page_text is not None:
+        text, end = page_text[a.start:b.end], b.end
+    return Unit(a.paper, a.version, a.page, a.start, end, text, "window", a.section,
+                content_words(text) + number_tokens(text), a.context, (a, b))
+
+
+def cell_units(paper: str, version: str | None, tables: list[Table], pages: list[str]) -> list[Unit]:
+    """One unit per non-empty table cell; its text is the cell's citation (see :class:`Unit`)."""
+    out = []
+    for t in tables:
+        for c in t.cells:
+            if c.value.kind == "empty":
+                continue
+            cite = t.citation(c)
+            parts: tuple[Unit, ...] = ()
+            start = end = -1
+            page_text = pages[t.page - 1] if 0 < t.page <= len(pages) else ""
+            if c.char_start is not None and c.char_end is not None and c.char_end <= len(page_text):
+                start, end = c.char_start, c.char_end
+                parts = (Unit(paper, version, t.page, start, end, page_text[start:end], "cell-value"),)
+            words = content_words(" ".join([*c.row_headers, *c.col_headers, c.text])) + number_tokens(c.text)
+            out.append(Unit(paper, version, t.page, start, end, cite, "cell", None, words, t.caption, parts, c, t))
+    return out
+
+
+def _base_units(store: Store, paper_id: str) -> list[Unit]:
+    """The sentence, caption and table-row units of :func:`paper_units`."""
     paper = get_paper(store, paper_id)
     if paper is None:
         return []
@@ -210,13 +324,17 @@ def paper_units(store: Store, paper_id: str) -> list[Unit]:
     return units
 
 
-def inline_units(evidence: list[str], paper: str = "inline") -> list[Unit]:
-    """Units for evidence given as plain sentences (COVID-Fact style); page 0 means 'not from a stored page'."""
+def inline_units(evidence: list[str], paper: str = "inline", *, windows: bool = False) -> list[Unit]:
+    """Units for evidence given as plain sentences (COVID-Fact style); page 0 means 'not from a stored page'.
+    With ``windows``, also a window of each two consecutive sentences (their text joined by one space)."""
     out = []
     for i, text in enumerate(evidence):
         if isinstance(text, str) and text.strip():
             out.append(Unit(paper, None, 0, 0, len(text), text, "inline", None, content_words(text)))
             out[-1].start = i  # position in the given list
+    if windows:
+        out += [make_window(a, b) for a, b in zip(out, out[1:], strict=False)
+                if b.start == a.start + 1 and len(a.text) + len(b.text) < MAX_WINDOW_CHARS]
     return out
 
 
