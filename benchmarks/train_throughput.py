@@ -172,6 +172,48 @@ def run_trainer(config, warm: list[dict], timed: list[dict], batch_size: int, de
             "peak_memory_bytes": _peak_memory(device)}  # fmt: skip
 
 
+def profile_ours(config, data: list[dict], batch_size: int, device, out: Path, steps: int = 6) -> dict:  # noqa: ANN001
+    """A torch.profiler table of ``steps`` of our training steps (after 2 untimed), and the host syncs seen."""
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+    from transformers import XLMRobertaModel
+
+    from replication.models import HeadSpec, MultiTaskModel
+    from replication.plan import Hyperparameters
+    from replication.training import TaskData, train
+
+    config._attn_implementation = "sdpa"
+    model = MultiTaskModel(XLMRobertaModel(config, add_pooling_layer=False),
+                           [HeadSpec("bench", "pair_classification", 3)], seed=0)  # fmt: skip
+    hp = Hyperparameters(batch_size=batch_size, epochs=1, learning_rate=5e-5, warmup_ratio=0.0, weight_decay=0.0,
+                         max_steps=steps, max_seq_length=max(len(d["input_ids"]) for d in data))  # fmt: skip
+    task = TaskData("bench", "pair_classification", data[: batch_size * (steps + 2)], batch_size)
+    train(model, [task], Hyperparameters(**{**hp.__dict__, "max_steps": 2}), seed=1, tokenizer=_Pad,
+          checkpoint_dir=None, device=device)  # fmt: skip
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    import warnings
+    from collections import Counter
+
+    with warnings.catch_warnings(record=True) as caught, profile(activities=activities) as prof:
+        warnings.simplefilter("always")
+        if device.type == "cuda":
+            torch.cuda.set_sync_debug_mode("warn")  # every host sync becomes a warning at its Python line
+        try:
+            train(model, [task], hp, seed=0, tokenizer=_Pad, checkpoint_dir=None, device=device)
+        finally:
+            if device.type == "cuda":
+                torch.cuda.set_sync_debug_mode(0)
+    where = Counter(f"{Path(w.filename).name}:{w.lineno}: {str(w.message)[:80]}" for w in caught)
+    sort = "cuda_time_total" if device.type == "cuda" else "cpu_time_total"
+    table = prof.key_averages().table(sort_by=sort, row_limit=40)
+    syncs = {e.key: e.count for e in prof.key_averages() if "Synchronize" in e.key or e.key == "aten::item"}
+    lines = "\n".join(f"  {n} x {k}" for k, n in where.most_common(20))
+    out.write_text(f"{steps} training steps, batch {batch_size}\nhost syncs: {syncs}\n"
+                   f"sync warnings by place:\n{lines}\n\n{table}\n")  # fmt: skip
+    del model
+    return {"steps": steps, "syncs": syncs, "sync_places": dict(where.most_common(20)), "table": str(out)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=sorted(SIZES), default="large")
@@ -182,6 +224,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compile", action="store_true", help="also time ours through torch.compile")
     parser.add_argument("--trainer-padding", choices=("longest", "max_length"), default="longest")
     parser.add_argument("--out", default=None, help="also write the JSON report to this file")
+    parser.add_argument("--no-trainer", action="store_true", help="time ours only (a sweep); no ratio")
+    parser.add_argument(
+        "--profile", default=None, help="write a torch.profiler table of a few of our steps here"
+    )
     parser.add_argument("--device", default=None, help="cuda or cpu (default: cuda when available)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument(
@@ -203,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     # both sides: warm up on the first `warmup` batches (untimed), then time one epoch over the rest
     warm, timed = data[: args.warmup * args.batch_size], data[args.warmup * args.batch_size :]
     mean_len = sum(len(d["input_ids"]) for d in timed) / len(timed)
-    sides = ["ours", "trainer"] + (["ours_compiled"] if args.compile else [])
+    sides = ["ours"] + ([] if args.no_trainer else ["trainer"]) + (["ours_compiled"] if args.compile else [])
     runs: dict[str, list[dict]] = {side: [] for side in sides}
     for i in range(args.repeat):  # rotate the order so that drifting machine load hits every side alike
         order = sides[i % len(sides) :] + sides[: i % len(sides)]
@@ -227,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         results[side] = {**med, "all_tokens_per_s": [round(r["tokens_per_s"], 1) for r in rs]}
         results[side]["mfu"] = med["tokens_per_s"] * fpt / peak if device.type == "cuda" else None
     best = max((s for s in sides if s != "trainer"), key=lambda s: results[s]["tokens_per_s"])
-    ratio = results[best]["tokens_per_s"] / results["trainer"]["tokens_per_s"]
+    ratio = None if args.no_trainer else results[best]["tokens_per_s"] / results["trainer"]["tokens_per_s"]
     report = {
         "size": args.size, "layers_hidden_heads_ffn_vocab": SIZES[args.size], "device": str(device),
         "batch_size": args.batch_size, "max_len": args.max_len, "mean_len": round(mean_len, 1),
@@ -237,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
         **{side: results[side] for side in sides}, "best_ours": best, "ratio_tokens_per_s": ratio,
         "hardware": hardware(), "versions": library_versions(),
     }  # fmt: skip
+    if args.profile:
+        report["profile"] = profile_ours(config, timed, args.batch_size, device, Path(args.profile))
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=2, default=str) + "\n")
     if args.json:
@@ -254,7 +302,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{side:15}{r['tokens_per_s']:>12.0f}{r['step_s']:>11.3f}{mfu:>8}{mem:>10}   runs: {r['all_tokens_per_s']}"
         )
-    print(f"ratio {best} / Trainer (useful tokens per second): {ratio:.2f}x")
+    if ratio is not None:
+        print(f"ratio {best} / Trainer (useful tokens per second): {ratio:.2f}x")
     return 0
 
 

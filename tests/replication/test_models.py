@@ -165,3 +165,26 @@ def test_mean_pooling_ignores_padding_and_checks_layer():
     assert torch.equal(mean_pooled(h, mask, 1, "cls"), h[1][:, 0])
     with pytest.raises(ReplicationError, match="retrieval layer 14 does not exist"):
         mean_pooled(h, mask, 14, "mean")
+
+
+@pytest.mark.gpu
+def test_cuda_4d_padding_mask_gives_the_2d_mask_results(tmp_path):
+    """attention_mask_for hands the encoder a ready 4-D mask on CUDA (no host sync in transformers' mask check);
+    the hidden states of real tokens must equal those of the plain 2-D mask path."""
+    import toy_tasks
+
+    from replication.models import attention_mask_for, load_encoder, load_tokenizer
+
+    path = toy_tasks.build_model(tmp_path)
+    tok = load_tokenizer(str(path))
+    enc = load_encoder(str(path)).cuda().eval()
+    batch = tok(["a short one", "a rather longer sentence with more words in it"], padding=True,
+                return_tensors="pt")  # fmt: skip
+    ids, mask = batch["input_ids"].cuda(), batch["attention_mask"].cuda()
+    assert attention_mask_for(mask).shape == (2, 1, 1, ids.shape[1])
+    assert attention_mask_for(mask.cpu()).dim() == 2
+    with torch.no_grad():
+        plain = enc(input_ids=ids, attention_mask=mask).last_hidden_state
+        ready = enc(input_ids=ids, attention_mask=attention_mask_for(mask)).last_hidden_state
+    keep = mask.bool()
+    assert torch.allclose(plain[keep], ready[keep], atol=1e-5)
