@@ -207,9 +207,12 @@ def _is_subheader(h: str) -> bool:
 
 def header_row_count(grid: list[list[str]]) -> int:
     """How many leading rows of ``grid`` are column headers: rows up to the first one whose non-empty cells
-    outside column 0 are mostly values. At least one row is a header when the grid has two or more rows."""
+    outside column 0 are mostly values, or up to a section title (a row with only column 0). At least one row is
+    a header when the grid has two or more rows."""
     for i, row in enumerate(grid):
         vals = [c for c in row[1:] if c and c.strip()]
+        if i and not vals and row and row[0].strip():  # a section title under the headers ("Baselines")
+            return i
         if vals and sum(parse_cell(c).kind not in ("text",) for c in vals) >= 0.5 * len(vals):
             return max(i, 1) if len(grid) > 1 else 0
     return 1 if len(grid) > 1 else 0
