@@ -21,7 +21,7 @@ from synthesis.settings import load_settings
 from synthesis.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
-TABLES = ("papers", "pages", "sections", "passages", "refs")
+TABLES = ("papers", "pages", "sections", "passages", "refs", "paper_tables", "table_cells", "table_extractions")
 ABBREVIATIONS = ("et al.", "Fig.", "Eq.", "cf.", "i.e.", "e.g.", "Tab.", "Sec.", "vs.")
 
 
@@ -56,6 +56,42 @@ def test_all_corpus_papers_ingested(corpus_store, corpus_index) -> None:
         assert len(P.get_pages(corpus_store, paper.id)) == entry["pages"]
         assert paper.abstract and len(P.get_passages(corpus_store, paper.id, ("sentence",))) > 100
     assert stored[corpus_index["papers"][0]["title"]].id == "2005.13013v1"
+
+
+def test_tables_are_stored_at_ingest(corpus_store) -> None:
+    from synthesis.store import read_tables, tables_extracted
+
+    assert tables_extracted(corpus_store, "2005.13013v1")
+    tables = read_tables(corpus_store, "2005.13013v1")
+    assert [t.label for t in tables] == ["Table 1", "Table 2", "Table 3", "Table 4"]
+    t2 = tables[1]
+    assert len(t2.cells) == corpus_store.one(
+        "SELECT COUNT(*) AS n FROM table_cells WHERE paper_id = '2005.13013v1' AND table_idx = 1")["n"]
+    row = corpus_store.one("SELECT * FROM table_extractions WHERE paper_id = '2005.13013v1'")
+    assert row["n_tables"] == 4 and row["error"] is None and row["extractor"].startswith("pdfplumber ")
+
+
+def test_tables_of_papers_ingested_before_tables_are_extracted_lazily(store_and_settings, small_paper: bytes,
+                                                                     home: Path) -> None:
+    from synthesis.ingest import ensure_tables
+    from synthesis.store import tables_extracted
+
+    store, settings = store_and_settings
+    pid = ingest_pdf(store, settings, small_paper).paper_id
+    with store.transaction() as conn:  # as if ingested before migration 0002
+        conn.execute("DELETE FROM table_extractions WHERE paper_id = ?", (pid,))
+    assert not tables_extracted(store, pid)
+    assert ensure_tables(store, settings, pid) == []
+    assert store.one("SELECT n_tables, error FROM table_extractions WHERE paper_id = ?", (pid,))["error"] is None
+    # Without the PDF in the cache, the extraction is recorded empty with the reason.
+    with store.transaction() as conn:
+        conn.execute("DELETE FROM table_extractions WHERE paper_id = ?", (pid,))
+    for f in (home / "pdfs").rglob("*.pdf"):
+        f.unlink()
+    assert ensure_tables(store, settings, pid) == []
+    assert "not in the cache" in store.one("SELECT error FROM table_extractions WHERE paper_id = ?", (pid,))["error"]
+    with pytest.raises(AssayError):
+        ensure_tables(store, settings, "no-such-paper")
 
 
 def test_front_matter_abstract_and_sentences_of_every_corpus_paper(corpus_store, corpus_index) -> None:
