@@ -75,7 +75,7 @@ _DESCRIBES = re.compile(
 # PDF artefacts that make a sentence unreadable: a footnote's text run into it ("attention 6We perform"), or an
 # equation's symbols read as words ("arg min θ 1 N X {(x,y)} L y, M (θ.").
 _FOOTNOTE_RUN_IN = re.compile(r"\s\d{1,2}(?:We|The|Our|In|This|For|It|See|All|Code|Available)\b")
-_MATH = re.compile(r"[{}\u02c6\u2211\u220f\u222b]|\barg\s?(?:min|max)\b|^\W|\(\d+\)\s+[A-Z]")
+_MATH = re.compile(r"[{}\u02c6\u2211\u220f\u222b]|\barg\s?(?:min|max)\b|\(\d+\)\s+[A-Z]")
 MAX_SYMBOL_SHARE = 0.2  # share of one-character tokens (θ, N, X, ,) above which a "sentence" is an equation
 
 

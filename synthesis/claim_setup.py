@@ -14,7 +14,6 @@ import re
 
 from synthesis.entities import clean, entities
 from synthesis.numbers import comparable, parse_numbers
-from synthesis.retrieval import is_table_line
 
 SETUP_SECTION = re.compile(
     r"set-?up|experiment|\bmodels?\b|datasets?|\bdata\b|\btasks?\b|training|implementation|hyper-?param|software|"
@@ -79,9 +78,7 @@ def is_setup_sentence(sentence: str) -> bool:
     words = s.split()
     if not 5 <= len(words) <= 90 or s.endswith("?") or re.search(r"https?://|www\.|@\w", s):
         return False
-    if is_table_line(s) or sum(
-        1 for w in words if re.fullmatch(r"[+\-\u2212]?\d[\d.,/%]*", w)
-    ) > MAX_NUMERIC_SHARE * len(words):
+    if sum(1 for w in words if re.fullmatch(r"[+\-\u2212]?\d[\d.,/%]*", w)) > MAX_NUMERIC_SHARE * len(words):
         return False
     if _POINTER.search(re.sub(r"\([^()]*\)", "", s)):  # "(see Appendix)" points, the sentence still states
         return False

@@ -28,11 +28,12 @@ from synthesis.claim_context import (
 from synthesis.claim_dedup import duplicate_groups
 from synthesis.claim_kinds import KINDS, claim_kind
 from synthesis.claim_setup import colon_head, is_setup_section, is_setup_sentence
+from synthesis.claim_tables import table_facts
 from synthesis.entities import clean, entities, is_entity_token, tokens
 from synthesis.numbers import comparable, parse_numbers
 from synthesis.papers import get_pages, get_paper, get_passages
 from synthesis.retrieval import ends_sentence, split_sentences
-from synthesis.store import Store
+from synthesis.store import Store, read_tables
 
 CLAIM_TYPES = ("numeric_result", "dataset_statistic", "hyperparameter_or_method", "comparison", "background")
 _SECTION_OK = re.compile(r"abstract|intro|contribution|result|discussion|conclu|summary|finding|analysis|"
@@ -590,7 +591,23 @@ def extract_claims(store: Store, paper_id: str) -> list[Claim]:
                 joined=n_joined,
                 self_contained=whole,
             ))
-    return fold_duplicates(claims)
+    return fold_duplicates(claims) + _table_claims(paper, pages, read_tables(store, paper.id))
+
+
+def _table_claims(paper, pages: list[str], tables: list) -> list[Claim]:  # noqa: ANN001 - papers.Paper
+    """One table_fact claim per numeric cell of the stored tables (none when the tables were not extracted)."""
+    out = []
+    for f in table_facts(tables, pages):
+        a, b = f.span
+        out.append(Claim(
+            id=_claim_id(paper.id, f.page, a, b, 0), text=f.text, paper=paper.id, version=paper.version,
+            page=f.page, span=(a, b), type=claim_type(f.text),
+            numbers=[q.to_json() for q in parse_numbers(f.text) if q.kind not in _NOT_QUANTITIES],
+            source_text=pages[f.page - 1][a:b], section=None, origin="table", kind="table_fact", refs=[f.label],
+            own_text=f.text,
+            notes=[f"{f.label}, row {f.row}, column {f.column}: {f.value}" + (" (marked best)" if f.marked else "")],
+        ))
+    return out
 
 
 def fold_duplicates(claims: list[Claim]) -> list[Claim]:
@@ -598,6 +615,8 @@ def fold_duplicates(claims: list[Claim]) -> list[Claim]:
     statement of it, which lists where else it is stated; reading order is kept."""
     drop: set[int] = set()
     for kind in KINDS:
+        if kind == "table_fact":
+            continue  # each cell is its own row and column: two cells are never the same claim
         idx = [i for i, c in enumerate(claims) if c.kind == kind]
         reps = duplicate_groups([claims[i].own_text or claims[i].text for i in idx])
         for pos, r in enumerate(reps):

@@ -67,6 +67,7 @@ def claims_cmd(
     from synthesis.claim_kinds import parse_kinds
     from synthesis.claims import extract_claims
     from synthesis.errors import AssayError
+    from synthesis.ingest import ensure_tables
     from synthesis.papers import get_pages, resolve_paper
 
     try:
@@ -77,6 +78,7 @@ def claims_cmd(
     p = resolve_paper(st.store, paper)
     if not any(t.strip() for t in get_pages(st.store, p.id)):
         raise AssayError(f"paper {p.id} has no text (a scanned or empty PDF?); there are no claims to extract")
+    ensure_tables(st.store, st.settings, p.id)  # papers ingested before tables existed: their table facts
     every = [c.to_json() for c in extract_claims(st.store, p.id)]
     claims = [c for c in every if c["kind"] in kinds]
     left_out = sorted({c["kind"] for c in every if c["kind"] not in kinds})
