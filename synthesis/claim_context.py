@@ -47,7 +47,7 @@ _ANAPHOR = re.compile(
     rf"^(?:This|That|These|Those)\b(?!\s+{_OWN_WORK})|^Such\s+\w+|^(?:The\s+)?(?:first|second|third|former|latter)"
     rf"(?:\s+one)?\b(?=\s+(?:\w+\s+){{0,2}}(?:is|are|was|were|provides?|has|have|gives?|performs?|leads?|yields?)\b)"
     rf"|^Both\s+(?:methods|approaches|models|variants|tasks|algorithms|settings|techniques)\b"
-    rf"|\b(?:this|these|those)\s+(?!{_OWN_WORK})[a-z]|\bsuch\s+(?!as\b)[a-z]|\b(?:evidence|reason)\s+for\s+this\b"
+    rf"|\b(?:this|these|those)\s+(?!{_OWN_WORK})[a-z]|\b(?:this|these|those)\b(?=\s*[,.;])|\bsuch\s+(?!as\b)[a-z]|\b(?:evidence|reason)\s+for\s+this\b"
     rf"|^It\b(?!\s+(?:is|was|would\s+be|seems|appears)\s+(?:\w+\s+)?(?:to|that)\b)|^They\b"
 )
 # "Examples in the dataset ...", "the resulting algorithm": a definite description of something the sentence does not
@@ -68,8 +68,9 @@ _DESCRIBES = re.compile(
     r"\b(?:columns?|rows?)(?:\s+of\s+(?:Table|Figure)\s*\d+)?\s+(?:give|gives|show|shows|list|lists|report|reports|"
     r"present|presents|contain|contains|provide|provides)\s+the\b|^(?:[A-Z][^,]{0,100}?)\b(?:is|are)\s+(?:also\s+)?(?:provided|given|presented|described|discussed)"
     r"(?:\s+as\s+well|\s+below|\s+above|\s+in\b|\.)|\bgives? (?:an|some) indications? of\b|"
-    r"\b(?:can be found|are described|is described|are listed|are shown|is shown) in (?:Section|Appendix|Table|"
-    r"Figure|the Appendix)\b",
+    r"\b(?:can be found|are described|is described|are listed|are shown|is shown|are collected|"
+    r"are reported) in (?:Section|Appendix|Table|Figure|the Appendix)\b|^This (?:section|chapter|appendix) "
+    r"(?:analy[sz]es|discusses|describes|presents|introduces|reports|shows)\b",
     re.IGNORECASE,
 )
 # PDF artefacts that make a sentence unreadable: a footnote's text run into it ("attention 6We perform"), or an

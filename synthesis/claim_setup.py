@@ -78,7 +78,9 @@ def is_setup_sentence(sentence: str) -> bool:
     words = s.split()
     if not 5 <= len(words) <= 90 or s.endswith("?") or re.search(r"https?://|www\.|@\w", s):
         return False
-    if sum(1 for w in words if re.fullmatch(r"[+\-\u2212]?\d[\d.,/%]*", w)) > MAX_NUMERIC_SHARE * len(words):
+    if sum(
+        1 for w in words if re.fullmatch(r"[^A-Za-z]*\d[^A-Za-z]*|[\u2013\u2014\-/+]", w)
+    ) > MAX_NUMERIC_SHARE * len(words):
         return False
     if _POINTER.search(re.sub(r"\([^()]*\)", "", s)):  # "(see Appendix)" points, the sentence still states
         return False

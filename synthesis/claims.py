@@ -614,10 +614,16 @@ def fold_duplicates(claims: list[Claim]) -> list[Claim]:
     """Claims with each near-duplicate (same kind, see :mod:`synthesis.claim_dedup`) folded into the most complete
     statement of it, which lists where else it is stated; reading order is kept."""
     drop: set[int] = set()
+    for j, joined in enumerate(claims):  # a sentence joined into the claim after it, of the same kind, is said there
+        for i, c in enumerate(claims):
+            if joined.joined and i != j and i not in drop and not c.joined and c.kind == joined.kind \
+                    and c.page == joined.page and joined.span[0] <= c.span[0] < c.span[1] <= joined.span[1]:
+                joined.also_stated.append({"id": c.id, "page": c.page, "span": list(c.span), "text": c.text})
+                drop.add(i)
     for kind in KINDS:
         if kind == "table_fact":
             continue  # each cell is its own row and column: two cells are never the same claim
-        idx = [i for i, c in enumerate(claims) if c.kind == kind]
+        idx = [i for i, c in enumerate(claims) if c.kind == kind and i not in drop]
         reps = duplicate_groups([claims[i].own_text or claims[i].text for i in idx])
         for pos, r in enumerate(reps):
             if r == pos:
