@@ -44,28 +44,28 @@ PY
 log "env: $(tail -2 "$OUT/env.txt" | head -1)"
 
 log "1. gpu-marked tests"
-timeout 150 $PY -m pytest -m gpu -p no:cacheprovider -q -rA --continue-on-collection-errors tests/replication \
+timeout 110 $PY -m pytest -m gpu -p no:cacheprovider -q -rA --continue-on-collection-errors tests/replication \
   > "$OUT/gpu_tests.txt" 2>&1
 log "   pytest exit $? : $(grep -E '(passed|failed|skipped|error)' "$OUT/gpu_tests.txt" | tail -1)"
 
 log "2. ceiling + throughput, XLM-R Large shape, batch 64, real pair lengths (left $(left)s)"
-timeout $(( $(left) - 150 )) $PY benchmarks/train_throughput.py --size $SIZE --batch-size 64 --steps $STEPS --warmup 5 \
+timeout $(( $(left) > 400 ? 230 : $(left) - 170 )) $PY benchmarks/train_throughput.py --size $SIZE --batch-size 64 --steps $STEPS --warmup 5 \
   --compile --profile "$OUT/profile.txt" --out "$OUT/throughput.json" >> "$OUT/log.txt" 2>&1
 log "   exit $?"
 
-if [ "$(left)" -gt 200 ]; then
-  log "3. sweep of our step: batch 32 and 128 (left $(left)s)"
-  for bs in 32 128; do
-    timeout 60 $PY benchmarks/train_throughput.py --size $SIZE --batch-size $bs --steps 20 --warmup 3 --no-trainer \
-      --out "/tmp/sweep_bs$bs.json" 2>&1 | grep -E "^ours|TFLOP|^XLM" >> "$OUT/log.txt"
-  done
-fi
-
-log "4. synthetic replication on CUDA (left $(left)s)"
+log "3. synthetic replication on CUDA (left $(left)s)"
 CMP=()
 if [ -n "${1:-}" ] && [ -f "$1" ]; then CMP=(--compare "$1"); fi
 timeout $(( $(left) - 5 )) $PY benchmarks/synthetic_replication.py $QUICK --device "${GPU_CHECK_DEVICE:-cuda}" --out "$OUT/synthetic_cuda.json" \
   "${CMP[@]}" >> "$OUT/log.txt" 2> "$OUT/synthetic_stderr.txt"
 log "   exit $?"
 tail -c 200000 "$OUT/synthetic_stderr.txt" > "$OUT/synthetic_stderr.tmp" && mv "$OUT/synthetic_stderr.tmp" "$OUT/synthetic_stderr.txt"
+if [ "$(left)" -gt 90 ]; then
+  log "4. sweep of our step: batch 32 and 128 (left $(left)s)"
+  for bs in 32 128; do
+    timeout 60 $PY benchmarks/train_throughput.py --size $SIZE --batch-size $bs --steps 20 --warmup 3 --no-trainer \
+      --out "/tmp/sweep_bs$bs.json" 2>&1 | grep -E "^ours|TFLOP|^XLM" >> "$OUT/log.txt"
+  done
+fi
+
 log "done"

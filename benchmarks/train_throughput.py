@@ -263,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
                     run_ours(config, warm, timed, args.batch_size, device, side == "ours_compiled")
                 )
             _reset_memory(device)
+            if args.out:  # partial results survive a time limit
+                Path(args.out).write_text(json.dumps({"partial": True, **runs}, indent=2, default=str) + "\n")
     peak, peak_src = measured_peak_flops(device)
     fpt = flops_per_token(config, mean_len)
     results = {}
