@@ -291,7 +291,7 @@ def outcomes_for(store, settings, examples: list[dict], *, use_embeddings: bool)
     from synthesis.evaluation import normalize_label
     from synthesis.verify import Verifier
 
-    verifier = Verifier(store, settings, use_embeddings=use_embeddings, quiet=True,
+    verifier = Verifier(store, settings, use_embeddings=use_embeddings, quiet=True, use_model=False,
                         calibration={"models": {}, "prior": {}})
     mode = "embedding" if verifier.embedder is not None else "lexical"
     out = []

@@ -1,7 +1,7 @@
 """Where assay keeps its data and which settings are in force.
 
 Precedence: command-line flag, then environment (ASSAY_HOME, ASSAY_OFFLINE, ASSAY_ARXIV_API,
-ASSAY_EMBEDDING_MODEL, ASSAY_NLI_MODEL), then ``config.toml`` in the home folder, then defaults.
+ASSAY_EMBEDDING_MODEL, ASSAY_NLI_MODEL, ASSAY_VERIFIER_MODEL), then ``config.toml`` in the home folder, then defaults.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ class Settings:
     max_pdf_bytes: int = 50 * 1024 * 1024
     embedding_model: str | None = DEFAULT_EMBEDDING_MODEL
     nli_model: str | None = None
+    verifier_model: str | None = None  # None: the cross-encoder shipped in synthesis/data/verifier; "none": rules only
 
     @property
     def db_path(self) -> Path:
@@ -71,6 +72,7 @@ def load_settings(home: str | Path | None = None, offline: bool | None = None, *
         "arxiv_api": os.environ.get("ASSAY_ARXIV_API"),
         "embedding_model": os.environ.get("ASSAY_EMBEDDING_MODEL"),
         "nli_model": os.environ.get("ASSAY_NLI_MODEL"),
+        "verifier_model": os.environ.get("ASSAY_VERIFIER_MODEL"),
     }
     values.update({k: v for k, v in env.items() if v is not None})
     if offline is not None:

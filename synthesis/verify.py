@@ -45,6 +45,7 @@ T_SUPPORT_EMB = 0.45  # ... when the embedding similarity is also high
 T_EMB = 0.80
 T_REFUTE = 0.55  # coverage of the rest of the claim needed before a conflict refutes it
 TOP_K = 8
+MODEL_TOP_K = 4  # candidate units the cross-encoder reads per claim (each also with its neighbouring sentence)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -775,6 +776,13 @@ def _evidence(decision: Decision, limit: int = 3) -> list[dict]:
              "score": round(c.cov, 4), "char_start": c.unit.start, "char_end": c.unit.end} for c in chosen]
 
 
+def _where_units(group: list[Unit]) -> str:
+    u = group[0]
+    if u.page:
+        return f"page {u.page}" + (" (two adjacent sentences)" if len(group) > 1 else "")
+    return "the evidence" if u.start < 0 or u.kind == "inline-all" else f"evidence #{u.start + 1}"
+
+
 def _precheck(text: str) -> tuple[str | None, str | None]:
     """(text to verify, reason for not_enough_info) for degenerate claims."""
     if not isinstance(text, str) or not text.strip():
@@ -788,13 +796,25 @@ class Verifier:
     """Holds the per-paper units, lexical index, optional models and the calibration for many claims."""
 
     def __init__(self, store, settings, *, use_embeddings: bool | None = None, quiet: bool = False,  # noqa: ANN001
-                 calibration: dict | None = None):
+                 calibration: dict | None = None, use_model: bool | None = None, combiner: dict | None = None):
         from synthesis.calibration import load_calibration
 
         self.store = store
         self.settings = settings
         self.notes: list[str] = []
         self.embedder = None
+        self.scorer = None
+        self.combiner = None
+        if use_model is None or use_model:
+            from synthesis.combiner import default_params
+            from synthesis.crossencoder import load_scorer
+
+            self.scorer, msg = load_scorer(settings)
+            if msg:
+                self.notes.append(msg)
+            self.combiner = combiner if combiner is not None else default_params()
+        else:
+            self.notes.append("verifier model off; the rules alone decide (lexical-only mode)")
         if use_embeddings is None or use_embeddings:
             from synthesis.embeddings import load_embedder
 
@@ -813,6 +833,7 @@ class Verifier:
         self._readings: dict = {}
         self._claim_vecs: dict[str, np.ndarray] = {}
         self._shas: dict[str, str | None] = {}
+        self._neighbours: dict[tuple, tuple[Unit | None, Unit | None]] = {}
 
     def _sha(self, paper_id: str) -> str | None:
         """The PDF hash the evidence was read from (pins the quote to one exact file, not just an arXiv id)."""
@@ -843,6 +864,8 @@ class Verifier:
             units = [u for u in units if language_of(u.text) != "other"]
             vecs = self.embedder.encode([u.text for u in units]) if (self.embedder and units) else None
             self._units[key] = (units, BM25(units), vecs)
+            self._neighbours.update({u.key: (units[i - 1] if i else None, units[i + 1] if i + 1 < len(units) else None)
+                                     for i, u in enumerate(units)})
         return self._units[key]
 
     def verify_one(self, claim: dict, paper_ids: list[str]) -> dict:
@@ -895,14 +918,20 @@ class Verifier:
                        embedder=self.embedder)
         result["label"] = d.label
         result["confidence"] = round(self.calibration_prob(d.label, d.features), 4)
+        model_evidence = None
+        if self.scorer is not None and d.checks:
+            model_evidence = self._model_decision(text, d, result)
+        elif self.scorer is None:
+            d.reasons.append("decided by the rules alone (lexical-only mode: no verifier model)")
         if extra:  # too long to be one claim: say what its beginning gave, decide nothing
             d.reasons = [f"its first {MAX_CLAIM_CHARS:,} characters alone would be {d.label}: " + "; ".join(d.reasons)]
             result["label"] = "not_enough_info"
             result["confidence"] = self.calibration_prob("not_enough_info", None)
-        result["evidence"] = [dict(e, pdf_sha256=self._sha(e["paper"])) for e in _evidence(d)] \
+        chosen = model_evidence if model_evidence is not None else _evidence(d)
+        result["evidence"] = [dict(e, pdf_sha256=self._sha(e["paper"])) for e in chosen] \
             if "evidence" not in claim else [
             {"paper": "inline", "version": None, "page": None, "quote": c["quote"], "score": c["score"],
-             "index": c["char_start"]} for c in _evidence(d)]
+             "index": c["char_start"]} for c in chosen]
         result["reasons"] = extra + d.reasons
         result["signals"] = {k: round(v, 4) for k, v in d.features.items()}
         if d.best is not None and d.best.nli is not None:
@@ -920,6 +949,75 @@ class Verifier:
             result["retrieval"] = "lexical+embeddings"
         return result
 
+    def _candidates(self, d: Decision) -> list[list[Unit]]:
+        """Evidence the model reads: the best few units, and each with its neighbouring sentence (a window), so a
+        claim drawn from two adjacent sentences can be supported by both."""
+        top = list(d.checks[:MODEL_TOP_K])
+        if d.best is not None and d.best not in top:
+            top.append(d.best)
+        out: list[list[Unit]] = []
+        seen: set[tuple] = set()
+        for c in top:
+            u = c.unit
+            groups = [[u]]
+            before, after = self._neighbours.get(u.key, (None, None))
+            for n in (before, after):
+                if n is not None and n.page == u.page and u.kind in ("sentence", "abstract") and n.kind == u.kind:
+                    groups.append([n, u] if n is before else [u, n])
+            for g in groups:
+                k = tuple(x.key for x in g)
+                if k not in seen:
+                    seen.add(k)
+                    out.append(g)
+        return out
+
+    def _model_decision(self, text: str, d: Decision, result: dict) -> list[dict]:
+        """The cross-encoder reads each candidate; the combiner turns its probabilities and the rule features into
+        the label and a calibrated confidence. Returns the evidence entries (verbatim units) for the verdict."""
+        from synthesis.combiner import ce_features, predict
+
+        groups = self._candidates(d)
+        probs = self.scorer.probs([(text, " ".join(u.text for u in g)) for g in groups])
+        i_sup = int(np.argmax(probs[:, 0]))
+        i_ref = int(np.argmax(probs[:, 1]))
+        feats = dict(d.features)
+        feats.update(ce_features(float(probs[i_sup, 0]), float(probs[i_ref, 1]), float(probs[:, 2].min())))
+        feats["rule_supported"] = 1.0 if d.label == "supported" else 0.0
+        feats["rule_refuted"] = 1.0 if d.label == "refuted" else 0.0
+        if self.combiner:
+            p = predict(self.combiner, feats)
+        else:  # no combiner shipped: the cross-encoder's reading of the best evidence, uncalibrated
+            p = np.array([feats["ce_sup"], feats["ce_ref"], feats["ce_nei"]])
+            p = p / p.sum()
+        k = int(np.argmax(p))
+        label = LABELS[k]
+        rules_label = d.label
+        result["label"] = label
+        result["confidence"] = round(float(p[k]), 4)
+        result["probabilities"] = {lab: round(float(x), 4) for lab, x in zip(LABELS, p, strict=True)}
+        pick = i_sup if label == "supported" else (i_ref if label == "refuted" else i_sup)
+        group = groups[pick]
+        where = _where_units(group)
+        verb = {"supported": "supports", "refuted": "contradicts", "not_enough_info": "does not settle"}[label]
+        lead = (f"the verifier model reads {where} as it {verb} the claim (p(supported)={probs[pick, 0]:.2f}, "
+                f"p(refuted)={probs[pick, 1]:.2f}, p(not enough info)={probs[pick, 2]:.2f})")
+        if label == "not_enough_info":
+            lead = (f"no passage settles the claim: the closest reading ({where}) gives p(supported)="
+                    f"{probs[i_sup, 0]:.2f}, the strongest conflict p(refuted)={probs[i_ref, 1]:.2f}")
+        if rules_label == label:
+            d.reasons = [lead] + d.reasons
+        else:
+            d.reasons = [lead, f"the rules alone would say {rules_label.replace('_', ' ')}: " + "; ".join(d.reasons)]
+        if len(group) > 1:
+            d.reasons.append("the evidence spans two adjacent sentences; both are quoted")
+        d.features = feats
+        evidence = [{"paper": u.paper, "version": u.version, "page": u.page, "quote": u.text,
+                     "score": round(float(probs[pick, k]), 4), "char_start": u.start, "char_end": u.end}
+                    for u in group]
+        if label == "not_enough_info":
+            evidence = _evidence(d)
+        return evidence
+
     def calibration_prob(self, label: str, features: dict | None) -> float:
         from synthesis.calibration import probability
 
@@ -927,7 +1025,8 @@ class Verifier:
 
 
 def verify_claims(store, settings, claims: list[dict], paper_ids: list[str], *,  # noqa: ANN001
-                  use_embeddings: bool | None = None, progress: bool = False) -> list[dict]:
+                  use_embeddings: bool | None = None, progress: bool = False,
+                  use_model: bool | None = None) -> list[dict]:
     """Verify each claim against the given papers (or its own ``paper`` field, or every stored paper).
 
     Returns verdicts.jsonl objects: id, text, label, confidence, evidence [{paper, version, page, quote, score}],
@@ -935,7 +1034,7 @@ def verify_claims(store, settings, claims: list[dict], paper_ids: list[str], *, 
     """
     from synthesis.papers import list_papers, resolve_paper
 
-    verifier = Verifier(store, settings, use_embeddings=use_embeddings, quiet=True)
+    verifier = Verifier(store, settings, use_embeddings=use_embeddings, quiet=True, use_model=use_model)
     resolved = [resolve_paper(store, p).id for p in paper_ids] if paper_ids else []
     all_ids: list[str] | None = None
     out = []

@@ -92,7 +92,7 @@ def test_generated_examples_cover_every_kind(corpus_store):
 
 
 def test_calibrate_and_store_round_trip(corpus_store, tmp_path):
-    settings = load_settings(tmp_path / "h", offline=True, embedding_model="none")
+    settings = load_settings(tmp_path / "h", offline=True, embedding_model="none", verifier_model="none")
     params = calibrate(corpus_store, settings, ["2005.13013v1"], per_paper=12, embeddings=False)
     assert params["data"]["generated_examples"] > 20 and params["data"]["modes"] == ["lexical"]
     assert set(params["models"]["lexical"]) <= {"supported", "refuted", "not_enough_info"}

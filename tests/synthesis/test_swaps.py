@@ -154,7 +154,7 @@ def test_wrong_task_group_is_refuted_against_the_paper(corpus_store, tmp_path):
     from synthesis.settings import load_settings
     from synthesis.verify import verify_claims
 
-    settings = load_settings(tmp_path, offline=True, embedding_model="none")
+    settings = load_settings(tmp_path, offline=True, embedding_model="none", verifier_model="none")
     claims = [{"id": "swap", "text": SOURCE.replace("sentence retrieval", "question answering")},
               {"id": "true", "text": SOURCE}]
     out = {v["id"]: v for v in verify_claims(corpus_store, settings, claims, ["2005.13013v1"],

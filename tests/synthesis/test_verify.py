@@ -28,7 +28,8 @@ def minilm_path() -> str | None:
 
 @pytest.fixture(scope="module")
 def lexical(tmp_path_factory):
-    return load_settings(tmp_path_factory.mktemp("h"), offline=True, embedding_model="none")
+    """The rules alone (lexical-only mode, no verifier model): these tests pin the rule features and the fallback."""
+    return load_settings(tmp_path_factory.mktemp("h"), offline=True, embedding_model="none", verifier_model="none")
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +172,8 @@ def test_decision_rules_on_plain_text():
 
 
 def test_offline_hub_model_falls_back_and_says_so(corpus_store, tmp_path):
-    s = load_settings(tmp_path / "h", offline=True, embedding_model="sentence-transformers/all-MiniLM-L6-v2")
+    s = load_settings(tmp_path / "h", offline=True, embedding_model="sentence-transformers/all-MiniLM-L6-v2",
+                      verifier_model="none")
     [v] = verify_claims(corpus_store, s, [{"id": "1", "text": "ANLI+ has 1,104,934 training examples."}],
                         ["2005.13013v1"])
     assert v["label"] == "supported" and v["retrieval"] == "lexical"
@@ -179,7 +181,8 @@ def test_offline_hub_model_falls_back_and_says_so(corpus_store, tmp_path):
 
 
 def test_unloadable_nli_model_is_reported_not_fatal(corpus_store, tmp_path):
-    s = load_settings(tmp_path / "h", offline=True, embedding_model="none", nli_model=str(tmp_path / "missing-nli"))
+    s = load_settings(tmp_path / "h", offline=True, embedding_model="none", nli_model=str(tmp_path / "missing-nli"),
+                      verifier_model="none")
     [v] = verify_claims(corpus_store, s, [{"id": "1", "text": "ANLI+ has 1,104,934 training examples."}],
                         ["2005.13013v1"])
     assert v["label"] == "supported"
@@ -200,7 +203,7 @@ def test_embeddings_are_used_and_cached(tmp_path, minilm):
         "Training takes about three hours on one GPU. "
         "Our parser outperforms the previous best system by 1.2 points of labelled attachment score.",
     ])
-    s = load_settings(tmp_path / "h", offline=True, embedding_model=minilm)
+    s = load_settings(tmp_path / "h", offline=True, embedding_model=minilm, verifier_model="none")
     claims = [{"id": "1", "text": "The tagger achieves 97.1% accuracy on the Penn Treebank test set."},
               {"id": "2", "text": "The tagger achieves 95.1% accuracy on the Penn Treebank test set."}]
     out = verify_claims(store, s, claims, ["tiny"])
@@ -224,7 +227,8 @@ def test_nli_cross_encoder_is_one_more_signal(tmp_path, minilm):
     ce.model.config.label2id = {v: k for k, v in ce.model.config.id2label.items()}
     ce.save(str(folder))
     store = _tiny_store(tmp_path / "s.sqlite3", ["The tagger reaches an accuracy of 97.1% on the Penn Treebank test set."])
-    s = load_settings(tmp_path / "h", offline=True, embedding_model="none", nli_model=str(folder))
+    s = load_settings(tmp_path / "h", offline=True, embedding_model="none", nli_model=str(folder),
+                      verifier_model="none")
     [v] = verify_claims(store, s, [{"id": "1", "text": "The tagger reaches 97.1% accuracy on the Penn Treebank test set."}],
                         ["tiny"])
     assert v["label"] == "supported"
@@ -247,7 +251,7 @@ def test_covidfact_sample_inline_evidence(shared_dir, lexical):
 
 @pytest.mark.slow
 def test_gold_with_embeddings(corpus_store, minilm, tmp_path):
-    s = load_settings(tmp_path / "h", offline=True, embedding_model=minilm)
+    s = load_settings(tmp_path / "h", offline=True, embedding_model=minilm, verifier_model="none")
     copy = Store(tmp_path / "copy.sqlite3")  # the embedding cache is written: never into the shared corpus store
     corpus_store.conn.backup(copy.conn)
     gold = read_jsonl(DATA / "claims_gold.jsonl")
