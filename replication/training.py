@@ -308,9 +308,8 @@ def train(
 ) -> TrainResult:
     """Train ``model`` in place on ``tasks``; on return it holds the best weights on English dev (or the last).
 
-    ``compile`` runs the forward and backward through ``torch.compile`` (dynamic sequence lengths, one graph for
-    all of them): it fuses the element-wise work between matrix products and pays off on a GPU for long phases; the
-    first steps then include the compilation.
+    ``compile`` compiles the encoder's layers with ``torch.compile`` (:func:`compile_layers`): it pays off on a
+    GPU for long phases; the first steps then include the compilation.
     """
     log_losses = log is not None  # reading a loss value is a host sync: only when someone reads the log
     log = log or (lambda _: None)
@@ -328,7 +327,7 @@ def train(
     optimizer = make_optimizer(model, hp, device)
     ddp = _wrap(model, world, device, multi=len(tasks) > 1)
     if compile:
-        ddp = compiled(ddp)
+        compile_layers(model)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     autocast = (
@@ -387,7 +386,7 @@ def train(
             seq_lens.append(float(batch["input_ids"].shape[-1]))
             sync = micro == accum - 1
             ctx = ddp.no_sync() if (world > 1 and not sync) else nullcontext()
-            with ctx, autocast:
+            with ctx, autocast, attention_backends(device):
                 out = ddp(task.name, batch)
                 loss = out["loss"] / accum
             loss.backward()
@@ -461,14 +460,37 @@ def train(
     return result
 
 
-def compiled(module: nn.Module) -> nn.Module:
-    """``torch.compile(module)`` with dynamic lengths, made once per module and reused by later phases and calls,
-    so that a second ``train`` on the same model does not compile again."""
-    cached = module.__dict__.get("_assay_compiled")
-    if cached is None:
-        cached = torch.compile(module, dynamic=True)
-        object.__setattr__(module, "_assay_compiled", cached)  # not a registered submodule: no state_dict change
-    return cached
+def compile_layers(model: nn.Module) -> int:
+    """Compile the encoder's repeated layers in place (regional compilation), once per model; returns their count.
+
+    The blocks of a transformer share one code path, so ``torch.compile`` builds one graph (dynamic in the sequence
+    length) and reuses it for every layer: the element-wise work between matrix products (bias, GELU, dropout,
+    residual adds, LayerNorm, autocast casts) is fused, and far fewer kernels are launched per step. Compiling the
+    whole model instead took over three minutes for an XLM-R-Large shape on an H200 machine (measured); one layer
+    takes a fraction of that. Parameter names and the state dict are unchanged.
+    """
+    blocks = max(
+        (m for m in model.modules() if isinstance(m, nn.ModuleList) and len(m) > 1
+         and len({type(x) for x in m}) == 1),
+        key=len, default=None,
+    )  # fmt: skip
+    if blocks is None:
+        return 0
+    for layer in blocks:
+        if getattr(layer, "_compiled_call_impl", None) is None:
+            layer.compile(dynamic=True)
+    return len(blocks)
+
+
+def attention_backends(device: torch.device):  # noqa: ANN201
+    """SDPA without the cuDNN backend on CUDA: with a padding mask and batch-dependent lengths its per-call host
+    overhead (about 0.8 ms per layer and pass, measured on an H200 machine with torch 2.11) made the step CPU-bound;
+    flash and memory-efficient attention have none of it."""
+    if device.type != "cuda":
+        return nullcontext()
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    return sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH])
 
 
 def to_device(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:

@@ -259,3 +259,22 @@ def test_cuda_compiled_training_step(tiny):
               log=lambda m: losses.append(float(m.rsplit(" ", 1)[1])) if "loss" in m else None)  # fmt: skip
     assert r.steps == 20 and all(np.isfinite(losses)) and losses[-1] < losses[0]
     assert r.mfu is not None and 0 < r.mfu < 1
+
+
+@pytest.mark.slow
+def test_compiled_layers_train_like_eager_on_cpu(tiny):
+    """Regional compilation: every encoder layer compiled in place, state-dict names unchanged, same losses."""
+    from replication.training import compile_layers
+
+    tok, path = tiny
+    hp = replace(HP, max_steps=10, learning_rate=3e-3)
+    tasks = _tasks(tok, hp)[:1]
+    losses: dict[bool, list[float]] = {False: [], True: []}
+    for comp in (False, True):
+        model = _model(path, tasks)
+        keys = list(model.state_dict())
+        train(model, tasks, hp, seed=2, tokenizer=tok, checkpoint_dir=None, device=CPU, compile=comp,
+              log=lambda m, c=comp: losses[c].append(float(m.rsplit(" ", 1)[1])) if "loss" in m else None)  # fmt: skip
+        assert list(model.state_dict()) == keys
+    assert compile_layers(model) == model.encoder.config.num_hidden_layers
+    assert losses[True] == pytest.approx(losses[False], abs=1e-2)
