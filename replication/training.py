@@ -289,6 +289,19 @@ Evaluate = Callable[[MultiTaskModel], float]
 Log = Callable[[str], None]
 
 
+@dataclass
+class _Progress:
+    """What a phase has done so far: what a checkpoint saves and a resumed phase restores."""
+
+    step: int = 0
+    bad_evals: int = 0
+    best_state: dict[str, torch.Tensor] | None = None
+    tokens: int = 0  # this process's share of the counts below (the result carries those of earlier sessions)
+    seconds: float = 0.0
+    seq_lens: list[float] = field(default_factory=list)
+    recent: list[torch.Tensor] = field(default_factory=list)  # losses since the last log line, on the device
+
+
 def train(
     model: MultiTaskModel,
     tasks: list[TaskData],
@@ -318,141 +331,176 @@ def train(
         raise ValueError("no training features in this phase")
     steps, per_epoch = total_steps(tasks, hp, size_cap)
     eval_every = hp.eval_every or per_epoch
-    accum = hp.grad_accum_steps
-    stream = BatchStream(tasks, steps * accum, seed, size_cap)
-    model.to(device)
-    if device.type == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = True  # the fp32 parts outside autocast (optimizer, losses)
-    pad_multiple = 8 if device.type == "cuda" else 1  # tensor-core friendly shapes; no cost to speak of
-    optimizer = make_optimizer(model, hp, device)
-    ddp = _wrap(model, world, device, multi=len(tasks) > 1)
-    if compile:
-        compile_layers(model)
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
-    autocast = (
-        torch.autocast(device_type="cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
-    )
+    stream = BatchStream(tasks, steps * hp.grad_accum_steps, seed, size_cap)
+    optimizer, ddp = _prepare(model, tasks, hp, device, world, compile)
     ckpt_path = checkpoint_dir / CHECKPOINT if checkpoint_dir is not None else None
     best_path = checkpoint_dir / BEST if checkpoint_dir is not None else None
     result = TrainResult(steps=steps, best_step=None, best_score=None)
-    step = 0
-    bad_evals = 0
-    best_state: dict[str, torch.Tensor] | None = None
-    state = load_checkpoint(ckpt_path) if ckpt_path is not None else None
-    if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        _set_rng_state(state["rng"])
-        step = int(state["step"])
-        meta = state["meta"]
-        result.best_step, result.best_score = meta["best_step"], meta["best_score"]
-        result.evaluations = list(meta["evaluations"])
-        result.tokens, result.train_seconds = int(meta["tokens"]), float(meta["train_seconds"])
-        bad_evals = int(meta["bad_evals"])
-        result.resumed_from = step
-        if result.best_step is not None and best_path is not None and best_path.is_file():
-            best_state = torch.load(best_path, map_location="cpu", weights_only=True)
-        log(f"resumed at step {step}/{steps}")
-        if meta.get("stopped_early"):
-            result.stopped_early = True
-            step = steps
-    pad_id = tokenizer.pad_token_id
-    seq_lens: list[float] = []
+    progress = _resume(ckpt_path, best_path, model, optimizer, result, log)
+    given = stream.position(progress.step * hp.grad_accum_steps)  # batches each task has given (sampler position)
     model.train()
-    train_seconds = 0.0  # optimisation only: evaluation and checkpoint writes are not throughput
-    tokens_here = 0
-    given = stream.position(step * accum)  # batches each task has given so far (the sampler position)
-    recent: list[torch.Tensor] = []  # losses since the last log line, kept on the device (no sync per step)
     t_mark = time.perf_counter()
-    while step < steps:
+    while progress.step < steps:
+        step = progress.step
         torch.manual_seed(seed * 1_000_003 + step)  # dropout depends on (seed, step) only
         gen = torch.Generator().manual_seed(seed * 1_000_033 + step)
         for group in optimizer.param_groups:
             group["lr"] = hp.learning_rate * lr_factor(step, steps, hp.warmup_ratio)
-        for micro in range(accum):
-            m = step * accum + micro
-            ti = int(stream.schedule[m])
-            task = tasks[ti]
+        for micro in range(hp.grad_accum_steps):
+            ti = int(stream.schedule[step * hp.grad_accum_steps + micro])
             global_batch = stream.batch(ti, given[ti])
             given[ti] += 1
             indices = global_batch[rank::world] or global_batch[:1]  # never leave a rank without work
-            feats = [task.features[i] for i in indices]
-            batch = collate(feats, pad_id, pad_multiple)
-            if task.format == Format.MLM:
-                batch = mask_tokens(batch, tokenizer, hp.mlm_probability, gen)
-            tokens_here += int(batch["attention_mask"].sum()) * world  # counted on the CPU copy: no sync
-            batch = to_device(batch, device)
-            seq_lens.append(float(batch["input_ids"].shape[-1]))
-            sync = micro == accum - 1
-            ctx = ddp.no_sync() if (world > 1 and not sync) else nullcontext()
-            with ctx, autocast, attention_backends(device):
-                out = ddp(task.name, batch)
-                loss = out["loss"] / accum
-            loss.backward()
-            if log_losses:
-                recent.append(loss.detach() * accum)
+            last = micro == hp.grad_accum_steps - 1
+            _forward_backward(ddp, tasks[ti], indices, tokenizer, hp, gen, device, world, last, progress, log_losses)
         if hp.max_grad_norm > 0:
             nn.utils.clip_grad_norm_(model.parameters(), hp.max_grad_norm)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-        step += 1
+        progress.step = step = step + 1
         due_eval = evaluate is not None and (step % eval_every == 0 or step == steps)
         due_ckpt = ckpt_path is not None and (step % hp.checkpoint_every == 0 or step == steps)
         due_log = log_losses and (step % 10 == 0 or step == steps)
         pause = due_log or due_eval or due_ckpt or step == steps
-        if pause:
-            _sync(device)  # time only optimisation: pause the clock for logging, evaluation and checkpoints
-            train_seconds += time.perf_counter() - t_mark
-            if recent and due_log:
-                log(f"step {step}/{steps} loss {float(torch.stack(recent).mean()):.4f}")
-                recent.clear()
-        stop = False
-        if due_eval:
-            score = _agree(float(evaluate(model)), world)
-            model.train()
-            result.evaluations.append({"step": step, "score": score})
-            if result.best_score is None or score > result.best_score:
-                result.best_score, result.best_step, bad_evals = score, step, 0
-                best_state = _cpu_state(model)
-                if best_path is not None and rank == 0:
-                    save_atomic(best_state, best_path)
-            else:
-                bad_evals += 1
-            log(f"step {step}: English dev {score:.2f} (best {result.best_score:.2f} at step {result.best_step})")
-            if hp.early_stopping_patience is not None and bad_evals >= hp.early_stopping_patience:
-                log(f"early stopping at step {step}: no dev improvement in {bad_evals} evaluations")
-                result.stopped_early = stop = True
+        if pause:  # time only optimisation: stop the clock for logging, evaluation and checkpoints
+            _sync(device)
+            progress.seconds += time.perf_counter() - t_mark
+            if progress.recent and due_log:
+                log(f"step {step}/{steps} loss {float(torch.stack(progress.recent).mean()):.4f}")
+                progress.recent.clear()
+        stop = due_eval and _select(model, evaluate, hp, result, progress, best_path, rank, world, log)
         if ckpt_path is not None and (due_ckpt or stop):
-            _barrier(world)
-            if rank == 0:
-                meta = {
-                    "best_step": result.best_step, "best_score": result.best_score,
-                    "evaluations": result.evaluations, "tokens": result.tokens + tokens_here,
-                    "train_seconds": result.train_seconds + train_seconds, "bad_evals": bad_evals,
-                    "stopped_early": result.stopped_early, "steps": steps,
-                }  # fmt: skip
-                state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "rng": _rng_state(),
-                         "step": step, "meta": meta}  # fmt: skip
-                save_atomic(state, ckpt_path)
-            _barrier(world)
-        if stop_after_step is not None and step >= stop_after_step and step < steps and not stop:
+            _save_checkpoint(ckpt_path, model, optimizer, result, progress, steps, rank, world)
+        if stop_after_step is not None and stop_after_step <= step < steps and not stop:
             raise StopTraining(step)
         if stop:
             break
         if pause:
             t_mark = time.perf_counter()
-    result.train_seconds += train_seconds
-    result.tokens += tokens_here
+    return _finish(model, tasks, hp, device, world, result, progress)
+
+
+def _prepare(
+    model: MultiTaskModel, tasks: list[TaskData], hp: Hyperparameters, device: torch.device, world: int,
+    compile: bool,
+) -> tuple[torch.optim.Optimizer, nn.Module]:  # fmt: skip
+    """Model on the device, optimizer, the DDP wrapper when several processes train, compiled layers if asked."""
+    model.to(device)
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True  # the fp32 parts outside autocast (optimizer, losses)
+        torch.cuda.reset_peak_memory_stats(device)
+    optimizer = make_optimizer(model, hp, device)
+    ddp = _wrap(model, world, device, multi=len(tasks) > 1)
+    if compile:
+        compile_layers(model)
+    return optimizer, ddp
+
+
+def _resume(
+    ckpt_path: Path | None, best_path: Path | None, model: MultiTaskModel, optimizer: torch.optim.Optimizer,
+    result: TrainResult, log: Log,
+) -> _Progress:  # fmt: skip
+    """Restore model, optimizer, RNG, counters and best-so-far from the checkpoint, if there is one."""
+    progress = _Progress()
+    state = load_checkpoint(ckpt_path) if ckpt_path is not None else None
+    if state is None:
+        return progress
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    _set_rng_state(state["rng"])
+    meta = state["meta"]
+    progress.step, progress.bad_evals = int(state["step"]), int(meta["bad_evals"])
+    result.best_step, result.best_score = meta["best_step"], meta["best_score"]
+    result.evaluations = list(meta["evaluations"])
+    result.tokens, result.train_seconds = int(meta["tokens"]), float(meta["train_seconds"])
+    result.resumed_from = progress.step
+    if result.best_step is not None and best_path is not None and best_path.is_file():
+        progress.best_state = torch.load(best_path, map_location="cpu", weights_only=True)
+    log(f"resumed at step {progress.step}/{result.steps}")
+    if meta.get("stopped_early"):
+        result.stopped_early = True
+        progress.step = result.steps
+    return progress
+
+
+def _forward_backward(
+    ddp: nn.Module, task: TaskData, indices: list[int], tokenizer: Any, hp: Hyperparameters,
+    gen: torch.Generator, device: torch.device, world: int, last_micro: bool, progress: _Progress,
+    keep_loss: bool,
+) -> None:  # fmt: skip
+    """One micro-batch: collate (padded to its longest, a multiple of 8 on CUDA), mask for MLM, move, loss, backward."""
+    batch = collate([task.features[i] for i in indices], tokenizer.pad_token_id, 8 if device.type == "cuda" else 1)
+    if task.format == Format.MLM:
+        batch = mask_tokens(batch, tokenizer, hp.mlm_probability, gen)
+    progress.tokens += int(batch["attention_mask"].sum()) * world  # counted on the CPU copy: no sync
+    progress.seq_lens.append(float(batch["input_ids"].shape[-1]))
+    batch = to_device(batch, device)
+    no_sync = ddp.no_sync() if (world > 1 and not last_micro) else nullcontext()
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
+    with no_sync, autocast, attention_backends(device):
+        loss = ddp(task.name, batch)["loss"] / hp.grad_accum_steps
+    loss.backward()
+    if keep_loss:
+        progress.recent.append(loss.detach() * hp.grad_accum_steps)
+
+
+def _select(
+    model: MultiTaskModel, evaluate: Evaluate, hp: Hyperparameters, result: TrainResult, progress: _Progress,
+    best_path: Path | None, rank: int, world: int, log: Log,
+) -> bool:  # fmt: skip
+    """Score English dev, keep the best weights (in memory and in ``best.pt``); True when early stopping is due."""
+    step = progress.step
+    score = _agree(float(evaluate(model)), world)
+    model.train()
+    result.evaluations.append({"step": step, "score": score})
+    if result.best_score is None or score > result.best_score:
+        result.best_score, result.best_step, progress.bad_evals = score, step, 0
+        progress.best_state = _cpu_state(model)
+        if best_path is not None and rank == 0:
+            save_atomic(progress.best_state, best_path)
+    else:
+        progress.bad_evals += 1
+    log(f"step {step}: English dev {score:.2f} (best {result.best_score:.2f} at step {result.best_step})")
+    if hp.early_stopping_patience is not None and progress.bad_evals >= hp.early_stopping_patience:
+        log(f"early stopping at step {step}: no dev improvement in {progress.bad_evals} evaluations")
+        result.stopped_early = True
+        return True
+    return False
+
+
+def _save_checkpoint(
+    path: Path, model: MultiTaskModel, optimizer: torch.optim.Optimizer, result: TrainResult, progress: _Progress,
+    steps: int, rank: int, world: int,
+) -> None:  # fmt: skip
+    """Model, optimizer, RNG and counters as plain tensors and data, written atomically by rank 0."""
+    _barrier(world)
+    if rank == 0:
+        meta = {
+            "best_step": result.best_step, "best_score": result.best_score, "evaluations": result.evaluations,
+            "tokens": result.tokens + progress.tokens, "train_seconds": result.train_seconds + progress.seconds,
+            "bad_evals": progress.bad_evals, "stopped_early": result.stopped_early, "steps": steps,
+        }  # fmt: skip
+        state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "rng": _rng_state(),
+                 "step": progress.step, "meta": meta}  # fmt: skip
+        save_atomic(state, path)
+    _barrier(world)
+
+
+def _finish(
+    model: MultiTaskModel, tasks: list[TaskData], hp: Hyperparameters, device: torch.device, world: int,
+    result: TrainResult, progress: _Progress,
+) -> TrainResult:  # fmt: skip
+    """Load the best weights; throughput, FLOPs per token, MFU against the measured peak, peak device memory."""
+    result.train_seconds += progress.seconds
+    result.tokens += progress.tokens
     if device.type == "cuda":
         result.peak_memory_bytes = int(torch.cuda.max_memory_allocated(device))
-    if best_state is not None:
-        model.load_state_dict(best_state)
+    if progress.best_state is not None:
+        model.load_state_dict(progress.best_state)
     result.tokens_per_s = result.tokens / result.train_seconds if result.train_seconds > 0 else 0.0
-    mean_len = float(np.mean(seq_lens)) if seq_lens else float(hp.max_seq_length)
-    result.flops_per_token = flops_per_token(
-        model.encoder.config, mean_len, mlm=any(t.format == Format.MLM for t in tasks)
-    )
+    mean_len = float(np.mean(progress.seq_lens)) if progress.seq_lens else float(hp.max_seq_length)
+    mlm = any(t.format == Format.MLM for t in tasks)
+    result.flops_per_token = flops_per_token(model.encoder.config, mean_len, mlm=mlm)
     if result.tokens_per_s > 0:
         peak, source = measured_peak_flops(device)
         result.peak_flops, result.peak_source = peak * world, f"{source} x {world} process(es)"
