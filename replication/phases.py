@@ -435,7 +435,9 @@ def _forward_all(model: Any, task: str, feats: list[dict], tokenizer: Any, hp: H
     order = sorted(range(len(feats)), key=lambda i: -feature_tokens(feats[i]))
     out: list[Any] = [None] * len(feats)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
-    with torch.no_grad(), autocast:
+    from replication.training import attention_backends
+
+    with torch.no_grad(), autocast, attention_backends(device):
         for s in range(0, len(order), hp.eval_batch_size):
             idx = order[s : s + hp.eval_batch_size]
             batch = collate([{"input_ids": feats[i]["input_ids"]} for i in idx], tokenizer.pad_token_id)
@@ -632,7 +634,9 @@ def embed(encoder: Any, tokenizer: Any, texts: list[str], hp: Hyperparameters, d
     order = sorted(range(len(feats)), key=lambda i: -len(feats[i]["input_ids"]))
     out = np.zeros((len(feats), encoder.config.hidden_size), dtype=np.float32)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
-    with torch.no_grad(), autocast:
+    from replication.training import attention_backends
+
+    with torch.no_grad(), autocast, attention_backends(device):
         for s in range(0, len(order), hp.eval_batch_size):
             idx = order[s : s + hp.eval_batch_size]
             batch = collate([feats[i] for i in idx], tokenizer.pad_token_id)
