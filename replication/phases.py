@@ -430,13 +430,12 @@ def _forward_all(model: Any, task: str, feats: list[dict], tokenizer: Any, hp: H
     import torch
 
     from replication.models import collate, feature_tokens
+    from replication.training import attention_backends
 
     model.eval()
     order = sorted(range(len(feats)), key=lambda i: -feature_tokens(feats[i]))
     out: list[Any] = [None] * len(feats)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
-    from replication.training import attention_backends
-
     with torch.no_grad(), autocast, attention_backends(device):
         for s in range(0, len(order), hp.eval_batch_size):
             idx = order[s : s + hp.eval_batch_size]
@@ -628,14 +627,13 @@ def embed(encoder: Any, tokenizer: Any, texts: list[str], hp: Hyperparameters, d
     import torch
 
     from replication.models import collate, mean_pooled
+    from replication.training import attention_backends
 
     enc = tokenizer(texts, truncation=True, max_length=hp.max_seq_length)
     feats = [{"input_ids": ids} for ids in enc["input_ids"]]
     order = sorted(range(len(feats)), key=lambda i: -len(feats[i]["input_ids"]))
     out = np.zeros((len(feats), encoder.config.hidden_size), dtype=np.float32)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
-    from replication.training import attention_backends
-
     with torch.no_grad(), autocast, attention_backends(device):
         for s in range(0, len(order), hp.eval_batch_size):
             idx = order[s : s + hp.eval_batch_size]
