@@ -4,8 +4,9 @@
         [--embedding-model PATH_OR_NAME]
 
 Ingests the PDF into a temporary home, makes N claims (the paper's own extracted claims plus generated true and
-false variants), and times `verify_claims` in one process: lexical (the baseline), embeddings with an empty cache
-(passages encoded and stored), and embeddings again (cache warm). Prints claims/s and ratios to the baseline.
+false variants), and times `verify_claims` in one process: the rules alone (lexical; the old verifier, the
+baseline), the shipped cross-encoder in the loop with an empty and then a warm score cache, and rules with
+embeddings (empty, then warm vector cache). Prints claims/s and ratios to the baseline.
 """
 
 from __future__ import annotations
@@ -58,9 +59,19 @@ def main() -> None:
         print(f"paper {pid}: ingest {t_ingest:.1f} s; {n} claims")
 
         t0 = time.perf_counter()
-        verify_claims(store, lexical, claims, [pid], use_embeddings=False)
+        verify_claims(store, lexical, claims, [pid], use_embeddings=False, use_model=False)
         t_lex = time.perf_counter() - t0
-        print(f"lexical only            {t_lex:7.2f} s  {n / t_lex:8.1f} claims/s  (baseline)")
+        print(f"lexical rules only      {t_lex:7.2f} s  {n / t_lex:8.1f} claims/s  (baseline, the old verifier)")
+        from synthesis.crossencoder import load_scorer
+
+        t0 = time.perf_counter()
+        scorer, why = load_scorer(lexical)
+        print(f"verifier model load     {time.perf_counter() - t0:7.2f} s  {why or ''}")
+        for what in ("cold score cache", "warm score cache"):
+            t0 = time.perf_counter()
+            verify_claims(store, lexical, claims, [pid], use_embeddings=False)
+            dt = time.perf_counter() - t0
+            print(f"model, {what:<16} {dt:7.2f} s  {n / dt:8.1f} claims/s  ({dt / t_lex:.1f}x the rules' time)")
         if not args.embedding_model:
             print("no embedding model available: pass --embedding-model")
             return
@@ -71,10 +82,10 @@ def main() -> None:
         load_embedder(store, emb)
         t_load = time.perf_counter() - t0
         t0 = time.perf_counter()
-        out = verify_claims(store, emb, claims, [pid])
+        out = verify_claims(store, emb, claims, [pid], use_model=False)
         t_cold = time.perf_counter() - t0
         t0 = time.perf_counter()
-        verify_claims(store, emb, claims, [pid])
+        verify_claims(store, emb, claims, [pid], use_model=False)
         t_warm = time.perf_counter() - t0
         cached = store.one("SELECT COUNT(*) n FROM embeddings")["n"]
         print(f"model load              {t_load:7.2f} s  (once per process)")

@@ -109,7 +109,7 @@ def fit_temperature(z: np.ndarray, y: np.ndarray) -> float:
     return float(best)
 
 
-def fit(rows: list[dict], labels: list[str], *, seed: int = 13) -> dict:
+def fit(rows: list[dict], labels: list[str], *, seed: int = 13, l2: float = L2) -> dict:
     """Combiner parameters from feature dicts and gold labels: out-of-fold logits fix the temperature, the final
     model is fitted on everything."""
     x = np.stack([vector(r) for r in rows])
@@ -120,9 +120,9 @@ def fit(rows: list[dict], labels: list[str], *, seed: int = 13) -> dict:
     for k in range(FOLDS):
         tr, te = fold != k, fold == k
         if te.any() and tr.any():
-            oof[te] = logits(fit_softmax(x[tr], y[tr]), x[te])
+            oof[te] = logits(fit_softmax(x[tr], y[tr], l2=l2), x[te])
     t = fit_temperature(oof, y)
-    model = fit_softmax(x, y)
+    model = fit_softmax(x, y, l2=l2)
     p = _softmax(oof / t)
     conf = p.max(axis=1)
     correct = p.argmax(axis=1) == y

@@ -57,10 +57,22 @@ def _load_model(name: str, offline: bool) -> tuple[object | None, str | None]:
 class Embedder:
     """Encodes texts with one model, reading and writing the store's cache."""
 
-    def __init__(self, store: Store | None, name: str, model: object):
+    def __init__(self, store: Store | None, name: str, model: object | None, offline: bool = True):
         self.store = store
         self.name = name
-        self.model = model
+        self._model = model
+        self._offline = offline
+
+    @property
+    def model(self) -> object:
+        """The sentence-transformers model, loaded (and sentence-transformers imported) on first use only: a
+        run whose vectors are all cached never pays for the import."""
+        if self._model is None:
+            model, msg = _load_model(self.name, self._offline)
+            if model is None:
+                raise RuntimeError(msg or f"embedding model {self.name!r} could not be loaded")
+            self._model = model
+        return self._model
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Unit-normalised float32 vectors, one row per text (cached by model and text hash)."""
@@ -98,9 +110,22 @@ def load_embedder(store: Store | None, settings, *, quiet: bool = False) -> tupl
     name = getattr(settings, "embedding_model", None)
     if not name:
         return None, "no embedding model configured; using lexical retrieval only"
-    model, msg = _load_model(str(name), bool(getattr(settings, "offline", False)))
+    offline = bool(getattr(settings, "offline", False))
+    if str(name) not in _MODELS and str(name) not in _FAILED and store is not None:
+        # Defer the (slow) import and load to the first vector not in the cache, when both look possible.
+        import importlib.util
+
+        from synthesis.hub import resolve_model
+
+        try:
+            source = resolve_model(str(name), offline=offline, what="embedding model")
+        except LookupError:
+            source = None
+        if source is not None and source.local_only and importlib.util.find_spec("sentence_transformers"):
+            return Embedder(store, str(name), None, offline), None
+    model, msg = _load_model(str(name), offline)
     if model is None:
         if not quiet and msg:
             print(f"note: {msg}", file=sys.stderr)
         return None, msg
-    return Embedder(store, str(name), model), None
+    return Embedder(store, str(name), model, offline), None

@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--limit", type=int, default=6000)
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--l2", type=float, default=30.0, help="ridge penalty (chosen by out-of-fold accuracy)")
     ap.add_argument("--dump-rows", default=None, help="also write the feature rows (JSON) for inspection")
     args = ap.parse_args(argv)
     if args.pairs:
@@ -85,7 +86,10 @@ def main(argv: list[str] | None = None) -> None:
         pairs, _ = read_pairs(Path(args.pairs))
     else:
         pairs = load_public(Path(args.data))
-    held = [p for p in pairs if is_calib(p) and p.label != TWO_WAY]
+    two_way = {
+        p.source for p in pairs if p.label == TWO_WAY
+    }  # their 'entailment' rows alone would be one-sided
+    held = [p for p in pairs if is_calib(p) and p.source not in two_way]
     held.sort(key=lambda p: (p.source, p.group, p.claim, p.evidence))
     random.Random(args.seed).shuffle(held)
     held = held[: args.limit]
@@ -106,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
                 ]
             )
         )
-    params = fit(rows, [c["label"] for c in claims], seed=args.seed)
+    params = fit(rows, [c["label"] for c in claims], seed=args.seed, l2=args.l2)
     params["data"] = {
         "held_back_pairs": len(held),
         "by_source": _count(held),

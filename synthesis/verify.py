@@ -1033,6 +1033,7 @@ def verify_claims(store, settings, claims: list[dict], paper_ids: list[str], *, 
     reasons, plus signals, numbers_checked and retrieval.
     """
     from synthesis.papers import list_papers, resolve_paper
+    from synthesis.verdicts import Verdict
 
     verifier = Verifier(store, settings, use_embeddings=use_embeddings, quiet=True, use_model=use_model)
     resolved = [resolve_paper(store, p).id for p in paper_ids] if paper_ids else []
@@ -1067,7 +1068,7 @@ def verify_claims(store, settings, claims: list[dict], paper_ids: list[str], *, 
             v = verifier.verify_one(claim, ids)
             if verifier.notes:
                 v.setdefault("notes", list(verifier.notes))
-            out.append(v)
+            out.append(Verdict.model_validate(v).to_json())
             if bar is not None:
                 bar.advance(task)
     finally:

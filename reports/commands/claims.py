@@ -50,6 +50,9 @@ def register(app: typer.Typer) -> None:
     app.command("claims")(claims_cmd)
     app.command("verify")(verify_cmd)
     app.command("calibrate")(calibrate_cmd)
+    from reports.commands.verifier import train_verifier_cmd
+
+    app.command("train-verifier")(train_verifier_cmd)
     eval_app = typer.Typer(help="Measure the verifier against labelled claims.", no_args_is_help=True)
     eval_app.command("verify")(eval_verify_cmd)
     app.add_typer(eval_app, name="eval")
