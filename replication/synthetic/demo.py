@@ -2,12 +2,15 @@
 
 1. Pretrain a tiny XLM-R-shaped encoder with masked language modelling on the synthetic world's corpus over all
    languages (English, same-order family A, inverted-order family B; no parallel text), with a tokenizer trained on
-   that corpus. Controls: the same encoder pretrained on English only, and the encoder with no pretraining.
+   that corpus, and a smaller encoder the same way. Controls: the encoder pretrained on English only, and the
+   encoder with no pretraining.
 2. Run the paper's grid with the harness's own runner (`replication.runner.run_plan`): baseline (no intermediate
    phase) vs English intermediate training on ``syn-squad``, then English fine-tuning on each target task, then
-   zero-shot evaluation on every fake language; the retrieval task embeds with the encoder directly.
-3. Aggregate the run-result files like a real run (`replication.aggregate`) and add the controls table: zero-shot
-   score by base encoder and language family, against chance.
+   zero-shot evaluation on every fake language; the retrieval task embeds with the encoder directly. Beside it, an
+   unrelated intermediate task (``syn-nli``) on the QA target, the controls and the smaller encoder's baselines.
+3. Aggregate the run-result files like a real run (`replication.aggregate`), add the controls table (zero-shot
+   score by base encoder and language family, against chance) and check each planted effect of the world
+   (`replication.synthetic.truth`) against the runs.
 
 Everything is seeded; results are the runner's ``result.json`` files under ``<out>/runs``.
 """
@@ -24,18 +27,40 @@ from pathlib import Path
 from typing import Any
 
 from replication.synthetic.tasks import SYNTHETIC_TASKS, chance, examples
+from replication.synthetic.truth import SIZE_TARGETS, ZERO_SHOT, format_recovery, recover
 from replication.synthetic.world import POS_TAGS, World, build_world, corpus
 
-GENERATOR_VERSION = 2  # bump when the world or a task generator changes: it enters every run's lineage hash
+GENERATOR_VERSION = 3  # bump when the world or a task generator changes: it enters every run's lineage hash
 # The intermediate task: learnt within the budget (syn-nli, also registered, stays near chance at this model size).
 INTERMEDIATE = "syn-squad"
+UNRELATED = "syn-nli"  # an intermediate task sharing no skill with the QA target (run on that target only)
+UNRELATED_TARGETS = ("syn-qa",)
 TARGETS = ("syn-xnli", "syn-mc", "syn-qa", "syn-pos", "syn-retrieval")
 MLM_CORPUS = "syn-mlm"
-BASES = ("mlm-all", "mlm-en", "random")  # the pretrained encoder and its two controls
+BASES = ("mlm-all", "mlm-small", "mlm-en", "random")  # the encoder, a smaller one, and two controls
+CONTROL_BASES = ("mlm-all", "mlm-en", "random")
 BASE_LABELS = {
     "mlm-all": "MLM on all languages",
+    "mlm-small": "MLM on all languages, smaller encoder",
     "mlm-en": "MLM on English only (control)",
     "random": "no pretraining (control)",
+}
+TASK_LABELS = {
+    "syn-squad": "English QA, 3000 items (like SQuAD)",
+    "syn-nli": "English adjective NLI (unrelated to QA)",
+    "syn-xnli": "NLI",
+    "syn-mc": "plausible-clause choice",
+    "syn-qa": "QA, 150 English training items",
+    "syn-pos": "POS tagging",
+    "syn-retrieval": "translation retrieval",
+    "none": "none (baseline)",
+}
+
+PLAN_LABELS = {
+    "synthetic-demo": "the paper's grid: baseline vs English QA intermediate training, every target, zero-shot",
+    "synthetic-unrelated": "an unrelated intermediate task (adjective NLI) on the QA target",
+    "synthetic-controls": "controls: English-only and untrained encoders, baselines",
+    "synthetic-size": "the smaller encoder, baselines",
 }
 
 Log = Callable[[str], None]
@@ -60,7 +85,11 @@ class DemoConfig:
     learning_rate: float = 1e-3
     max_seq_length: int = 64
     retrieval_layer: int = 1
-    control_targets: tuple[str, ...] = ("syn-mc", "syn-qa", "syn-pos", "syn-retrieval")
+    control_targets: tuple[str, ...] = ("syn-mc", "syn-retrieval")
+    small_hidden: int = 32  # the smaller encoder (same corpus, steps and tokenizer)
+    small_layers: int = 1
+    small_heads: int = 2
+    size_targets: tuple[str, ...] = SIZE_TARGETS
     test_examples: int | None = 200  # per language (dev too); None: the task's full sets
     train_examples: int | None = None
 
@@ -69,6 +98,7 @@ class DemoConfig:
         return cls(
             seeds=seeds, corpus_sentences=3000, hidden=32, pretrain_steps=60, intermediate_steps=20,
             target_steps=20, control_targets=("syn-xnli", "syn-retrieval"), test_examples=40, train_examples=200,
+            small_hidden=16,
         )  # fmt: skip
 
 
@@ -81,7 +111,11 @@ class DemoResult:
     scores: dict[str, Any]  # base -> intermediate -> target -> group -> per-seed values
     checks: dict[str, Any]
     aggregate: dict[str, Any]
-    tables: str = ""
+    tables: str = ""  # every table (also written to <out>/tables.txt)
+    planted: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # truth.recover: each planted effect, recovered?
+    summary: str = ""  # the short version a person reads first: legend, family tables, planted truth
     results: list[str] = field(default_factory=list)  # result.json paths
     throughput: dict[str, Any] = field(default_factory=dict)  # totals and per run: tokens/s, MFU, peak memory
 
@@ -173,13 +207,16 @@ def base_fingerprint(cfg: DemoConfig) -> str:
     import hashlib
 
     keys = ("world_seed", "corpus_sentences", "hidden", "layers", "heads", "pretrain_steps", "pretrain_batch",
-            "pretrain_lr", "max_seq_length")  # fmt: skip
+            "pretrain_lr", "max_seq_length", "small_hidden", "small_layers", "small_heads")  # fmt: skip
     blob = json.dumps({"generator": GENERATOR_VERSION, **{k: getattr(cfg, k) for k in keys}}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
-def build_bases(world: World, cfg: DemoConfig, models_dir: Path, log: Log, device: str = "cpu") -> dict[str, str]:
-    """Tokenizer + three encoders (multilingual MLM, English-only MLM, random init); finished ones are reused."""
+def build_bases(
+    world: World, cfg: DemoConfig, models_dir: Path, log: Log, device: str = "cpu"
+) -> dict[str, str]:
+    """Tokenizer + four encoders (multilingual MLM, a smaller one, English-only MLM, random init); finished ones are
+    reused."""
     from replication.tiny import build_tiny_model, build_tokenizer
 
     paths = {b: models_dir / b for b in BASES}
@@ -194,13 +231,24 @@ def build_bases(world: World, cfg: DemoConfig, models_dir: Path, log: Log, devic
         _atomic_dir(paths["random"], lambda tmp: build_tiny_model(
             tokenizer, tmp, hidden=cfg.hidden, layers=cfg.layers, heads=cfg.heads,
             max_length=cfg.max_seq_length, seed=cfg.world_seed))  # fmt: skip
+    small_init = models_dir / "random-small"
+    if not (small_init / "config.json").is_file():
+        _atomic_dir(small_init, lambda tmp: build_tiny_model(
+            tokenizer, tmp, hidden=cfg.small_hidden, layers=cfg.small_layers, heads=cfg.small_heads,
+            max_length=cfg.max_seq_length, seed=cfg.world_seed))  # fmt: skip
     en_texts = [t for _, t in corpus(world, cfg.corpus_sentences, seed=0, languages=("en",))]
-    for base, lines in (("mlm-all", texts), ("mlm-en", en_texts)):
+    jobs = (
+        ("mlm-all", texts, paths["random"]),
+        ("mlm-small", texts, small_init),
+        ("mlm-en", en_texts, paths["random"]),
+    )
+    for i, (base, lines, init) in enumerate(jobs, 1):
         if (paths[base] / "config.json").is_file():
             continue
         t0 = time.perf_counter()
+        log(f"pretraining {i}/{len(jobs)}: {base} ({BASE_LABELS[base]}), {cfg.pretrain_steps} steps")
         _atomic_dir(
-            paths[base], lambda tmp, lines=lines: pretrain(str(paths["random"]), lines, cfg, tmp, log, device)
+            paths[base], lambda tmp, lines=lines, init=init: pretrain(str(init), lines, cfg, tmp, log, device)
         )
         log(f"pretrained {base} in {time.perf_counter() - t0:.1f}s")
     return {b: str(p) for b, p in paths.items()}
@@ -252,7 +300,8 @@ def _atomic_dir(final: Path, build: Callable[[Path], Any]) -> None:
 
 
 def plans(cfg: DemoConfig, bases: dict[str, str]) -> list[Any]:
-    """The main grid (multilingual encoder; baseline vs intermediate) and the controls grid (baseline only)."""
+    """The main grid (multilingual encoder; baseline vs intermediate), the unrelated intermediate task on the QA
+    target, the controls grid and the smaller encoder (baselines only)."""
     from replication.plan import parse_plan
 
     hp = {
@@ -279,9 +328,20 @@ def plans(cfg: DemoConfig, bases: dict[str, str]) -> list[Any]:
         "name": "synthetic-controls", "base_model": [bases["mlm-en"], bases["random"]], "intermediate": ["none"],
         "targets": list(cfg.control_targets), **common,
     }  # fmt: skip
+    unrelated = {
+        "name": "synthetic-unrelated", "base_model": bases["mlm-all"], "intermediate": [UNRELATED],
+        "targets": list(UNRELATED_TARGETS), **common,
+    }  # fmt: skip
+    unrelated["tasks"] = {UNRELATED: common["tasks"][INTERMEDIATE]}
+    size = {
+        "name": "synthetic-size", "base_model": bases["mlm-small"], "intermediate": ["none"],
+        "targets": list(cfg.size_targets), **common,
+    }  # fmt: skip
     return [
         parse_plan(main, where="synthetic demo plan"),
+        parse_plan(unrelated, where="synthetic unrelated-task plan"),
         parse_plan(controls, where="synthetic controls plan"),
+        parse_plan(size, where="synthetic encoder-size plan"),
     ]
 
 
@@ -311,13 +371,16 @@ def family_label(world: World, family: str) -> str:
 
 
 def collect_scores(results: list[dict], bases: dict[str, str], world: World) -> dict[str, Any]:
-    """base -> intermediate -> target -> group -> {seed: mean score over the group's languages}."""
+    """base -> intermediate -> target -> group -> {seed: mean score over the group's languages}.
+
+    Groups: "en", each family, and ``zero-shot`` (every fake language)."""
     name_of = {path: b for b, path in bases.items()}
     out: dict[str, Any] = {}
+    every = {**groups(world), ZERO_SHOT: world.fake_languages}
     for r in results:
         base = name_of.get(r["base_model"], r["base_model"])
         cell = out.setdefault(base, {}).setdefault(r["intermediate"], {}).setdefault(r["target"], {})
-        for group, langs in groups(world).items():
+        for group, langs in every.items():
             vals = [score(r["target"], r["metrics"][lang]) for lang in langs if lang in r["metrics"]]
             if vals:
                 cell.setdefault(group, {})[str(r["seed"])] = sum(vals) / len(vals)
@@ -350,7 +413,11 @@ def checks(scores: dict[str, Any], world: World) -> dict[str, Any]:
     """
     g = list(groups(world))
     same, inverted = g[1], g[2]
-    common = set.intersection(*(set(scores.get(b, {}).get("none", {})) for b in BASES)) if scores else set()
+    common = (
+        set.intersection(*(set(scores.get(b, {}).get("none", {})) for b in CONTROL_BASES))
+        if scores
+        else set()
+    )
     with_chance = sorted(t for t in common if chance(t) is not None)
 
     def above_chance(base: str, group: str) -> float | None:
@@ -366,8 +433,8 @@ def checks(scores: dict[str, Any], world: World) -> dict[str, Any]:
         vals = [v for v in vals if v is not None]
         return sum(vals) / len(vals) if vals else None
 
-    lift = {b: {grp: above_chance(b, grp) for grp in (same, inverted)} for b in BASES}
-    means = {b: {grp: mean_score(b, grp) for grp in (same, inverted)} for b in BASES}
+    lift = {b: {grp: above_chance(b, grp) for grp in (same, inverted)} for b in CONTROL_BASES}
+    means = {b: {grp: mean_score(b, grp) for grp in (same, inverted)} for b in CONTROL_BASES}
     ok_main = (lift["mlm-all"][same] or 0.0) > 15.0
     ok_controls = all(
         (lift[b][same] if lift[b][same] is not None else 99.0) < 10.0 for b in ("mlm-en", "random")
@@ -402,13 +469,14 @@ def format_demo_tables(scores: dict[str, Any], world: World, chk: dict[str, Any]
                     cells = [_ms(by_target[target].get(grp)) for grp in g]
                     c = chance(target)
                     rows.append(
-                        [BASE_LABELS[base], inter, target, "-" if c is None else f"{100 * c:.1f}", *cells]
-                    )
+                        [BASE_LABELS[base], task_label(inter), task_label(target),
+                         "-" if c is None else f"{100 * c:.1f}", *cells]
+                    )  # fmt: skip
     parts.append(_table("Zero-shot scores by language family (mean ± std over seeds; 0-100)",
                         ["encoder", "intermediate", "target", "chance", *g], rows))  # fmt: skip
     rows = []
     fams = list(chk["points_above_chance"]["mlm-all"])
-    for base in BASES:
+    for base in CONTROL_BASES:
         lift, means = chk["points_above_chance"][base], chk["mean_score_all_targets"][base]
         rows.append([BASE_LABELS[base], *(f"{lift[f]:+.1f}" if lift[f] is not None else "-" for f in fams),
                      *(f"{means[f]:.1f}" if means[f] is not None else "-" for f in fams)])  # fmt: skip
@@ -422,6 +490,34 @@ def format_demo_tables(scores: dict[str, Any], world: World, chk: dict[str, Any]
     return "\n\n".join(parts)
 
 
+def task_label(name: str) -> str:
+    """A synthetic task's name as a person reads it: "QA, 150 English training items (syn-qa)"."""
+    return (
+        f"{TASK_LABELS[name]} ({name})"
+        if name in TASK_LABELS and name != "none"
+        else TASK_LABELS.get(name, name)
+    )
+
+
+def legend(world: World) -> str:
+    """What the names in the demo's tables mean: tasks, languages, families, encoders."""
+    fams = {}
+    for fam, codes in world.families.items():
+        if fam != "English":
+            fams[family_label(world, fam)] = ", ".join(codes)
+    lines = [
+        "What the names mean:",
+        "  languages: en = English (the only language with training data); "
+        + "; ".join(f"{codes} = family {label}" for label, codes in fams.items())
+        + ". Fake languages share no word or letter with English; family A keeps English word order,"
+        " family B reads every clause backwards.",
+        "  tasks: " + "; ".join(f"{k} = {v}" for k, v in TASK_LABELS.items() if k != "none") + ".",
+        "  encoders: " + "; ".join(f"{k} = {v}" for k, v in BASE_LABELS.items()) + ".",
+        "  scores: 0-100 (accuracy, F1, or the mean of QA F1 and exact match), mean ± std over fine-tuning seeds.",
+    ]
+    return "\n".join(lines)
+
+
 def format_family_deltas(scores: dict[str, Any], world: World) -> str:
     """Intermediate-task deltas against the baseline per target and family (multilingual encoder)."""
     g = list(groups(world))
@@ -429,12 +525,14 @@ def format_family_deltas(scores: dict[str, Any], world: World) -> str:
     main = scores.get("mlm-all", {})
     for inter in sorted(k for k in main if k != "none"):
         for target in TARGETS:
+            if target not in main[inter]:
+                continue
             base, run = main.get("none", {}).get(target, {}), main[inter].get(target, {})
             cells = []
             for grp in g:
                 seeds = sorted(set(base.get(grp, {})) & set(run.get(grp, {})))
                 cells.append(_ms({s: run[grp][s] - base[grp][s] for s in seeds}) if seeds else "-")
-            rows.append([inter, target, *cells])
+            rows.append([task_label(inter), task_label(target), *cells])
     return _table("Intermediate-task deltas vs baseline by family (points; mean ± std over seeds)",
                   ["intermediate", "target", *g], rows)  # fmt: skip
 
@@ -481,11 +579,14 @@ def _run(out: Path, cfg: DemoConfig, log: Log, threads: int | None, device: str 
     t0 = time.perf_counter()
     world = build_world(cfg.world_seed)
     register_world(world, cfg)
+    all_plans_n = 1 + 4
+    log(f"stage 1/{all_plans_n}: a tokenizer and four small encoders on the synthetic world's corpus")
     bases = build_bases(world, cfg, out / "models" / base_fingerprint(cfg), log, device)
     timings["pretraining_s"] = round(time.perf_counter() - t0, 1)
     results: list[dict] = []
-    for plan in plans(cfg, bases):
+    for k, plan in enumerate(plans(cfg, bases), 2):
         t1 = time.perf_counter()
+        log(f"stage {k}/{all_plans_n}: {PLAN_LABELS.get(plan.name, plan.name)}")
         results += run_plan(plan, out / "runs", log=log, device=device, threads=threads)
         timings[f"{plan.name}_s"] = round(time.perf_counter() - t1, 1)
     timings["total_s"] = round(time.perf_counter() - t0, 1)
@@ -493,20 +594,39 @@ def _run(out: Path, cfg: DemoConfig, log: Log, threads: int | None, device: str 
     aggregated = agg_mod.aggregate(main_results, plan="synthetic-demo")
     scores = collect_scores(results, bases, world)
     chk = checks(scores, world)
-    tables = "\n\n".join([
-        agg_mod.format_tables(aggregated), format_family_deltas(scores, world), format_demo_tables(scores, world, chk),
+    planted = recover(scores)
+    short = "\n\n".join([
+        legend(world), format_family_deltas(scores, world), format_demo_tables(scores, world, chk),
+        format_recovery(planted),
     ])  # fmt: skip
     if cfg.pretrain_steps < DemoConfig().pretrain_steps:
-        tables += ("\n(a reduced configuration such as --quick is a smoke test of the pipeline: its models are too "
-                   "small and briefly trained to show transfer; run `assay demo` for the checks to mean something)")
+        short += (
+            "\n(a reduced configuration such as --quick is a smoke test of the pipeline: its models are too "
+            "small and briefly trained to show transfer; run `assay demo` for the checks to mean something)"
+        )
+    tables = "\n\n".join([agg_mod.format_tables(aggregated), short])
+    atomic_write_text(out / "tables.txt", tables + "\n")
     result = DemoResult(
         out_dir=str(out), config={**_jsonable(asdict(cfg)), "threads": threads, "device": device},
         world=world.describe(), timings=timings, scores=scores, checks=chk, aggregate=aggregated, tables=tables,
-        throughput=throughput_summary(results),
+        throughput=throughput_summary(results), planted=planted, summary=short,
         results=sorted(str(r.get("path") or out / "runs" / r["id"] / "result.json") for r in results),
     )  # fmt: skip
     atomic_write_text(out / "demo.json", json.dumps(asdict(result), indent=2, sort_keys=True, default=str))
     return result
+
+
+def count_examples(task: str, split: str, data_version: str) -> int | None:
+    """Examples in one split of a synthetic task as the runs of ``data_version`` loaded them (all of it: the full
+    demo loads whole training sets); None when the task, split or data version is not this generator's."""
+    import re
+
+    m = re.fullmatch(r"synthetic-world-(\d+)-v(\d+)", data_version or "")
+    if not m or int(m.group(2)) != GENERATOR_VERSION or task not in SYNTHETIC_TASKS:
+        return None
+    if split not in SYNTHETIC_TASKS[task].sizes:
+        return None
+    return len(examples(build_world(int(m.group(1))), task, split))
 
 
 def throughput_summary(results: list[dict]) -> dict[str, Any]:

@@ -6,9 +6,11 @@ every language (like XNLI, whose test sets are translations of one another); tra
 
 - ``syn-nli`` (intermediate) and ``syn-xnli`` (target): pair classification, entailment / neutral / contradiction
   of "the N is ADJ" against a clause, from adjective dimensions and antonyms. The intermediate task has more data.
-- ``syn-squad`` (intermediate): extractive QA like ``syn-qa`` with ten times its English training data.
+- ``syn-squad`` (intermediate): extractive QA like ``syn-qa`` with twenty times its English training data: it shares
+  the target's skill (who / what / where spans) and, by construction, helps where the target's own data is scarce.
 - ``syn-mc``: multiple choice, which of four clauses about an entity is plausible (selectional preferences).
-- ``syn-qa``: extractive QA over two clauses: who did it, to what, where; the answer is a noun phrase span.
+- ``syn-qa``: extractive QA over two clauses: who did it, to what, where; the answer is a noun phrase span. Its
+  English training set is deliberately scarce (150 items), so a related intermediate task has something to add.
 - ``syn-pos``: token tagging with the grammar's UD POS tags.
 - ``syn-retrieval``: Tatoeba-like, each sentence of a language paired with its English translation.
 """
@@ -217,7 +219,7 @@ SYNTHETIC_TASKS: dict[str, SyntheticTask] = {
     for t in (
         SyntheticTask("syn-nli", Format.PAIR_CLASSIFICATION, "intermediate", {"train": 4000, "dev": 300},
                       _nli_item, _render_pair, NLI_LABELS,
-                      description="English NLI over attributes (the intermediate task, like ANLI+/MNLI)"),
+                      description="English NLI over adjective attributes: shares no skill with the QA target"),
         SyntheticTask("syn-squad", Format.EXTRACTIVE_QA, "intermediate", {"train": 3000, "dev": 200},
                       _qa_item, _render_qa, metrics=("f1", "exact_match"),
                       description="English extractive QA with more data (the intermediate task, like SQuAD)"),
@@ -227,9 +229,9 @@ SYNTHETIC_TASKS: dict[str, SyntheticTask] = {
         SyntheticTask("syn-mc", Format.MULTIPLE_CHOICE, "target", {"train": 600, "dev": 200, "test": 300},
                       _mc_item, _render_mc, num_choices=4,
                       description="which of four clauses is plausible (selectional preferences)"),
-        SyntheticTask("syn-qa", Format.EXTRACTIVE_QA, "target", {"train": 600, "dev": 200, "test": 300},
+        SyntheticTask("syn-qa", Format.EXTRACTIVE_QA, "target", {"train": 150, "dev": 200, "test": 300},
                       _qa_item, _render_qa, metrics=("f1", "exact_match"),
-                      description="who / what / where over two clauses; answers are noun-phrase spans"),
+                      description="who / what / where over two clauses; scarce English training data (150)"),
         SyntheticTask("syn-pos", Format.TOKEN_TAGGING, "target", {"train": 400, "dev": 200, "test": 300},
                       _pos_item, _render_pos, metrics=("f1",),
                       description="UD POS tags of the grammar (seqeval chunk F1, as UD-POS in XTREME)"),

@@ -80,8 +80,10 @@ def audit_report(
     *,
     paper_ref: str | None = None,
     question: str | None = None,
+    runs: Path | None = None,
 ) -> dict:
-    """The canonical audit JSON of one report (AssayError for unreadable input)."""
+    """The canonical audit JSON of one report (AssayError for unreadable input); with ``runs``, every claim also
+    carries its rerun verdict (reports.audit.reruns)."""
     started = _now()
     text, data, fmt = read_report(path)
     rep = parse_report(text)
@@ -102,6 +104,12 @@ def audit_report(
 
     claims, claim_findings = _audit_claims(store, settings, rep, paper, pages, cited_versions)
     findings += claim_findings
+    if runs is not None:
+        from reports.audit.reruns import rerun_claims
+
+        bound = rerun_claims([{"id": f"claim-{c.index}", "text": c.text} for c in rep.claims], runs)
+        for claim, rerun in zip(claims, bound, strict=True):
+            claim["rerun"] = rerun
     if rep.abstract:
         t = claims_check.detect_truncation(rep.abstract, claims_check.paper_vocabulary(pages), cut_length=None)
         if t.truncated:

@@ -45,6 +45,7 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path | None, typer.Option("--out", help="Folder to write <report>.audit.<format> files into.")] = None,
         as_json: bool = typer.Option(False, "--json", help="Print the canonical audit JSON."),
         strict: bool = typer.Option(False, "--strict", help="Exit 1 when anything is flagged."),
+        runs: Annotated[Path | None, typer.Option("--runs", help="Runs folder: each claim's rerun verdict beside the textual one.")] = None,
     ) -> None:
         """Audit machine-written reports: re-verify claims, check marks, confidences, references and counts."""
         from reports.audit.run import audit_report
@@ -64,7 +65,7 @@ def register(app: typer.Typer) -> None:
                 raise AssayError(f"cannot create output folder {out}: {exc.strerror}") from exc
         audits = []
         for p in reports:
-            audit_json = audit_report(st.store, st.settings, p, paper_ref=paper, question=question)
+            audit_json = audit_report(st.store, st.settings, p, paper_ref=paper, question=question, runs=runs)
             audits.append(audit_json)
             if out is not None:
                 for f in formats:
@@ -76,6 +77,10 @@ def register(app: typer.Typer) -> None:
             shown = next((f for f in formats if f in ("txt", "md")), formats[0])
             for a in audits:
                 typer.echo(render_audit(a, shown), nl=False)
+                if runs is not None:
+                    from reports.audit.reruns import format_reruns
+
+                    typer.echo(format_reruns(a), nl=False)
         else:
             for a in audits:
                 s = a["summary"]

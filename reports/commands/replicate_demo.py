@@ -1,9 +1,11 @@
 """`assay replicate demo` and `assay demo`: the whole replication on the synthetic world, on a CPU, in minutes.
 
 Offline and self-contained: it generates the world, trains its tokenizer, pretrains a tiny XLM-R-shaped encoder
-(and two control encoders), runs the paper's phases with the harness's runner and prints the same tables as a real
-run, plus the controls table. Results are resumable: run it again with the same ``--out`` and finished work is
-reused.
+(a smaller one and two control encoders), runs the paper's phases with the harness's runner, and prints what a new
+user needs: what the names mean, scores by language family, the controls, and whether each effect planted in the
+world was recovered. Every table (the same ones a real run prints) goes to ``<out>/tables.txt``. Outputs go to a
+visible folder, ``./assay-demo`` by default. Progress: every message on a terminal, one line per stage and per run
+when piped. Results are resumable: run it again with the same ``--out`` and finished work is reused.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def register(group: typer.Typer, app: typer.Typer) -> None:
 def demo_cmd(
     ctx: typer.Context,
     seeds: Annotated[int, typer.Option("--seeds", min=1, max=20, help="Fine-tuning seeds (1..N).")] = 3,
-    out: Annotated[str | None, typer.Option("--out", help="Output folder (default: <home>/demo).")] = None,
+    out: Annotated[str, typer.Option("--out", help="Output folder (created; reused to resume).")] = "assay-demo",
     quick: Annotated[
         bool, typer.Option("--quick", help="Tiny sizes: a smoke run in well under a minute.")
     ] = False,
@@ -44,7 +46,7 @@ def demo_cmd(
 
     from replication.synthetic.demo import DemoConfig, run_demo
 
-    out_dir = Path(out).expanduser() if out else state(ctx).settings.home / "demo"
+    out_dir = Path(out).expanduser().absolute()
     if out_dir.exists() and not out_dir.is_dir():
         raise ReplicationError(f"--out {out_dir} exists and is not a folder: give a folder path")
     seed_list = tuple(range(1, seeds + 1))
@@ -52,8 +54,11 @@ def demo_cmd(
     tty = sys.stderr.isatty()
 
     def log(msg: str) -> None:
-        if tty and not msg.startswith("step "):
+        if not as_json and progress_line(msg, tty):
             typer.echo(msg, err=True)
+
+    if not as_json:
+        typer.echo(f"assay demo: outputs in {out_dir}" + ("" if quick else " (a few minutes on 2 cores)"), err=True)
 
     _check_device(device)
     result = run_demo(out_dir, cfg, log=log, threads=threads, device=device)
@@ -63,15 +68,27 @@ def demo_cmd(
         payload.pop("tables", None)
         typer.echo(json.dumps(payload, indent=2, sort_keys=True, default=str))
         return
-    typer.echo(result.tables)
+    typer.echo(result.summary)
     timing = ", ".join(f"{k.removesuffix('_s')} {v:.0f}s" for k, v in result.timings.items())
-    typer.echo(
-        f"\n{len(result.results)} run result(s) in {out_dir / 'runs'}; summary {out_dir / 'demo.json'}"
-    )
+    typer.echo(f"\nWhere things are (in {out_dir}):")
+    typer.echo(f"  runs/         {len(result.results)} run result(s), one result.json each")
+    typer.echo("  tables.txt    every table, per language and per task, as a real run prints them")
+    typer.echo("  demo.json     the summary as data (scores, checks, planted effects, timings)")
     typer.echo(f"time: {timing}")
     typer.echo(f"tables again: assay replicate results --runs-dir {out_dir}")
+    typer.echo(f"claims against these runs: assay replicate bind CLAIMS.jsonl --runs {out_dir}")
     flags = (" --quick" if quick else "") + (f" --device {device}" if device != "cpu" else "")
     typer.echo(f"reproduce: assay demo --seeds {seeds}{flags} --out {out_dir}")
+
+
+def progress_line(msg: str, tty: bool) -> bool:
+    """Whether a log message is shown: all but training steps on a terminal; when piped, one line per stage and
+    per finished run (no per-language or per-step chatter)."""
+    if msg.startswith("step "):
+        return False
+    if tty:
+        return True
+    return msg.startswith(("stage ", "pretrain", "tokenizer", "[")) and not msg.endswith(": starting")
 
 
 def _check_device(device: str) -> None:

@@ -16,12 +16,13 @@ from replication.synthetic.demo import (
     run_demo,
     unregister_world,
 )
+from replication.synthetic.truth import PLANTED
 from replication.synthetic.world import build_world
 
 
 @pytest.fixture(scope="module")
 def quick_demo(tmp_path_factory: pytest.TempPathFactory):
-    out = tmp_path_factory.mktemp("demo")
+    out = tmp_path_factory.mktemp("demo") / "assay-demo"  # the CLI's default folder name, to test the default
     yield out, run_demo(out, DemoConfig.quick())
     unregister_world(build_world(DemoConfig.quick().world_seed))  # other test modules see the shipped registry
 
@@ -41,11 +42,20 @@ def test_quick_demo_writes_run_results_and_tables(quick_demo):
         assert r["lineage"][0]["phase"] == "base"
     controls = [r for r in records if r["plan"] == "synthetic-controls"]
     assert {Path(r["base_model"]).name for r in controls} == {"mlm-en", "random"}
+    unrelated = [r for r in records if r["plan"] == "synthetic-unrelated"]
+    assert {(r["intermediate"], r["target"]) for r in unrelated} == {("syn-nli", "syn-qa")}
+    size = [r for r in records if r["plan"] == "synthetic-size"]
+    assert {Path(r["base_model"]).name for r in size} == {"mlm-small"}
     assert len({Path(r["base_model"]).parent for r in records}) == 1  # one fingerprinted folder of encoders
-    # the tables a real run prints, plus the family and controls tables
+    # the tables a real run prints, plus the family and controls tables, the legend and the planted truth
     for heading in ("syn-pos: per language", "Zero-shot scores by language family", "Controls (baseline runs)",
-                    "Intermediate-task deltas vs baseline by family", "Checks:", "smoke test of the pipeline"):  # fmt: skip
+                    "Intermediate-task deltas vs baseline by family", "Checks:", "smoke test of the pipeline",
+                    "What the names mean", "Planted truth"):  # fmt: skip
         assert heading in result.tables, heading
+    assert "syn-pos: per language" not in result.summary and "Planted truth" in result.summary
+    assert (out / "tables.txt").read_text() == result.tables + "\n"
+    assert [p["key"] for p in result.planted] == [e.key for e in PLANTED]
+    assert all(p["n"] == 1 for p in result.planted)  # quick: one seed, every effect measured
     assert set(result.scores) == set(BASES)
     summary = json.loads((out / "demo.json").read_text())
     assert summary["checks"]["targets"] == ["syn-retrieval", "syn-xnli"]
@@ -72,6 +82,10 @@ def test_cli_demo_quick_json(quick_demo, assay, home):
     res = assay("replicate", "demo", "--quick", "--seeds", "1", "--out", str(out))
     assert res.code == 0, res.err
     assert "Controls (baseline runs)" in res.out and "reproduce: assay demo --seeds 1 --quick" in res.out
+    # piped (not a terminal): one progress line per stage and per run, no per-step chatter, and where things are
+    assert "stage 1/5" in res.err and "stage 5/5" in res.err and "done, skipped" in res.err
+    assert "step " not in res.err and "English dev" not in res.err
+    assert "Planted truth" in res.out and "tables.txt" in res.out and str(out) in res.err
 
 
 def test_fake_language_families_in_the_aggregate_tables(quick_demo):
@@ -123,7 +137,7 @@ def test_cli_results_over_the_demo_folder_in_a_fresh_process(quick_demo, assay, 
     with Store(home / "assay.sqlite3") as store:
         runs = store.query("SELECT id, plan FROM runs")
         n_rows = store.one("SELECT count(*) AS n FROM results")["n"]
-    assert {r["plan"] for r in runs} == {"synthetic-demo", "synthetic-controls"}
+    assert {r["plan"] for r in runs} == {"synthetic-demo", "synthetic-controls", "synthetic-unrelated", "synthetic-size"}
     assert len(runs) == len(result.results) and n_rows > 0
 
 
@@ -135,10 +149,127 @@ def test_cli_demo_rejects_a_file_as_out(tmp_path, assay, home):
 
 
 @pytest.mark.slow
-def test_transfer_effect_over_three_seeds(tmp_path):
-    """Zero-shot transfer is real: same-order languages clearly above chance, controls near it, inversion worse."""
+def test_transfer_effect_and_planted_truth_over_three_seeds(tmp_path):
+    """Zero-shot transfer is real (same-order languages clearly above chance, controls near it, inversion worse),
+    and every planted effect of the world is recovered in sign in each of three seeds."""
     result = run_demo(tmp_path, DemoConfig(seeds=(1, 2, 3)))
     chk = result.checks
     assert chk["same_order_above_chance"], chk
     assert chk["controls_near_chance"], chk
     assert chk["inverted_transfers_worse"], chk
+    for effect in result.planted:
+        assert effect["n"] == 3 and effect["recovered"], effect
+
+
+def test_cli_demo_default_folder_is_visible_and_resumes(quick_demo, assay, home, monkeypatch):
+    """Issue 10: outputs go to ./assay-demo by default (not a hidden user folder), where a finished demo resumes."""
+    out, result = quick_demo
+    monkeypatch.chdir(out.parent)
+    res = assay("demo", "--quick", "--seeds", "1")
+    assert res.code == 0, res.err
+    assert f"outputs in {out}" in res.err and "finished in" not in res.err  # nothing redone
+
+
+def test_bind_synthetic_claims_against_the_demo_runs(quick_demo, assay, home, tmp_path):
+    """Claims written about the synthetic tasks: true ones reproduced, false ones not, the rest said why."""
+    out, result = quick_demo
+    qa = result.scores["mlm-all"]
+    fam = "A (same order)"
+    delta = sum(qa[INTERMEDIATE]["syn-qa"][fam][s] - qa["none"]["syn-qa"][fam][s] for s in ("1",))
+    claims = [
+        f"Intermediate training on syn-squad improves syn-qa by {delta:.1f} points on family A.",
+        f"Intermediate training on syn-squad improves syn-qa by {delta + 40:.1f} points on family A.",
+        "syn-qa has 150 training examples.",
+        "syn-qa has 600 training examples.",
+        "Intermediate training on SQuAD improves XQuAD by 3.5 points for XLM-R Large.",
+        "The encoders were pretrained for 800 steps.",
+    ]
+    path = tmp_path / "claims.jsonl"
+    path.write_text("".join(json.dumps({"id": f"s{i}", "text": t}) + "\n" for i, t in enumerate(claims)))
+    res = assay("replicate", "bind", str(path), "--runs", str(out), "--json")
+    assert res.code == 0, res.err
+    got = {b["id"]: b for b in json.loads(res.out)}
+    assert got["s0"]["verdict"] == "reproduced" and got["s0"]["measured"]["n"] == 1
+    assert got["s1"]["verdict"] in ("not reproduced", "direction only")
+    assert got["s2"]["verdict"] == "reproduced" and got["s3"]["verdict"] == "not reproduced"
+    assert got["s4"]["verdict"] == "not testable here" and "xlm-roberta-large" in got["s4"]["reason"]
+    assert got["s5"]["verdict"] == "unmapped" and got["s5"]["query"] is None
+    assert all(b["query_words"] for b in got.values() if b["verdict"] != "unmapped")
+    text = assay("replicate", "bind", str(path), "--runs", str(out))
+    assert text.code == 0 and "query: delta of syn-squad vs baseline on syn-qa" in text.out
+
+
+def test_bind_paper_claims_against_synthetic_runs_are_not_testable(quick_demo, assay, home, tmp_path):
+    """The gold claims of 2005.13013 against the synthetic runs: nothing reproduced, each one says why."""
+    out, _ = quick_demo
+    gold = Path(__file__).parents[1] / "data" / "claims_gold.jsonl"
+    paper = [json.loads(line) for line in gold.read_text().splitlines() if '"2005.13013v1"' in line]
+    path = tmp_path / "gold.jsonl"
+    path.write_text("".join(json.dumps(c) + "\n" for c in paper))
+    res = assay("replicate", "bind", str(path), "--runs", str(out), "--json")
+    assert res.code == 0, res.err
+    got = {b["id"]: b for b in json.loads(res.out)}
+    assert {b["verdict"] for b in got.values()} <= {"not testable here", "unmapped"}
+    assert all(b["reason"] for b in got.values())
+    assert got["gold-01"]["verdict"] == "not testable here" and got["gold-01"]["query"]["intermediate"] == ["squad_v1.1"]
+    assert "not present" in got["gold-06"]["reason"]  # ANLI+ is not here to count
+    assert "xlm-roberta-large" in got["gold-04"]["reason"]
+    empty = tmp_path / "no-runs"
+    empty.mkdir()
+    res = assay("replicate", "bind", str(path), "--runs", str(empty), "--json")
+    assert res.code == 0 and "no run yet" in json.loads(res.out)[0]["reason"]
+
+
+def test_recover_reads_planted_effects_from_scores():
+    """truth.recover on hand-made scores: right signs recovered, a wrong sign in one seed is not."""
+    from replication.synthetic.truth import INVERTED, SAME_ORDER, ZERO_SHOT, recover
+
+    def cell(vals):
+        return {str(s): v for s, v in zip((1, 2, 3), vals, strict=True)}
+
+    targets = ("syn-xnli", "syn-mc", "syn-qa", "syn-pos", "syn-retrieval")
+    scores = {
+        "mlm-all": {
+            "none": {t: {ZERO_SHOT: cell([50, 50, 50]), SAME_ORDER: cell([60, 60, 60]), INVERTED: cell([40, 41, 42])}
+                     for t in targets},
+            "syn-squad": {"syn-qa": {ZERO_SHOT: cell([55, 56, 57])}},
+            "syn-nli": {"syn-qa": {ZERO_SHOT: cell([49, 50, 51])}},  # +1 in seed 3: "does not help" not recovered
+        },
+        "mlm-small": {"none": {t: {ZERO_SHOT: cell([45, 44, 43])} for t in targets}},
+    }  # fmt: skip
+    scores["mlm-small"]["none"]["syn-retrieval"] = {ZERO_SHOT: {"1": 30.0}}  # seedless: counts at every seed
+    got = {r["key"]: r for r in recover(scores)}
+    assert got["related_helps"]["recovered"] and got["related_helps"]["mean"] == 6
+    assert got["unrelated_does_not_help"]["recovered"] is False
+    assert got["unrelated_does_not_help"]["seeds_agreeing"] == 2
+    assert got["same_order_transfers_better"]["recovered"] and got["bigger_encoder_transfers_better"]["recovered"]
+    assert got["bigger_encoder_transfers_better"]["n"] == 3
+    del scores["mlm-small"]
+    assert {r["key"]: r["recovered"] for r in recover(scores)}["bigger_encoder_transfers_better"] is None
+
+
+def test_audit_shows_rerun_verdicts_beside_textual_ones(quick_demo, assay, home, tmp_path):
+    """`assay audit REPORT --runs DIR`: a report with a right and a planted wrong numeric claim about the synthetic
+    runs gets a rerun verdict per claim (offline: the paper is not resolved, the reruns still bind)."""
+    out, result = quick_demo
+    qa = result.scores["mlm-all"]
+    delta = qa[INTERMEDIATE]["syn-qa"]["A (same order)"]["1"] - qa["none"]["syn-qa"]["A (same order)"]["1"]
+    clean = (Path(__file__).parents[1] / "data" / "reports" / "clean.txt").read_text()
+    head, _, rest = clean.partition("Claim\tVerified\tConfidence\n")
+    table = "".join(
+        f"{t}\t✓\t0.9\n"
+        for t in (
+            f"Intermediate training on syn-squad improves syn-qa by {delta:.1f} points on family A.",
+            f"Intermediate training on syn-squad improves syn-qa by {delta - 50:.1f} points on family A.",
+            "syn-qa has 150 training examples.",
+        )
+    )
+    report = tmp_path / "report.txt"
+    report.write_text(head + "Claim\tVerified\tConfidence\n" + table + "\nReferences" + rest.split("References", 1)[1])
+    res = assay("audit", str(report), "--runs", str(out), "--json")
+    assert res.code == 0, res.err
+    reruns = [c["rerun"] for c in json.loads(res.out)["claims"]]
+    assert [r["verdict"] for r in reruns] == ["reproduced", "not reproduced", "reproduced"]
+    assert reruns[0]["query_words"] and reruns[0]["runs"]
+    res = assay("audit", str(report), "--runs", str(out))
+    assert res.code == 0 and "Reruns:" in res.out and "not reproduced" in res.out

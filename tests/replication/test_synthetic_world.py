@@ -208,3 +208,20 @@ def test_one_tokenizer_builder_both_modes_share_the_xlmr_shape(tmp_path):
     assert len(trained.tokenize(sentence)) > len(sentence.split())  # the trainer's letter-level pieces
     with pytest.raises(ValueError):
         build_tokenizer(lines, None, tmp_path / "x")
+
+
+def test_planted_truth_is_built_into_the_tasks():
+    """Issue 10: the planted effects name real tasks and encoders, and the world builds them in: the related
+    intermediate task samples the QA target's own items with far more data, the unrelated one shares no format."""
+    from replication.synthetic.demo import BASES, TARGETS
+    from replication.synthetic.tasks import SYNTHETIC_TASKS
+    from replication.synthetic.truth import PLANTED
+
+    for effect in PLANTED:
+        for arm in (effect.treatment, effect.control):
+            assert arm.base in BASES and set(arm.targets) <= set(TARGETS), effect
+            assert arm.intermediate == "none" or SYNTHETIC_TASKS[arm.intermediate].role == "intermediate"
+    squad, qa, nli = SYNTHETIC_TASKS["syn-squad"], SYNTHETIC_TASKS["syn-qa"], SYNTHETIC_TASKS["syn-nli"]
+    assert squad.sample is qa.sample and squad.render is qa.render  # the same skill, by construction
+    assert squad.sizes["train"] >= 10 * qa.sizes["train"]  # the target's own data is scarce
+    assert nli.format != qa.format and nli.sample is not qa.sample  # the unrelated task shares neither
