@@ -22,7 +22,12 @@ SCHEMA = "assay.audit/1"
 
 
 def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """UTC now, or the fixed SOURCE_DATE_EPOCH when set (reproducible outputs: a batch sets it for every item)."""
+    import os
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    when = datetime.fromtimestamp(int(epoch), UTC) if epoch.isdigit() else datetime.now(UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def tool_version() -> str:
