@@ -1,0 +1,1 @@
+"""`assay batch`: many reports or audits from one manifest, in parallel worker processes, resumably."""
