@@ -11,7 +11,7 @@ import traceback
 
 import typer
 
-from reports.commands import arxiv, audit, claims, papers, replicate
+from reports.commands import arxiv, audit, batch, claims, papers, replicate
 from reports.context import AppState
 
 app = typer.Typer(
@@ -34,7 +34,7 @@ def _root(
     ctx.obj = AppState(home=home, offline=offline, debug=debug)
 
 
-for _module in (papers, arxiv, claims, audit, replicate):
+for _module in (papers, arxiv, claims, audit, replicate, batch):
     _module.register(app)
 
 
