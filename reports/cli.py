@@ -12,6 +12,7 @@ import traceback
 import typer
 
 from reports.commands import arxiv, audit, batch, claims, papers, replicate
+from reports.commands import report as report_cmd
 from reports.context import AppState
 
 app = typer.Typer(
@@ -34,7 +35,7 @@ def _root(
     ctx.obj = AppState(home=home, offline=offline, debug=debug)
 
 
-for _module in (papers, arxiv, claims, audit, replicate, batch):
+for _module in (papers, arxiv, claims, audit, replicate, batch, report_cmd):
     _module.register(app)
 
 
