@@ -186,3 +186,18 @@ def test_interrupted_batch_resumes_to_identical_outputs(batch_env: dict) -> None
     assert statuses.count("skipped") >= len(done_at_kill) and statuses[-1] == "failed"
     assert not list(cut.glob(".*.partial-*"))
     assert _tree(cut) == _tree(ref)
+
+
+@pytest.mark.slow
+def test_batch_on_ray(batch_env: dict) -> None:
+    """The same batch with --executor ray: one Ray task per item, the same outputs as the local pool's."""
+    pytest.importorskip("ray")
+    ref, on_ray = batch_env["tmp"] / "ref", batch_env["tmp"] / "ray"
+    for out in (ref, on_ray):
+        out.mkdir()
+        (out / "batch.json").write_text(json.dumps({"source_date_epoch": "1764806400"}))
+    assert _batch(batch_env, ref).returncode == 1
+    r = _batch(batch_env, on_ray, "--executor", "ray", "--json")
+    assert r.returncode == 1, r.stderr
+    assert [o["status"] for o in json.loads(r.stdout)["items"]] == ["done"] * 5 + ["failed"]
+    assert _tree(on_ray) == _tree(ref)
