@@ -1,0 +1,307 @@
+"""`assay report` on the real corpus (2005.13013v1, offline, with Extra-Trees and HyperLlama in the store): the
+answer per facet, verbatim quotes, the typed report and its schema, reuse of stage artifacts, re-rendering, our own
+auditor, and one-line errors that leave nothing half-written."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+Q000 = (
+    "How does the effectiveness of intermediate-task training vary across different language families in the "
+    "XTREME benchmark when scaling model size?"
+)
+Q003 = (
+    "What is the impact of combining multiple English intermediate language-understanding tasks (e.g., syntactic "
+    "and semantic tasks) on the robustness of cross-lingual transfer in the PAWS-X task compared to single-task "
+    "intermediate training?"
+)
+REPO = Path(__file__).resolve().parents[2]
+FAST = {
+    "ASSAY_OFFLINE": "1",
+    "ASSAY_EMBEDDING_MODEL": "none",
+    "ASSAY_VERIFIER_MODEL": "none",
+    "SOURCE_DATE_EPOCH": "1780000000",
+}
+
+
+@pytest.fixture(scope="module")
+def report_home(corpus_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A writable copy of the session's corpus home (three PDFs stored)."""
+    home = tmp_path_factory.mktemp("report_home") / "home"
+    shutil.copytree(corpus_home, home)
+    return home
+
+
+@pytest.fixture()
+def cli(assay, report_home: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN001
+    for k, v in FAST.items():
+        monkeypatch.setenv(k, v)
+
+    def run(*args: str):  # noqa: ANN202
+        return assay("--home", str(report_home), *args)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def made(report_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report of sample 000's question in every format (built once for the module)."""
+    from reports.cli import main
+
+    out = tmp_path_factory.mktemp("report_out")
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in FAST.items():
+            mp.setenv(k, v)
+        with pytest.raises(SystemExit) as exc:
+            main(
+                [
+                    "--home",
+                    str(report_home),
+                    "report",
+                    "2005.13013v1",
+                    "--question",
+                    Q000,
+                    "--format",
+                    "txt,md,html,pdf,json",
+                    "--out",
+                    str(out),
+                ]
+            )
+    assert exc.value.code == 0
+    return out
+
+
+def _report(made: Path) -> dict:
+    return json.loads((made / "report.json").read_text(encoding="utf-8"))
+
+
+def test_facets_and_answer_of_sample_000(made: Path) -> None:
+    rep = _report(made)
+    status = {f["label"]: f["status"] for f in rep["facets"]}
+    assert status == {
+        "effectiveness of intermediate-task training": "answered",
+        "different language families": "partly answered",
+        "scaling model size": "not answered",
+    }
+    assert rep["answer"]["status"] == "partly answered"
+    assert any("model size" in u and "not answered" in u for u in rep["answer"]["unanswered"])
+    size = next(f for f in rep["facets"] if f["label"] == "scaling model size")
+    assert size["evidence"] == [] and "model size" in size["experiment"]
+    # Every piece of the answer is a quote with its source, a connective, or a stated gap.
+    for s in rep["answer"]["paragraph"]:
+        assert s["kind"] in ("quote", "connective", "gap")
+        if s["kind"] == "quote":
+            assert s["ref"] == 1 and s["page"] >= 1
+        elif s["kind"] == "connective":
+            assert len(s["text"].split()) <= 12
+    # Only the examined paper is cited: Extra-Trees and HyperLlama are in the store but unrelated.
+    assert [r["paper"] for r in rep["references"]] == ["2005.13013v1"]
+    assert rep["references"][0]["pdf_sha256"] and rep["references"][0]["version"] == "v1"
+    assert {c["title"] for c in rep["methodology"]["candidates"]} == {
+        "Extremely randomized trees",
+        "Investigating the Effectiveness of HyperTuning via Gisting",
+    }
+    assert not any(c["used"] for c in rep["methodology"]["candidates"])
+    assert rep["methodology"]["mode"] == "offline" and "offline" in rep["limitations"][0].lower()
+    assert rep["reruns"]["status"] == "skipped"
+
+
+def test_claims_whole_with_calibrated_confidences(made: Path, corpus_store) -> None:  # noqa: ANN001
+    from synthesis.claims import extract_claims
+
+    rep = _report(made)
+    whole = {c.id: c.text for c in extract_claims(corpus_store, "2005.13013v1")}
+    assert rep["claims"]
+    for c in rep["claims"]:
+        assert whole[c["id"]] == c["text"]  # never shortened
+        assert c["mark"] == (
+            {"supported": "✓", "refuted": "×"}.get(c["label"], "") if c["confidence"] >= 0.5 else ""
+        )
+    counts = {c["name"]: c["value"] for c in rep["methodology"]["counts"]}
+    assert counts["claims bearing on the question"] == len(rep["claims"])
+    assert counts["supported"] == sum(c["label"] == "supported" for c in rep["claims"])
+    assert counts["statements extracted from the paper"] == len(whole)
+
+
+def _quotes(rep: dict) -> list[dict]:
+    out = [q for f in rep["facets"] for q in f["evidence"]]
+    out += [q for c in rep["claims"] + rep["related_claims"] for q in c["evidence"]]
+    out += [q for r in rep["references"] for q in r["matched"]]
+    return out
+
+
+def test_every_quote_is_verbatim_on_its_page(made: Path, corpus_store) -> None:  # noqa: ANN001
+    from synthesis.papers import get_pages
+
+    rep = _report(made)
+    quotes = _quotes(rep)
+    assert len(quotes) >= 5
+    for q in quotes:
+        page = get_pages(corpus_store, q["paper"])[q["page"] - 1]
+        assert page[q["char_start"] : q["char_end"]] == q["quote"]
+    para = [s for s in rep["answer"]["paragraph"] if s["kind"] == "quote"]
+    assert para
+    for s in para:
+        assert s["text"] in get_pages(corpus_store, s["paper"])[s["page"] - 1]
+
+
+def test_report_validates_and_schema_is_exported(made: Path) -> None:
+    from reports.report.model import Report, json_schema
+
+    rep = _report(made)
+    Report.model_validate(rep)
+    bad = dict(rep, claims=[dict(rep["claims"][0], confidence=1.7)])
+    with pytest.raises(ValueError):
+        Report.model_validate(bad)
+    exported = json.loads((REPO / "docs" / "schemas" / "report.schema.json").read_text(encoding="utf-8"))
+    assert exported == json_schema(), "run: python -m reports.report.model docs/schemas/report.schema.json"
+
+
+def test_formats_have_the_sample_layout(made: Path) -> None:
+    txt = (made / "report.txt").read_text(encoding="utf-8")
+    for heading in (
+        "Abstract",
+        "1 Introduction",
+        "2 Methodology",
+        "3 Results",
+        "4 Answer",
+        "5 Limitations",
+        "6 Extracted Claims",
+        "References",
+    ):
+        assert f"\n{heading}\n" in txt
+    assert "This paper examines: English Intermediate-Task Training" in txt
+    assert (made / "report.md").read_text(encoding="utf-8").startswith("# ")
+    html = (made / "report.html").read_text(encoding="utf-8")
+    assert html.count("<svg") >= 3 and "<link" not in html and "src=" not in html  # self-contained
+    assert (made / "report.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_our_report_passes_our_auditor(made: Path, report_home: Path) -> None:
+    from reports.audit.run import audit_report
+    from synthesis.settings import load_settings
+    from synthesis.store import Store
+
+    settings = load_settings(report_home, offline=True, embedding_model="none", verifier_model="none")
+    with Store(settings.db_path) as store:
+        audit = audit_report(store, settings, made / "report.txt")
+    assert audit["findings"] == [], audit["findings"]
+    assert audit["question"]["answered"] is True
+    assert audit["summary"]["claims"]["total"] == len(_report(made)["claims"])
+
+
+def test_rerun_reuses_every_stage_and_gives_the_same_bytes(made: Path, cli, tmp_path: Path) -> None:  # noqa: ANN001
+    res = cli(
+        "report", "2005.13013v1", "-q", Q000, "--format", "json,txt", "--out", str(tmp_path), "--timings"
+    )
+    assert res.code == 0, res.err
+    statuses = dict(re.findall(r"stage (\w+)\s+(\w+)", res.err))
+    assert statuses == {
+        "resolve": "reused",
+        "related": "reused",
+        "claims": "reused",
+        "verify": "reused",
+        "answer": "reused",
+        "reruns": "skipped",
+        "assemble": "computed",
+    }
+    assert (tmp_path / "report.json").read_bytes() == (made / "report.json").read_bytes()
+    assert (tmp_path / "report.txt").read_bytes() == (made / "report.txt").read_bytes()
+
+
+def test_changed_template_rerenders_without_recomputing(made: Path, cli, tmp_path: Path) -> None:  # noqa: ANN001
+    tpl = tmp_path / "mine.txt.j2"
+    tpl.write_text(
+        "{{ question }}|{% for f in facets %}{{ f.label }}={{ f.status }};{% endfor %}\n", encoding="utf-8"
+    )
+    res = cli("render", str(made / "report.json"), "--template", str(tpl), "--out", str(tmp_path / "r"))
+    assert res.code == 0, res.err
+    assert (tmp_path / "r" / "report.txt").read_text(encoding="utf-8") == (
+        Q000
+        + "|effectiveness of intermediate-task training=answered;different language families=partly answered;"
+        "scaling model size=not answered;"
+    )
+    again = cli("report", "2005.13013v1", "-q", Q000, "--template", str(tpl), "--timings")
+    assert again.code == 0 and again.out.startswith(Q000 + "|")
+    assert "computed" not in {s for s in re.findall(r"stage (?!assemble)\w+\s+(\w+)", again.err)}
+
+
+def test_html_escapes_what_comes_from_papers(made: Path) -> None:
+    from reports.report.render import render
+
+    rep = _report(made)
+    evil = "<script>alert(1)</script>"
+    rep["paper"]["title"] = f"Title {evil}"
+    rep["facets"][0]["evidence"][0]["quote"] = f"quote {evil}"
+    rep["references"][0]["title"] = evil
+    html = render(rep, "html").decode("utf-8")
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert render(rep, "pdf").startswith(b"%PDF-")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["2005.13013v1", "-q", "  "], "empty --question"),
+        (["9999.99999", "-q", Q000], "not in the store"),
+        (["no such paper at all", "-q", Q000], "no paper matches"),
+        (["2005.13013v1", "-q", Q000, "--template", "missing.txt.j2"], "does not exist"),
+        (["2005.13013v1", "-q", Q000, "--format", "docx"], "unknown format"),
+        (["2005.13013v1", "-q", Q000, "--related", "99"], "--related 99"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(cli, args: list[str], message: str) -> None:  # noqa: ANN001
+    res = cli("report", *args)
+    assert res.code == 2
+    assert message in res.err and len(res.err.strip().splitlines()) == 1, res.err
+
+
+def test_bad_template_and_unwritable_folder_write_nothing(made: Path, cli, tmp_path: Path) -> None:  # noqa: ANN001
+    tpl = tmp_path / "bad.txt.j2"
+    tpl.write_text("{% for x in %}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    res = cli(
+        "render", str(made / "report.json"), "--format", "txt,md", "--template", str(tpl), "--out", str(out)
+    )
+    assert res.code == 2 and "syntax error on line 1" in res.err and not out.exists()
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    res = cli("render", str(made / "report.json"), "--format", "txt", "--out", str(blocker / "sub"))
+    assert res.code == 2 and "cannot create output folder" in res.err
+    res = cli("render", str(tmp_path / "bad.txt.j2"), "--format", "txt")
+    assert res.code == 2 and "is not JSON" in res.err
+
+
+def test_interrupted_run_resumes_from_saved_stages(
+    report_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reports.report import pipeline
+    from synthesis.settings import load_settings
+    from synthesis.store import Store
+
+    settings = load_settings(report_home, offline=True, embedding_model="none", verifier_model="none")
+    question = "Does multilingual MLM during intermediate-task training help cross-lingual transfer?"
+
+    def killed(*a, **k):  # noqa: ANN002, ANN003, ANN202
+        raise KeyboardInterrupt
+
+    with Store(settings.db_path) as store:
+        real = pipeline.verify_stage
+        monkeypatch.setattr(pipeline, "verify_stage", killed)
+        with pytest.raises(KeyboardInterrupt):
+            pipeline.build(store, settings, "2005.13013v1", question)
+        monkeypatch.setattr(pipeline, "verify_stage", real)
+        _, stages = pipeline.build(store, settings, "2005.13013v1", question)
+    assert {s.name: s.status for s in stages.log if s.name != "assemble"} == {
+        "resolve": "reused",
+        "related": "reused",
+        "claims": "reused",
+        "verify": "computed",
+        "answer": "computed",
+        "reruns": "skipped",
+    }
