@@ -110,10 +110,16 @@ def run_cmd(
     device: Annotated[str | None, typer.Option("--device", help="torch device (default: cuda when available, else cpu).")] = None,
     threads: Annotated[int | None, typer.Option("--threads", min=1, help="torch CPU threads (default: torch's own; 1 is fastest for tiny models on a busy CPU).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result records as JSON.")] = False,
+    executor: Annotated[str, typer.Option("--executor", help="local (one run after another here) or ray (a task per run).")] = "local",
+    address: Annotated[str | None, typer.Option("--address", help="Ray cluster address (default: start Ray here).")] = None,
+    gpus_per_run: Annotated[float | None, typer.Option("--gpus-per-run", min=0, help="With ray: GPUs each run asks for (default: 1 if the cluster has GPUs).")] = None,
 ) -> None:
     """Execute the plan's runs: finished runs are skipped, interrupted ones resume from their checkpoints."""
     from replication.plan import load_plan
     from replication.runner import run_plan
+
+    if executor not in ("local", "ray"):
+        raise ReplicationError(f"--executor {executor!r}: use local or ray")
 
     plan = load_plan(file)
     folder = _runs_dir(ctx, runs_dir)
@@ -125,8 +131,15 @@ def run_cmd(
     def on_result(record: dict) -> None:
         index_results(st.store, [record], plan=plan.name)
 
-    records = run_plan(plan, folder, only=only, limit=limit, log=log, device=device, on_result=on_result,
-                       threads=threads)
+    if executor == "ray":  # results are indexed from the run JSONs the workers wrote, never typed in
+        from replication.cluster import run_plan_ray
+
+        records = run_plan_ray(plan, folder, address=address, gpus_per_run=gpus_per_run, only=only, limit=limit,
+                               log=log)  # fmt: skip
+        index_results(st.store, records, plan=plan.name)
+    else:
+        records = run_plan(plan, folder, only=only, limit=limit, log=log, device=device, on_result=on_result,
+                           threads=threads)
     if as_json:
         typer.echo(json.dumps(records, indent=2))
         return

@@ -14,6 +14,7 @@ import toy_tasks  # noqa: E402
 from toy_tasks import one_thread  # noqa: E402, F401
 
 toy = toy_tasks.toy
+REPO = Path(__file__).resolve().parents[2]
 
 from replication.cluster import waves  # noqa: E402
 from replication.plan import expand, parse_plan  # noqa: E402
@@ -51,3 +52,9 @@ def test_ray_runs_match_the_local_runner(toy, tmp_path) -> None:  # noqa: ANN001
         assert {p: p.stat().st_mtime_ns for p in (tmp_path / "ray").glob("*/result.json")} == mtimes
     finally:
         ray.shutdown()
+
+
+def test_replicate_run_executor_is_checked(assay, tmp_path) -> None:  # noqa: ANN001
+    plan = REPO / "replication" / "plans" / "paper_v1.yaml"
+    r = assay("--home", tmp_path, "replicate", "run", plan, "--executor", "slurm", "--runs-dir", tmp_path / "runs")
+    assert r.code == 2 and "use local or ray" in r.err and "Traceback" not in r.err
