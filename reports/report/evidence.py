@@ -1,7 +1,7 @@
 """Facet evidence: the sentences of the papers used that name a facet, quoted verbatim with page, and its status.
 
 A sentence *names* a facet when all of the facet's key words (stems; at most the three most specific) occur in it
-close together (within three words per key word). A facet is answered when at least two sentences name it, partly
+close together (within three words of each other per further key word). A facet is answered when at least two sentences name it, partly
 answered when one does or, for a dimension the question varies across ("language families"), when sentences with
 results name its members (the compound's first word in the plural, "languages"): results across languages partly answer how results vary
 per family. A condition ("when scaling model size") names a variable that must itself be varied, so only sentences
@@ -79,11 +79,12 @@ def paper_sentences(store, paper_id: str) -> list[Sentence]:  # noqa: ANN001
 
 
 def _near(stems: list[str], keys: list[str]) -> bool:
-    """All keys occur within a window of 3 words per key."""
+    """All keys occur within 3 words of the first key per further key ("size of the model" names model size; "a
+    batch size of 32 for every model" does not)."""
     where = {k: [i for i, s in enumerate(stems) if s == k] for k in keys}
     if any(not v for v in where.values()):
         return False
-    span = 3 * len(keys)
+    span = 3 * max(1, len(keys) - 1)
     first = where[keys[0]]
     return any(all(any(abs(j - i) <= span for j in where[k]) for k in keys[1:]) for i in first)
 

@@ -454,7 +454,7 @@ def _counts(
         {
             "name": "search requests",
             "value": len(related["queries"]),
-            "how": "arXiv searches and reference look-ups issued (0 offline)",
+            "how": "arXiv searches and reference look-ups issued (0 offline); fetching a paper adds one look-up of its record",
         },
         {
             "name": "candidate papers",

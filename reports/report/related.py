@@ -46,6 +46,20 @@ def build_queries(q: Question, paper: Paper) -> list[str]:
     return [x for x in dict.fromkeys(queries) if x.strip()][:MAX_QUERIES]
 
 
+MAX_REFERENCE_LOOKUPS = 3
+
+
+def relevant_reference_ids(store, paper: Paper, q: Question) -> list[str]:  # noqa: ANN001
+    """arXiv ids of the paper's own references whose titles relate to the question (lexically), best first."""
+    scored = []
+    for ref in get_references(store, paper.id):
+        if ref.arxiv_id:
+            rel = relevance_score(ref.title or ref.raw, q.text, None)
+            if rel.related:
+                scored.append((-rel.score, ref.idx, ref.arxiv_id))
+    return list(dict.fromkeys(a for _, _, a in sorted(scored)))[:MAX_REFERENCE_LOOKUPS]
+
+
 def _relevance(text: str, question: str, embedder) -> dict:  # noqa: ANN001
     rel = relevance_score(text, question, None, embedder=embedder)
     return {
@@ -98,14 +112,13 @@ def find_related(
     for query in queries:
         for r in source.search(query, max_results=RESULTS_PER_QUERY):
             records.setdefault(r.arxiv_id, r)
-    ref_ids = list(dict.fromkeys(r.arxiv_id for r in get_references(store, paper.id) if r.arxiv_id))
-    if ref_ids:
+    for rid in relevant_reference_ids(store, paper, q):
         try:
-            for r in source.lookup(ref_ids):
+            for r in source.lookup([rid]):
                 records.setdefault(r.arxiv_id, r)
         except AssayError:  # a reference id arXiv does not know is not a reason to stop
             pass
-        queries.append("id_list:" + ",".join(ref_ids))
+        queries.append(f"id_list:{rid}")
     cands = []
     for r in records.values():
         if r.arxiv_id == paper.arxiv_id:

@@ -305,3 +305,31 @@ def test_interrupted_run_resumes_from_saved_stages(
         "answer": "computed",
         "reruns": "skipped",
     }
+
+
+def test_sample_003_report_cites_and_passes_the_audit(
+    cli,
+    report_home: Path,
+    tmp_path: Path,  # noqa: ANN001
+    corpus_store,
+) -> None:  # noqa: ANN001
+    from reports.audit.run import audit_report
+    from synthesis.papers import get_pages
+    from synthesis.settings import load_settings
+    from synthesis.store import Store
+
+    res = cli("report", "2005.13013v1", "-q", Q003, "--format", "txt,json", "--out", str(tmp_path))
+    assert res.code == 0, res.err
+    rep = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    status = {f["role"]: f["status"] for f in rep["facets"]}
+    assert status["subject"] == "answered"  # multi-task intermediate training is what the paper compares
+    assert status["outcome"] == "not answered"  # it never speaks of robustness
+    assert [r["paper"] for r in rep["references"]] == ["2005.13013v1"]
+    for q in _quotes(rep):
+        assert (
+            get_pages(corpus_store, q["paper"])[q["page"] - 1][q["char_start"] : q["char_end"]] == q["quote"]
+        )
+    settings = load_settings(report_home, offline=True, embedding_model="none", verifier_model="none")
+    with Store(settings.db_path) as store:
+        audit = audit_report(store, settings, tmp_path / "report.txt")
+    assert audit["findings"] == [], audit["findings"]
