@@ -33,6 +33,7 @@ RULE_FEATURES = (
     "claim_words",
     "rule_supported",
     "rule_refuted",
+    "near_verbatim",
 )
 FEATURES = CE_FEATURES + RULE_FEATURES
 L2 = 1.0  # ridge penalty on standardised features

@@ -756,6 +756,7 @@ def decide(claim_text: str, units: list[Unit], bm25: BM25 | None, *, embed_sims:
                 reasons.append("the claim is about every case (all/every/each/always) but no passage that states "
                                "it says so for all of them")
     feats = _features(best_s, best_c, top, claim, has_emb)
+    feats["near_verbatim"] = 1.0 if verbatim else 0.0  # a sentence states it word for word, nothing conflicting
     return Decision(label, best, checks, reasons, feats)
 
 
