@@ -6,7 +6,8 @@ against the baseline, languages or family, model) from the names the runs and th
 per fine-tuning seed and gives a verdict:
 
 - ``reproduced``: the measured mean is within the tolerance of the claimed value; the tolerance is twice the
-  standard deviation between seeds (at least the claim's rounding), shown with n;
+  standard deviation between seeds (at least the claim's rounding), shown with n; a claim of direction only
+  ("improves", "does not improve") holds when the mean is beyond (or within) two standard errors of zero;
 - ``direction only``: a delta of the same sign beyond the tolerance, but a different size;
 - ``not reproduced``: another sign, a value outside the tolerance, or no effect beyond the seed spread;
 - ``not testable here``: the query is clear but nothing here measures it (no run yet, another model, another data
@@ -24,6 +25,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 REPRODUCED, DIRECTION_ONLY, NOT_REPRODUCED = "reproduced", "direction only", "not reproduced"
@@ -332,7 +334,7 @@ def measure(q: Query, records: Sequence[Mapping[str, Any]]) -> tuple[dict[int, f
         return {}, [], "no run yet (the runs folder has no finished run)"
     pool = [r for r in records if q.model is None or q.model in str(r["base_model"]).lower()]
     if q.model and not pool:
-        models = sorted({str(r["base_model"]) for r in records})
+        models = sorted({Path(str(r["base_model"])).name for r in records})
         return (
             {},
             [],
@@ -399,15 +401,21 @@ def judge(q: Query, per_seed: Mapping[int, float]) -> tuple[str, str, dict[str, 
     st["tolerance"] = tol
     spread = f"± {st['sd']:.2f} sd" if st["sd"] is not None else "spread unknown"
     got = f"measured {st['mean']:+.2f} ({spread}, n={st['n']} seed(s); tolerance ±{tol:.2f})"
-    if q.kind == "direction":
-        if abs(st["mean"]) <= tol:
+    if q.kind == "direction":  # is there an effect: the mean against two standard errors of the mean
+        se2 = 2 * st["sd"] / math.sqrt(st["n"]) if st["sd"] is not None else rounding
+        st["tolerance"] = se2
+        got = f"measured {st['mean']:+.2f} ({spread}, n={st['n']} seed(s); no effect within ±{se2:.2f}, 2 s.e.)"
+        if abs(st["mean"]) <= se2:
             ok = q.sign < 0
             return (REPRODUCED if ok else NOT_REPRODUCED), f"{got}: no effect beyond the seed spread", st
         same = (st["mean"] > 0) == (q.sign > 0)
         return (REPRODUCED if same else NOT_REPRODUCED), f"{got}: {'as' if same else 'against'} the claim", st
     claimed = q.claimed or 0.0
-    if abs(st["mean"] - claimed) <= tol:
+    opposite = q.kind == "delta" and abs(st["mean"]) > rounding and (st["mean"] > 0) != (claimed > 0)
+    if abs(st["mean"] - claimed) <= tol and not opposite:
         return REPRODUCED, f"claimed {claimed:g}, {got}", st
+    if opposite:
+        return NOT_REPRODUCED, f"claimed {claimed:+g}, {got}: the opposite sign", st
     if q.kind == "delta" and abs(st["mean"]) > tol and (st["mean"] > 0) == (claimed > 0):
         return DIRECTION_ONLY, f"claimed {claimed:+g}, {got}: same sign, different size", st
     return NOT_REPRODUCED, f"claimed {claimed:g}, {got}", st

@@ -27,7 +27,15 @@ from pathlib import Path
 from typing import Any
 
 from replication.synthetic.tasks import SYNTHETIC_TASKS, chance, examples
-from replication.synthetic.truth import SIZE_TARGETS, ZERO_SHOT, format_recovery, recover
+from replication.synthetic.truth import (
+    ALL,
+    DEMO_CLAIMS,
+    SIZE_TARGETS,
+    ZERO_SHOT,
+    format_claims,
+    format_recovery,
+    recover,
+)
 from replication.synthetic.world import POS_TAGS, World, build_world, corpus
 
 GENERATOR_VERSION = 3  # bump when the world or a task generator changes: it enters every run's lineage hash
@@ -40,8 +48,8 @@ MLM_CORPUS = "syn-mlm"
 BASES = ("mlm-all", "mlm-small", "mlm-en", "random")  # the encoder, a smaller one, and two controls
 CONTROL_BASES = ("mlm-all", "mlm-en", "random")
 BASE_LABELS = {
-    "mlm-all": "MLM on all languages",
-    "mlm-small": "MLM on all languages, smaller encoder",
+    "mlm-all": "MLM on all languages (2 layers x 64)",
+    "mlm-small": "MLM on all languages, smaller encoder (1 layer x 8)",
     "mlm-en": "MLM on English only (control)",
     "random": "no pretraining (control)",
 }
@@ -86,7 +94,7 @@ class DemoConfig:
     max_seq_length: int = 64
     retrieval_layer: int = 1
     control_targets: tuple[str, ...] = ("syn-mc", "syn-retrieval")
-    small_hidden: int = 32  # the smaller encoder (same corpus, steps and tokenizer)
+    small_hidden: int = 8  # the smaller encoder (same corpus, steps and tokenizer); see truth.py for why so small
     small_layers: int = 1
     small_heads: int = 2
     size_targets: tuple[str, ...] = SIZE_TARGETS
@@ -98,7 +106,7 @@ class DemoConfig:
         return cls(
             seeds=seeds, corpus_sentences=3000, hidden=32, pretrain_steps=60, intermediate_steps=20,
             target_steps=20, control_targets=("syn-xnli", "syn-retrieval"), test_examples=40, train_examples=200,
-            small_hidden=16,
+            small_hidden=8,
         )  # fmt: skip
 
 
@@ -115,7 +123,8 @@ class DemoResult:
     planted: list[dict[str, Any]] = field(
         default_factory=list
     )  # truth.recover: each planted effect, recovered?
-    summary: str = ""  # the short version a person reads first: legend, family tables, planted truth
+    summary: str = ""  # the short version a person reads first: legend, family tables, planted truth, claims
+    claims: list[dict[str, Any]] = field(default_factory=list)  # truth.DEMO_CLAIMS bound to the runs
     results: list[str] = field(default_factory=list)  # result.json paths
     throughput: dict[str, Any] = field(default_factory=dict)  # totals and per run: tokens/s, MFU, peak memory
 
@@ -373,10 +382,10 @@ def family_label(world: World, family: str) -> str:
 def collect_scores(results: list[dict], bases: dict[str, str], world: World) -> dict[str, Any]:
     """base -> intermediate -> target -> group -> {seed: mean score over the group's languages}.
 
-    Groups: "en", each family, and ``zero-shot`` (every fake language)."""
+    Groups: "en", each family, ``zero-shot`` (every fake language) and ``all`` (every language)."""
     name_of = {path: b for b, path in bases.items()}
     out: dict[str, Any] = {}
-    every = {**groups(world), ZERO_SHOT: world.fake_languages}
+    every = {**groups(world), ZERO_SHOT: world.fake_languages, ALL: tuple(world.languages)}
     for r in results:
         base = name_of.get(r["base_model"], r["base_model"])
         cell = out.setdefault(base, {}).setdefault(r["intermediate"], {}).setdefault(r["target"], {})
@@ -595,9 +604,10 @@ def _run(out: Path, cfg: DemoConfig, log: Log, threads: int | None, device: str 
     scores = collect_scores(results, bases, world)
     chk = checks(scores, world)
     planted = recover(scores)
+    claims = bind_claims(results)
     short = "\n\n".join([
         legend(world), format_family_deltas(scores, world), format_demo_tables(scores, world, chk),
-        format_recovery(planted),
+        format_recovery(planted), format_claims(claims),
     ])  # fmt: skip
     if cfg.pretrain_steps < DemoConfig().pretrain_steps:
         short += (
@@ -609,16 +619,34 @@ def _run(out: Path, cfg: DemoConfig, log: Log, threads: int | None, device: str 
     result = DemoResult(
         out_dir=str(out), config={**_jsonable(asdict(cfg)), "threads": threads, "device": device},
         world=world.describe(), timings=timings, scores=scores, checks=chk, aggregate=aggregated, tables=tables,
-        throughput=throughput_summary(results), planted=planted, summary=short,
+        throughput=throughput_summary(results), planted=planted, summary=short, claims=claims,
         results=sorted(str(r.get("path") or out / "runs" / r["id"] / "result.json") for r in results),
     )  # fmt: skip
     atomic_write_text(out / "demo.json", json.dumps(asdict(result), indent=2, sort_keys=True, default=str))
     return result
 
 
+def bind_claims(results: list[dict]) -> list[dict[str, Any]]:
+    """`truth.DEMO_CLAIMS` bound to the demo's run records (replication.bind), each with its expected verdict."""
+    from replication.bind import bind
+    from replication.tasks.registry import list_tasks
+
+    versions = sorted({(r.get("config") or {}).get("data_version") or "" for r in results})
+
+    def count(task: str, split: str) -> int | None:
+        return next((n for v in versions if (n := count_examples(task, split, v)) is not None), None)
+
+    claims = [{"id": i, "text": t} for i, t, _ in DEMO_CLAIMS]
+    out = []
+    for b, (_, _, expected) in zip(bind(claims, results, registry=list_tasks(), count=count), DEMO_CLAIMS, strict=True):
+        out.append({**b.to_dict(), "expected": expected})
+    return out
+
+
 def count_examples(task: str, split: str, data_version: str) -> int | None:
-    """Examples in one split of a synthetic task as the runs of ``data_version`` loaded them (all of it: the full
-    demo loads whole training sets); None when the task, split or data version is not this generator's."""
+    """Examples in one split of a synthetic task, generated and counted for ``data_version`` (the dataset itself,
+    not the share a run's ``max_train_examples`` took); None when the task, split or version is not this
+    generator's."""
     import re
 
     m = re.fullmatch(r"synthetic-world-(\d+)-v(\d+)", data_version or "")

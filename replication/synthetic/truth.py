@@ -5,17 +5,23 @@ by construction, so a harness that measures it with the wrong sign is broken, no
 
 - ``related_helps``: ``syn-squad`` (English QA, 3000 items) trains exactly the skill ``syn-qa`` tests (who / what /
   where spans, the same generator), and ``syn-qa`` has only 150 English training items; intermediate training on it
-  raises ``syn-qa``'s zero-shot score.
+  raises ``syn-qa``'s score (the task score of the paper: the mean over all its languages).
 - ``unrelated_does_not_help``: ``syn-nli`` (adjective entailment) shares no skill with ``syn-qa``: intermediate
-  training on it does not raise ``syn-qa``'s zero-shot score.
+  training on it does not raise ``syn-qa``'s score beyond the spread between seeds.
 - ``same_order_transfers_better``: family A keeps English word order, family B reads every clause backwards; with
   the same meanings and no shared words, the encoder aligns A with English better, so zero-shot scores are higher on
   A than on B.
-- ``bigger_encoder_transfers_better``: the main encoder (2 layers x 64) and a smaller one (1 layer x 32) are
-  pretrained identically on the same corpus; the bigger one transfers better to the fake languages.
+- ``bigger_encoder_transfers_better``: the main encoder (2 layers x 64) and a much smaller one (1 layer x 8) are
+  pretrained identically on the same corpus; the bigger one transfers better to the fake languages on the
+  fine-tuned targets. (Measured: a 1 x 32 or 1 x 64 encoder is about as good as 2 x 64 here, within the seed
+  spread, so only a large gap in capacity is an effect the world guarantees.) Retrieval is left out: it reads a
+  fixed layer (1), the middle of the bigger encoder but the output of the smaller one, so the two are not
+  comparable.
 
-An effect is measured per fine-tuning seed as the difference between two arms (each a mean of zero-shot scores over
-targets and languages) and is *recovered* when the mean over seeds has the planted sign and every seed agrees.
+An effect is measured per fine-tuning seed as the difference between two arms (each a mean of scores over targets
+and languages). A "positive" effect is *recovered* when the mean over seeds and every single seed are above zero; a
+"not positive" one (no help) when the mean is not above zero by more than two standard errors between seeds (a
+difference near zero has no reliable sign per seed, so asking every seed for one would test the noise).
 Scores come in the demo's ``scores`` shape: base -> intermediate -> target -> group -> {seed: score}.
 """
 
@@ -25,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 ZERO_SHOT = "zero-shot"  # the group of every fake language (every language but English)
+ALL = "all"  # every language of the task, English included (the paper's task score)
 SAME_ORDER = "A (same order)"
 INVERTED = "B (inverted)"
 
@@ -36,7 +43,7 @@ class Arm:
     base: str  # "mlm-all", "mlm-small", ...
     intermediate: str  # "none" for the baseline
     targets: tuple[str, ...]
-    group: str  # ZERO_SHOT, SAME_ORDER, INVERTED or "en"
+    group: str  # ALL, ZERO_SHOT, SAME_ORDER, INVERTED or "en"
 
     def words(self) -> str:
         inter = "no intermediate task" if self.intermediate == "none" else f"intermediate {self.intermediate}"
@@ -54,18 +61,18 @@ class PlantedEffect:
 
 _QA = ("syn-qa",)
 _TRANSFER = ("syn-xnli", "syn-mc", "syn-qa", "syn-pos", "syn-retrieval")
-SIZE_TARGETS = ("syn-mc", "syn-pos", "syn-retrieval")
+SIZE_TARGETS = ("syn-mc", "syn-pos")
 
 PLANTED: tuple[PlantedEffect, ...] = (
     PlantedEffect(
         "related_helps",
         "English QA as intermediate task (syn-squad) helps the QA target, whose own training data is scarce",
-        Arm("mlm-all", "syn-squad", _QA, ZERO_SHOT), Arm("mlm-all", "none", _QA, ZERO_SHOT), "positive",
+        Arm("mlm-all", "syn-squad", _QA, ALL), Arm("mlm-all", "none", _QA, ALL), "positive",
     ),
     PlantedEffect(
         "unrelated_does_not_help",
         "an unrelated intermediate task (adjective NLI, syn-nli) does not help the QA target",
-        Arm("mlm-all", "syn-nli", _QA, ZERO_SHOT), Arm("mlm-all", "none", _QA, ZERO_SHOT), "not positive",
+        Arm("mlm-all", "syn-nli", _QA, ALL), Arm("mlm-all", "none", _QA, ALL), "not positive",
     ),
     PlantedEffect(
         "same_order_transfers_better",
@@ -74,7 +81,7 @@ PLANTED: tuple[PlantedEffect, ...] = (
     ),
     PlantedEffect(
         "bigger_encoder_transfers_better",
-        "the bigger encoder (2 layers x 64) transfers better than the smaller one (1 layer x 32)",
+        "the bigger encoder (2 layers x 64) transfers better than a much smaller one (1 layer x 8)",
         Arm("mlm-all", "none", SIZE_TARGETS, ZERO_SHOT), Arm("mlm-small", "none", SIZE_TARGETS, ZERO_SHOT),
         "positive",
     ),
@@ -104,24 +111,28 @@ def arm_by_seed(scores: dict[str, Any], arm: Arm) -> dict[str, float]:
 
 
 def recover(scores: dict[str, Any], effects: tuple[PlantedEffect, ...] = PLANTED) -> list[dict[str, Any]]:
-    """Per planted effect: per-seed differences (treatment - control), their mean, and whether it was recovered.
-
-    ``recovered`` is None when the runs do not cover the effect (an arm has no common seed), else True when the
-    mean and every seed have the planted sign.
-    """
+    """Per planted effect: per-seed differences (treatment - control), mean, standard error, and whether it was
+    recovered (None when the runs do not cover the effect; the rule is in the module docstring)."""
     out = []
     for e in effects:
         t, c = arm_by_seed(scores, e.treatment), arm_by_seed(scores, e.control)
-        common = sorted(set(t) & set(c))
-        diffs = {s: t[s] - c[s] for s in common}
-        ok = (lambda d: d > 0) if e.expect == "positive" else (lambda d: d <= 0)
-        mean = sum(diffs.values()) / len(diffs) if diffs else None
-        agree = sum(ok(d) for d in diffs.values())
+        diffs = {s: t[s] - c[s] for s in sorted(set(t) & set(c))}
+        n = len(diffs)
+        mean = sum(diffs.values()) / n if n else None
+        se = None
+        if n > 1 and mean is not None:
+            se = (sum((d - mean) ** 2 for d in diffs.values()) / (n - 1) / n) ** 0.5
+        if e.expect == "positive":
+            agree = sum(d > 0 for d in diffs.values())
+            ok = mean is not None and mean > 0 and agree == n
+        else:
+            agree = sum(d <= 0 for d in diffs.values())
+            ok = mean is not None and mean <= 2 * (se or 0.0)
         out.append({
             "key": e.key, "statement": e.statement, "expect": e.expect,
             "treatment": e.treatment.words(), "control": e.control.words(),
-            "differences": diffs, "mean": mean, "n": len(diffs), "seeds_agreeing": agree,
-            "recovered": None if mean is None else bool(ok(mean) and agree == len(diffs)),
+            "differences": diffs, "mean": mean, "standard_error": se, "n": n, "seeds_agreeing": agree,
+            "recovered": None if mean is None else bool(ok),
         })  # fmt: skip
     return out
 
@@ -133,10 +144,41 @@ def format_recovery(rows: list[dict[str, Any]]) -> str:
         if r["recovered"] is None:
             verdict = "NOT MEASURED (the runs do not cover it)"
         else:
-            sign = "> 0" if r["expect"] == "positive" else "<= 0"
+            se = f" ± {r['standard_error']:.1f} se" if r["standard_error"] is not None else ""
+            if r["expect"] == "positive":
+                rule = f"planted > 0; {r['seeds_agreeing']}/{r['n']} seeds above 0"
+            else:
+                rule = "planted: no gain beyond 2 standard errors"
             verdict = (
-                f"{'recovered' if r['recovered'] else 'NOT recovered'}: difference {r['mean']:+.1f} points "
-                f"(planted {sign}; {r['seeds_agreeing']}/{r['n']} seeds agree)"
+                f"{'recovered' if r['recovered'] else 'NOT recovered'}: difference {r['mean']:+.1f}{se} points "
+                f"over {r['n']} seed(s) ({rule})"
             )
         lines.append(f"  - {r['statement']}: {verdict}")
+    return "\n".join(lines)
+
+
+# Claims about the synthetic world with the verdict the planted truth implies: true and false numeric claims, one a
+# binder cannot test here and one it cannot map. The demo binds them to its runs (`replication.bind`); a verdict
+# other than the expected one is a fault of the harness or the binder.
+DEMO_CLAIMS: tuple[tuple[str, str, str], ...] = (
+    ("w1", "Intermediate training on syn-squad improves syn-qa.", "reproduced"),
+    ("w2", "Intermediate training on syn-nli does not improve syn-qa.", "reproduced"),
+    ("w3", "Intermediate training on syn-nli improves syn-qa.", "not reproduced"),
+    ("w4", "Intermediate training on syn-squad improves syn-qa by 30 points.", "direction only"),
+    ("w5", "Intermediate training on syn-squad lowers syn-qa by 5 points.", "not reproduced"),
+    ("w6", "syn-qa has 150 training examples.", "reproduced"),
+    ("w7", "syn-squad has 30,000 training examples.", "not reproduced"),
+    ("w8", "Intermediate training on SQuAD improves XQuAD by 3.5 points for XLM-R Large.", "not testable here"),
+    ("w9", "Intermediate-task training improves zero-shot transfer.", "unmapped"),
+)
+
+
+def format_claims(rows: list[dict[str, Any]]) -> str:
+    """The demo's claims with their verdicts against the runs, and whether each is the expected one."""
+    ok = sum(r["verdict"] == r["expected"] for r in rows)
+    lines = [f"Claims about the synthetic world against these runs ({ok}/{len(rows)} verdicts as the truth implies):"]
+    for r in rows:
+        mark = "ok" if r["verdict"] == r["expected"] else f"WRONG, expected {r['expected']}"
+        lines.append(f"  [{mark}] {r['verdict']}: {r['text']}")
+        lines.append(f"      {r['reason']}")
     return "\n".join(lines)

@@ -141,3 +141,14 @@ def test_any_claimed_delta_is_parsed_back_exactly(value: float):
     vocab = Vocabulary.build(runs(), list_tasks())
     q = parse_claim(f"Intermediate training on syn-squad improves syn-qa by {value} points.", vocab)
     assert isinstance(q, Query) and q.claimed == value
+
+
+def test_a_noisy_delta_of_the_opposite_sign_is_not_reproduced():
+    """A wide seed spread does not turn a claimed gain into 'reproduced' when the runs measure a loss."""
+    recs = []
+    for seed, change in ((1, -20.0), (2, 0.0), (3, 5.0)):
+        recs.append(record("m", "none", "syn-mc", seed, {"en": 50.0, "a1": 50.0}))
+        recs.append(record("m", "syn-squad", "syn-mc", seed, {"en": 50.0 + change, "a1": 50.0 + change}))
+    out = bind([{"id": "1", "text": "syn-squad improves syn-mc by 5 points."}], recs)
+    assert out[0].verdict == NOT_REPRODUCED and "opposite sign" in out[0].reason
+    assert out[0].measured["tolerance"] > 10  # within the tolerance, and still not reproduced
