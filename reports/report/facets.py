@@ -31,6 +31,11 @@ _MARKERS = (  # (pattern, role of the chunk that follows)
         "scope",
     ),
     (r"(?<=\S)\s+on\b", "outcome"),
+    (
+        r"\b(?:improve|improves|help|helps|hurt|hurts|affect|affects|benefit|benefits|change|changes|reduce|reduces|"
+        r"increase|increases|boost|boosts)\b",
+        "effect",
+    ),
 )
 _GENERIC_HEAD = re.compile(
     r"^(?:the\s+)?(?:effectiveness|effect|effects|impact|impacts|influence|role|benefit|"
@@ -138,7 +143,7 @@ def parse_question(text: str) -> Question:
                 and not re.search(r"\b(?:impact|effect|influence)s?\s+of\b", body[: m.start()], re.I)
             ):
                 continue
-            cuts.append((m.start(), m.end(), role))
+            cuts.append((m.start(), m.end(), "outcome" if role == "effect" else role))
     cuts.sort()
     chunks: list[tuple[str, str]] = []
     pos, role = 0, "subject"

@@ -197,7 +197,7 @@ def test_our_report_passes_our_auditor(made: Path, report_home: Path) -> None:
 
 def test_rerun_reuses_every_stage_and_gives_the_same_bytes(made: Path, cli, tmp_path: Path) -> None:  # noqa: ANN001
     res = cli(
-        "report", "2005.13013v1", "-q", Q000, "--format", "json,txt", "--out", str(tmp_path), "--timings"
+        "report", "2005.13013v1", "-q", Q000, "--format", "json,txt,pdf", "--out", str(tmp_path), "--timings"
     )
     assert res.code == 0, res.err
     statuses = dict(re.findall(r"stage (\w+)\s+(\w+)", res.err))
@@ -212,6 +212,7 @@ def test_rerun_reuses_every_stage_and_gives_the_same_bytes(made: Path, cli, tmp_
     }
     assert (tmp_path / "report.json").read_bytes() == (made / "report.json").read_bytes()
     assert (tmp_path / "report.txt").read_bytes() == (made / "report.txt").read_bytes()
+    assert (tmp_path / "report.pdf").read_bytes() == (made / "report.pdf").read_bytes()
 
 
 def test_changed_template_rerenders_without_recomputing(made: Path, cli, tmp_path: Path) -> None:  # noqa: ANN001

@@ -40,11 +40,14 @@ def test_sample_003_facets() -> None:
     assert q.scope == ["paws"]
 
 
-def test_a_question_without_connectives_is_one_subject() -> None:
+def test_an_effect_verb_splits_subject_and_outcome() -> None:
     q = parse_question("Does dropout help small transformers?")
     assert [(f.role, f.phrase) for f in q.facets] == [
-        ("subject", ["dropout", "help", "small", "transformer"])
+        ("subject", ["dropout"]),
+        ("outcome", ["small", "transformer"]),
     ]
+    q = parse_question("Dropout in small transformers")
+    assert [(f.role, f.phrase) for f in q.facets] == [("subject", ["dropout", "small", "transformer"])]
 
 
 def _sentence(text: str, page: int = 1) -> Sentence:
