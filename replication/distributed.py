@@ -90,9 +90,11 @@ def _entry(rank: int, world: int, port: int, backend: str, fn: Callable[..., Any
     dist.init_process_group(backend=backend, rank=rank, world_size=world)
     try:
         fn(rank, world, *args)
-    finally:
+    except BaseException:
         if dist.is_initialized():
             dist.destroy_process_group()
+        raise
+    teardown()  # all ranks reach the barrier before any closes its connections (gloo aborts otherwise, at times)
 
 
 def main(argv: list[str] | None = None) -> int:
