@@ -29,7 +29,9 @@ def register(group: typer.Typer, app: typer.Typer) -> None:
 def demo_cmd(
     ctx: typer.Context,
     seeds: Annotated[int, typer.Option("--seeds", min=1, max=20, help="Fine-tuning seeds (1..N).")] = 3,
-    out: Annotated[str, typer.Option("--out", help="Output folder (created; reused to resume).")] = "assay-demo",
+    out: Annotated[
+        str, typer.Option("--out", help="Output folder (created; reused to resume).")
+    ] = "assay-demo",
     quick: Annotated[
         bool, typer.Option("--quick", help="Tiny sizes: a smoke run in well under a minute.")
     ] = False,
@@ -58,7 +60,9 @@ def demo_cmd(
             typer.echo(msg, err=True)
 
     if not as_json:
-        typer.echo(f"assay demo: outputs in {out_dir}" + ("" if quick else " (a few minutes on 2 cores)"), err=True)
+        typer.echo(
+            f"assay demo: outputs in {out_dir}" + ("" if quick else " (a few minutes on 2 cores)"), err=True
+        )
 
     _check_device(device)
     result = run_demo(out_dir, cfg, log=log, threads=threads, device=device)
@@ -88,7 +92,9 @@ def progress_line(msg: str, tty: bool) -> bool:
         return False
     if tty:
         return True
-    return msg.startswith(("stage ", "pretrain", "tokenizer", "[")) and not msg.endswith(": starting")
+    return msg.startswith(("stage ", "pretrain", "tokenizer", "[")) and not msg.endswith(
+        (": starting", ": resuming")
+    )
 
 
 def _check_device(device: str) -> None:
