@@ -26,6 +26,15 @@ def experiment_for(fe: FacetEvidence, dimension: str | None) -> str | None:
             f"Repeat the paper's experiments at two or more settings of {what}, all else fixed (a grid for "
             f"`assay replicate`){per}."
         )
+    if f.role == "outcome":
+        return (
+            f"Measure {what} itself (e.g. the spread of scores across languages and seeds) under each condition "
+            f"the question compares, all else fixed{per}."
+        )
+    if f.role == "comparison":
+        return (
+            f"Run {what} beside the subject of the question on the same tasks and seeds, all else fixed{per}."
+        )
     return f"An experiment that varies {what} directly, all else fixed{per}."
 
 
