@@ -334,3 +334,76 @@ def test_sample_003_report_cites_and_passes_the_audit(
     with Store(settings.db_path) as store:
         audit = audit_report(store, settings, tmp_path / "report.txt")
     assert audit["findings"] == [], audit["findings"]
+
+
+def _related_pdf(path: Path) -> None:
+    """A small related paper (reportlab) that reports on the question and on a quantity the examined paper states."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    lines = [
+        "Abstract",
+        "We study intermediate-task training of XLM-R Large across language families on the XTREME benchmark.",
+        "1 Introduction",
+        "Intermediate-task training helps zero-shot cross-lingual transfer for many target languages.",
+        "2 Results",
+        "Intermediate-task training of the XLM-R Large model gives an average XTREME score of 68.1 across "
+        "language families.",
+        "Intermediate-task training improves Romance language families by 3 points more than Bantu language families.",
+    ]
+    c = canvas.Canvas(str(path), pagesize=A4)
+    c.setFont("Helvetica-Bold", 13)
+    c.drawString(50, 800, "Intermediate-Task Training Across Language Families on XTREME")
+    y = 770
+    for line in lines:
+        c.setFont("Helvetica", 8)
+        c.drawString(50, y, line)
+        y -= 18
+    c.save()
+
+
+def test_a_related_paper_in_the_store_is_cited_with_why(
+    corpus_home: Path,
+    tmp_path: Path,
+    assay,  # noqa: ANN001
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from synthesis.ingest import ingest_pdf
+    from synthesis.papers import get_pages
+    from synthesis.settings import load_settings
+    from synthesis.store import Store
+
+    home = tmp_path / "home"
+    shutil.copytree(corpus_home, home)
+    pdf = tmp_path / "families.pdf"
+    _related_pdf(pdf)
+    settings = load_settings(home, offline=True, embedding_model="none", verifier_model="none")
+    with Store(settings.db_path) as store:
+        rid = ingest_pdf(
+            store,
+            settings,
+            pdf,
+            title="Intermediate-Task Training Across Language Families on XTREME",
+            metadata={"authors": ["A. Tester"], "published": "2021-01-01"},
+        ).paper_id
+    for k, v in FAST.items():
+        monkeypatch.setenv(k, v)
+    res = assay("--home", str(home), "report", "2005.13013v1", "-q", Q000, "--format", "json")
+    assert res.code == 0, res.err
+    rep = json.loads(res.out)
+    refs = {r["paper"]: r for r in rep["references"]}
+    assert set(refs) == {"2005.13013v1", rid}  # Extra-Trees and HyperLlama still not cited
+    rel = refs[rid]
+    assert rel["role"] == "related" and rel["score"] >= 0.1 and rel["matched"] and "cited for" in rel["why"]
+    fam = next(f for f in rep["facets"] if f["label"] == "different language families")
+    assert fam["status"] == "answered" and {q["paper"] for q in fam["evidence"]} == {rid}
+    assert any(s["kind"] == "quote" and s["paper"] == rid for s in rep["answer"]["paragraph"])
+    assert rep["related_claims"] and all(c["paper"] == rid for c in rep["related_claims"])
+    assert rep["comparisons"] and all(
+        c["status"] in ("agree", "conflict", "undecided") for c in rep["comparisons"]
+    )
+    with Store(settings.db_path) as store:
+        for q in _quotes(rep):
+            assert get_pages(store, q["paper"])[q["page"] - 1][q["char_start"] : q["char_end"]] == q["quote"]
+    size = next(f for f in rep["facets"] if f["label"] == "scaling model size")
+    assert size["status"] == "not answered"
