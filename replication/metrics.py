@@ -7,7 +7,14 @@
 - Accuracy for classification, multiple choice and CCG.
 - BUCC: ratio-margin scoring over the k=4 cosine nearest neighbours with 'max' mining, as XTREME's mine_bitext;
   threshold chosen on dev by XTREME's sweep (bucc_optimize), F1 of pairs scoring >= threshold on test.
-- Tatoeba: accuracy of cosine nearest-neighbour search, English sentences querying the other language (XTREME).
+- Tatoeba: accuracy of nearest-neighbour search, English sentences querying the other language (XTREME: faiss L2
+  search over L2-normalised vectors, which ranks as cosine does, except that a zero vector stays zero).
+
+Where the official code's result depends on details beyond the formulas, it is followed, since it made the published
+numbers (golden tests in tests/replication/test_metrics.py pin each case): BUCC duplicate sentences are found on the
+raw line ("a" and "a " are two sentences) and keep the embedding of their last occurrence; nearest neighbours with
+exactly equal scores come in faiss's order (see `faiss_knn`); a zero embedding is at L2 distance 1 from every unit
+vector in Tatoeba. seqeval is pinned (``SEQEVAL_VERSION``) and every run record says which version scored it.
 - The benchmark average as the paper computes it.
 
 Every score is on a 0-100 scale. numpy and seqeval are imported lazily; embeddings are numpy arrays.
@@ -30,6 +37,9 @@ from replication.errors import ReplicationError
 
 if TYPE_CHECKING:
     import numpy as np
+
+SEQEVAL_VERSION = "1.2.2"
+"""The seqeval release the tagging scores are computed with (pinned in pyproject.toml, recorded in every run)."""
 
 # ---------------------------------------------------------------------------------------------------------------
 # SQuAD v1.1 (official evaluate-v1.1.py)
@@ -310,7 +320,8 @@ def _unit(x: np.ndarray) -> np.ndarray:
     if x.ndim != 2 or x.shape[0] == 0:
         raise ReplicationError(f"expected a non-empty (n, dim) embedding matrix, got shape {x.shape}")
     norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.clip(norms, 1e-12, None)
+    # as faiss.normalize_L2: every non-zero row gets unit length, a zero row stays zero
+    return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
 
 
 def tatoeba_accuracy(
@@ -330,12 +341,19 @@ def tatoeba_accuracy(
 
 
 def tatoeba_nearest(src: np.ndarray, tgt: np.ndarray) -> np.ndarray:
-    """For each English sentence tgt[i], the index of its cosine nearest neighbour among src (XTREME's direction);
-    the one search behind both the Tatoeba metric and its predictions file."""
+    """For each English sentence tgt[i], the index of its nearest neighbour among src (XTREME's direction);
+    the one search behind both the Tatoeba metric and its predictions file.
+
+    XTREME normalises both sides (faiss.normalize_L2, which leaves a zero vector zero) and searches by L2 distance,
+    ``|t|^2 + |s|^2 - 2 t.s``: for unit vectors the cosine order, but a zero source is at distance 1 from every unit
+    query (as close as a cosine of 0.5) and a zero query is nearest to a zero source. Exactly equal distances go
+    to the lowest index (faiss's single-best search keeps the first strictly better candidate).
+    """
     s, t = _unit(src), _unit(tgt)
     if s.shape[0] != t.shape[0]:
         raise ReplicationError(f"Tatoeba needs aligned pairs: {s.shape[0]} sources vs {t.shape[0]} targets")
-    return (t @ s.T).argmax(axis=1)
+    nonzero = (s != 0).any(axis=1)  # |s|^2 is exactly 1 or 0 after normalising; |t|^2 is the same for every s
+    return (2.0 * (t @ s.T) - nonzero[None, :]).argmax(axis=1)
 
 
 def margin_scores(x: np.ndarray, y: np.ndarray, k: int = 4) -> np.ndarray:
@@ -350,6 +368,37 @@ def margin_scores(x: np.ndarray, y: np.ndarray, k: int = 4) -> np.ndarray:
     return sim / ((x_mean[:, None] + y_mean[None, :]) / 2.0)
 
 
+def faiss_knn(sim: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` highest similarities of every row and their column indices, as faiss's exact inner-product search
+    (IndexFlatIP.search, used by XTREME's knn) returns them, ties included.
+
+    faiss streams the columns in order through a k-slot heap whose top is the lowest score (lowest index among
+    equal scores); a column enters only when strictly better than the top, which it evicts. So when equal scores
+    straddle the k-th place, which of them stay depends on the order around them, and the result lists scores
+    from high to low with equal scores from the highest index down. Rows without such a tie are vectorised;
+    the rare rows with one replay the heap over the few columns at or above the k-th score.
+    """
+    import numpy as np
+
+    sim = np.asarray(sim, dtype=np.float64)
+    n, m = sim.shape
+    k = min(k, m)
+    order = np.argsort(-sim, axis=1, kind="stable")[:, :k]
+    kth = sim[np.arange(n), order[:, -1]]
+    tied = np.flatnonzero((sim >= kth[:, None]).sum(axis=1) > k)
+    for i in tied.tolist():
+        heap = [(-math.inf, -1)] * k
+        for j in np.flatnonzero(sim[i] >= kth[i]).tolist():
+            top = min(heap)
+            if sim[i, j] > top[0]:
+                heap[heap.index(top)] = (float(sim[i, j]), j)
+        order[i] = [j for _, j in heap]
+    vals = np.take_along_axis(sim, order, axis=1)
+    final = np.lexsort((-order, -vals), axis=1)  # score descending, then index descending
+    order = np.take_along_axis(order, final, axis=1)
+    return np.take_along_axis(sim, order, axis=1), order
+
+
 def bucc_mine(
     src: np.ndarray,
     tgt: np.ndarray,
@@ -360,12 +409,16 @@ def bucc_mine(
     src_texts: Sequence[str] | None = None,
     tgt_texts: Sequence[str] | None = None,
 ) -> dict[tuple[str, str], float]:
-    """Candidate pairs with their ratio-margin scores, as XTREME's ``mine_bitext(mode='mine', retrieval='max')``.
+    """Candidate pairs with their ratio-margin scores, as XTREME's ``mine_bitext(mode='mine', retrieval='max')``
+    followed by its ``read_candidate2score``.
 
-    Each sentence's k nearest neighbours by cosine are its candidates; the best candidate by margin is kept in
-    both directions, then pairs are taken greedily by falling score, each source and target used once, score > 0.
-    With the texts given, identical sentences are embedded once (XTREME's "unify") and a sentence that occurs more
-    than once on its side maps to no id, so it is never a candidate (XTREME's read_sent2id).
+    Each sentence's k nearest neighbours by cosine are its candidates (`faiss_knn`); the best candidate by margin
+    is kept in both directions (the first of equal margins in neighbour order), then pairs are taken greedily by
+    falling score (numpy's default argsort, as XTREME), each source and target used once, score > 0. With the
+    texts given, sentences are unified on their raw text ("a" and "a " stay two) and embedded with their last
+    occurrence (XTREME's text_load_unify / unique_embeddings); a mined sentence is then looked up by its stripped
+    text, and one whose stripped text is on more than one line maps to no id, so it is never a candidate
+    (XTREME's read_sent2id).
     """
     import numpy as np
 
@@ -375,15 +428,12 @@ def bucc_mine(
     tgt_map, y = _unify(np.asarray(tgt), tgt_ids, tgt_texts)
     x, y = _unit(x), _unit(y)
     sim = x @ y.T
-    kx, ky = min(k, sim.shape[1]), min(k, sim.shape[0])
-    x2y_ind = np.argsort(-sim, axis=1, kind="stable")[:, :kx]
-    y2x_ind = np.argsort(-sim.T, axis=1, kind="stable")[:, :ky]
-    x2y_mean = np.take_along_axis(sim, x2y_ind, axis=1).mean(axis=1)
-    y2x_mean = np.take_along_axis(sim.T, y2x_ind, axis=1).mean(axis=1)
-    rows = np.arange(sim.shape[0])[:, None]
-    cols = np.arange(sim.shape[1])[:, None]
-    fwd = sim[rows, x2y_ind] / ((x2y_mean[:, None] + y2x_mean[x2y_ind]) / 2)
-    bwd = sim.T[cols, y2x_ind] / ((y2x_mean[:, None] + x2y_mean[y2x_ind]) / 2)
+    x2y_sim, x2y_ind = faiss_knn(sim, k)
+    y2x_sim, y2x_ind = faiss_knn(sim.T, k)
+    x2y_mean = x2y_sim.mean(axis=1)
+    y2x_mean = y2x_sim.mean(axis=1)
+    fwd = x2y_sim / ((x2y_mean[:, None] + y2x_mean[x2y_ind]) / 2)
+    bwd = y2x_sim / ((y2x_mean[:, None] + x2y_mean[y2x_ind]) / 2)
     fwd_best = x2y_ind[np.arange(sim.shape[0]), fwd.argmax(axis=1)]
     bwd_best = y2x_ind[np.arange(sim.shape[1]), bwd.argmax(axis=1)]
     pairs = [(i, int(fwd_best[i])) for i in range(sim.shape[0])] + [(int(bwd_best[j]), j) for j in range(sim.shape[1])]
@@ -391,7 +441,7 @@ def bucc_mine(
     seen_src: set[int] = set()
     seen_tgt: set[int] = set()
     out: dict[tuple[str, str], float] = {}
-    for idx in np.argsort(-scores, kind="stable").tolist():
+    for idx in np.argsort(-scores).tolist():  # the default sort, as XTREME: it orders exactly equal scores
         i, j = pairs[idx]
         if i in seen_src or j in seen_tgt:
             continue
@@ -407,20 +457,27 @@ def bucc_mine(
 def _unify(
     emb: np.ndarray, ids: Sequence[str], texts: Sequence[str] | None
 ) -> tuple[list[str | None], np.ndarray]:
-    """(id of each unique row or None when its text repeats, embeddings of the unique rows)."""
+    """(id of each unique sentence or None, embeddings of the unique sentences), as XTREME reads a BUCC side.
+
+    Unique sentences are the distinct raw texts in order of first occurrence, each embedded as its last
+    occurrence. Ids come from the stripped text: a stripped text on one line only has that line's id, one on
+    several lines ("b" twice, or "a" and "a ") has none.
+    """
     if texts is None:
         return list(ids), emb
     if len(texts) != len(ids):
         raise ReplicationError("BUCC texts and ids differ in length")
-    first: dict[str, int] = {}
-    count: dict[str, int] = {}
+    row: dict[str, int] = {}
+    last: list[int] = []
     for n, t in enumerate(texts):
-        key = t.strip()
-        first.setdefault(key, n)
-        count[key] = count.get(key, 0) + 1
-    keys = list(first)
-    return ([ids[first[t]] if count[t] == 1 else None for t in keys],
-            emb[[first[t] for t in keys]])
+        r = row.setdefault(t, len(row))
+        if r == len(last):
+            last.append(n)
+        else:
+            last[r] = n
+    lines = Counter(t.strip() for t in texts)
+    id_of = {t.strip(): ids[n] for n, t in enumerate(texts) if lines[t.strip()] == 1}
+    return [id_of.get(t.strip()) for t in row], emb[last]
 
 
 def bucc_optimize_threshold(candidates: Mapping[tuple[str, str], float], gold: Iterable[tuple[str, str]]) -> float:

@@ -21,10 +21,13 @@ Result record (``result.json``, schema ``assay.run/1``; aggregates are computed 
      "config": {... resolved RunSpec ...}, "seeds": {"seed": int},
      "task": {"name", "format", "metrics": [str], "languages": [str], "families": {language: family}},
      "notes": [str],                                # optional data that was absent and skipped
-     "versions": {"python", "torch", "transformers", "assay", ...},
+     "versions": {"python", "torch", "transformers", "assay", "seqeval", ...},
+     "seqeval": str|null,                           # the seqeval that scored tagging (pinned: metrics.SEQEVAL_VERSION)
      "hardware": {"platform", "cpu_count", "torch_threads", "threads_requested", "gpus", "processes"},
      "wall_time_s": float, "throughput": {"tokens_per_s": float, "mfu": float|null, "tokens": int, "phases": {...}},
      "predictions": "predictions.jsonl", "finished_at": ISO time}
+
+The JSON Schema of the record is docs/schemas/run.schema.json (tests validate written records against it).
 
 Entry points: :func:`run_plan`, :func:`run_spec`, :func:`run_state`, :func:`load_result`, :func:`iter_results`,
 :func:`in_progress`. Several GPUs: see replication.distributed (torchrun / accelerate launch).
@@ -220,7 +223,14 @@ def run_spec(
 
 
 def _record(spec: RunSpec, outcome: dict[str, Any], wall_time: float) -> dict[str, Any]:
+    from replication.metrics import SEQEVAL_VERSION
+
     inter = spec.intermediate
+    versions = library_versions()
+    notes = list(outcome.get("notes", []))
+    if versions.get("seqeval") not in (None, SEQEVAL_VERSION):
+        notes.append(f"scored with seqeval {versions['seqeval']}, not the pinned {SEQEVAL_VERSION}: tagging F1 "
+                     "may differ from runs scored with the pinned version")  # fmt: skip
     return {
         "schema": SCHEMA,
         "id": spec.id,
@@ -240,10 +250,11 @@ def _record(spec: RunSpec, outcome: dict[str, Any], wall_time: float) -> dict[st
         "dev": outcome.get("dev"),
         "retrieval": outcome.get("retrieval"),
         "task": task_info(spec.target),
-        "notes": outcome.get("notes", []),
+        "notes": notes,
         "config": spec.config(),
         "seeds": {"seed": spec.seed, "intermediate_seed": spec.seed if inter else None},
-        "versions": library_versions(),
+        "versions": versions,
+        "seqeval": versions.get("seqeval"),
         "hardware": hardware(),
         "wall_time_s": round(wall_time, 3),
         "throughput": outcome.get("throughput", {}),

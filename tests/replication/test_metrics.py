@@ -3,7 +3,9 @@ seqeval chunk F1 (merged runs), accuracy, BUCC mining and threshold sweep, Tatoe
 
 from __future__ import annotations
 
+import math
 import string
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -347,3 +349,162 @@ def test_bucc_candidates_are_the_k_nearest_only():
 
 def test_bucc_threshold_without_any_correct_candidate_is_zero_as_xtreme():
     assert m.bucc_optimize_threshold({("a", "x"): 0.9}, {("b", "y")}) == 0.0
+
+
+# ---- the official code's behaviour on rare inputs (google-research/xtreme, third_party/utils_retrieve.py) --------
+# Each case below differs between "the formulas" and what XTREME's code (with faiss) computes; the official code made
+# the published numbers, so it is the reference.
+
+
+def test_bucc_duplicate_sentence_is_embedded_as_its_last_occurrence_like_xtreme():
+    # "a" occurs twice (so it maps to no id) but still takes part in mining, with its LAST embedding (0, 1):
+    # text_load_unify + unique_embeddings. "a" then takes t1, and "b" (0.6, 0.8) falls back to t0.
+    x = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]])
+    y = np.array([[1.0, 0.0], [0.0, 1.0]])
+    mined = m.bucc_mine(x, y, ["s0", "s1", "s2"], ["t0", "t1"], k=1, src_texts=["a", "b", "a"], tgt_texts=["A", "B"])
+    # t0's nearest is "b" (cos .6); means (k=1): b .8, t0 .6 -> margin .6 / .7
+    assert mined == pytest.approx({("s1", "t0"): 0.6 / 0.7})  # with the first embedding it was {(s1, t1): 1.0}
+
+
+def test_bucc_sentences_differing_in_whitespace_are_two_rows_but_no_id_like_xtreme():
+    # XTREME keys unification on the raw line: "a" and "a " are two sentences to mine with; reading the candidates
+    # back it strips them, finds "a" twice and drops both. Here "a " takes t1 away from "c".
+    x = np.array([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]])
+    y = np.array([[1.0, 0.0], [0.0, 1.0]])
+    mined = m.bucc_mine(x, y, ["s0", "s1", "s2"], ["t0", "t1"], k=1, src_texts=["a", "a ", "c"],
+                        tgt_texts=["X", "Y"])  # fmt: skip
+    assert mined == {}  # unified on the stripped text it was {(s2, t1): 1.0}
+
+
+def test_faiss_knn_orders_equal_scores_from_the_highest_index_and_keeps_by_arrival():
+    sim = np.array([[0.5, 0.5, 0.9], [0.9, 0.5, 0.5], [0.5, 0.5, 0.5], [0.1, 0.7, 0.3]])
+    vals, inds = m.faiss_knn(sim, 2)
+    # row 0: 0.9 evicts the heap top, the lowest index of the equal 0.5s -> {1, 2}
+    # row 1: the second 0.5 is not strictly better than the first -> {0, 1}
+    # row 2: the first two arrive into empty slots -> {0, 1}, listed highest index first
+    assert inds.tolist() == [[2, 1], [0, 1], [1, 0], [1, 2]]
+    assert vals.tolist() == [[0.9, 0.5], [0.9, 0.5], [0.5, 0.5], [0.7, 0.3]]
+
+
+def test_bucc_exactly_equal_candidates_go_to_the_highest_index_like_faiss():
+    # two identical target embeddings: faiss lists t1 before t0, the first of equal margins wins -> t1
+    x = np.array([[1.0, 0.0]])
+    y = np.array([[1.0, 0.0], [1.0, 0.0]])
+    assert m.bucc_mine(x, y, ["s0"], ["t0", "t1"], k=4) == {("s0", "t1"): 1.0}  # lowest index first gave t0
+
+
+def test_tatoeba_zero_embedding_is_at_l2_distance_one_like_xtreme():
+    # XTREME: faiss.normalize_L2 leaves a zero vector zero, then L2 search. A zero source is at distance 1 from
+    # every unit query, so it beats a source with cosine below 0.5 (here 0.28), and a zero query finds a zero source.
+    src = np.array([[7.0, 24.0], [0.0, 0.0]])
+    en = np.array([[1.0, 0.0], [0.0, 1.0]])
+    assert m.tatoeba_nearest(src, en).tolist() == [1, 0]  # by cosine: [0, 0]
+    assert m.tatoeba_accuracy(src, en)["accuracy"] == 0.0
+    src = np.array([[1.0, 0.0], [0.0, 0.0]])
+    assert m.tatoeba_nearest(src, src).tolist() == [0, 1]  # by cosine the zero query took index 0
+    assert m.tatoeba_accuracy(src, src)["accuracy"] == 100.0
+    # exactly equal distances: the lowest index, as faiss's single-best search
+    assert m.tatoeba_nearest(np.ones((2, 2)), np.ones((2, 2))).tolist() == [0, 0]
+
+
+def test_seqeval_is_the_pinned_version():
+    from importlib.metadata import version
+
+    assert version("seqeval") == m.SEQEVAL_VERSION == "1.2.2"
+
+
+# An independent, deliberately naive model of XTREME's pipeline (files of lines, a faiss-like heap, read-back by
+# stripped text), to compare the vectorised metrics against on inputs full of ties, duplicates and zero vectors.
+
+
+def _naive_unit(e):
+    e = np.asarray(e, dtype=np.float64).copy()
+    for r in e:
+        n = math.sqrt(float((r * r).sum()))
+        if n > 0:
+            r /= n
+    return e
+
+
+def _naive_heap_knn(row, k):
+    heap = [(-math.inf, -1)] * k
+    for j, v in enumerate(row):
+        top = min(heap)
+        if v > top[0]:
+            heap[heap.index(top)] = (float(v), j)
+    return sorted(heap, reverse=True)
+
+
+def _naive_bucc(xs, ys, sid, tid, stext, ttext, k):
+    def side(emb, texts):
+        index, last = {}, {}
+        for n, t in enumerate(texts):
+            index.setdefault(t, len(index))
+            last[index[t]] = n
+        return list(index), _naive_unit(np.asarray(emb)[[last[i] for i in range(len(index))]])
+
+    ss, x = side(xs, stext)
+    ts, y = side(ys, ttext)
+    sim = x @ y.T
+    fwd = [_naive_heap_knn(sim[i], min(k, len(ts))) for i in range(len(ss))]
+    bwd = [_naive_heap_knn(sim[:, j], min(k, len(ss))) for j in range(len(ts))]
+    fm = [sum(v for v, _ in r) / len(r) for r in fwd]
+    bm = [sum(v for v, _ in r) / len(r) for r in bwd]
+    fs = [np.array([np.float64(v) / ((fm[i] + bm[j]) / 2) for v, j in fwd[i]]) for i in range(len(ss))]
+    bs = [np.array([np.float64(v) / ((bm[j] + fm[i]) / 2) for v, i in bwd[j]]) for j in range(len(ts))]
+    pairs = [(i, fwd[i][int(fs[i].argmax())][1]) for i in range(len(ss))]
+    pairs += [(bwd[j][int(bs[j].argmax())][1], j) for j in range(len(ts))]
+    scores = np.array([r.max() for r in fs] + [r.max() for r in bs])
+    lines, used_s, used_t = [], set(), set()
+    for n in np.argsort(-scores):
+        i, j = pairs[n]
+        if i not in used_s and j not in used_t:
+            used_s.add(i)
+            used_t.add(j)
+            if scores[n] > 0:
+                lines.append((float(scores[n]), ss[i], ts[j]))
+
+    def sent2id(texts, ids):
+        seen = Counter(t.strip() for t in texts)
+        return {t.strip(): i for t, i in zip(texts, ids, strict=True) if seen[t.strip()] == 1}
+
+    sm, tm = sent2id(stext, sid), sent2id(ttext, tid)
+    out: dict = {}
+    for score, s, t in lines:
+        if s.strip() in sm and t.strip() in tm:
+            key = (sm[s.strip()], tm[t.strip()])
+            out[key] = max(score, out.get(key, score))
+    return out
+
+
+def _naive_tatoeba(src, tgt):
+    s, t = _naive_unit(src), _naive_unit(tgt)
+    out = []
+    for q in t:
+        best, arg = math.inf, -1
+        for j, c in enumerate(s):
+            d = float(q.any()) + float(c.any()) - 2 * float(sum(a * b for a, b in zip(q, c, strict=True)))
+            if d < best:
+                best, arg = d, j
+        out.append(arg)
+    return out
+
+
+def test_retrieval_metrics_equal_a_naive_model_of_xtreme_on_hostile_inputs():
+    rng = np.random.default_rng(2005)
+    pool = ["a", "a ", "b", " b", "c", "d", "e", "f"]
+    with np.errstate(all="ignore"):  # zero vectors make 0/0 margins, as they do in XTREME
+        for _ in range(1000):
+            n, n_t, d = int(rng.integers(1, 7)), int(rng.integers(1, 7)), int(rng.integers(1, 4))
+            xs = rng.integers(-2, 3, size=(n, d)).astype(float)
+            ys = rng.integers(-2, 3, size=(n_t, d)).astype(float)
+            st = [str(rng.choice(pool)) for _ in range(n)]
+            tt = [str(rng.choice(pool)).upper() for _ in range(n_t)]
+            si, ti = [f"s{i}" for i in range(n)], [f"t{j}" for j in range(n_t)]
+            k = int(rng.integers(1, 5))
+            assert m.bucc_mine(xs, ys, si, ti, k=k, src_texts=st, tgt_texts=tt) == _naive_bucc(xs, ys, si, ti, st, tt, k)
+        for _ in range(1000):
+            n, d = int(rng.integers(1, 6)), int(rng.integers(1, 4))
+            s = rng.integers(-1, 2, size=(n, d)).astype(float)
+            t = rng.integers(-1, 2, size=(n, d)).astype(float)
+            assert m.tatoeba_nearest(s, t).tolist() == _naive_tatoeba(s, t)

@@ -44,6 +44,11 @@ def test_plan_runs_skip_and_results(toy, tmp_path):
     assert set(tag["metrics"]) == {"en", "xx"} and "f1" in tag["metrics"]["xx"]
     assert tag["lineage"][1]["phase"] == "intermediate" and tag["lineage"][-1]["id"] == tag["id"]
     assert tag["versions"]["torch"] and tag["hardware"]["cpu_count"] and tag["wall_time_s"] > 0
+    assert tag["seqeval"] == tag["versions"]["seqeval"] == "1.2.2"  # the pinned scorer of tagging F1
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((HERE.parents[1] / "docs" / "schemas" / "run.schema.json").read_text(encoding="utf-8"))
+    for path in tmp_path.glob("*/result.json"):
+        jsonschema.validate(json.loads(path.read_text(encoding="utf-8")), schema)
     assert tag["throughput"]["tokens_per_s"] > 0 and tag["throughput"]["mfu"] > 0
     assert set(tag["throughput"]["phases"]) == {"intermediate", "target"}
     assert tag["dev"]["language"] == "en" and tag["config"]["hyperparameters"]["batch_size"] == 8
