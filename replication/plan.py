@@ -23,6 +23,12 @@ A plan file looks like this (every field except ``name``, ``targets`` has a defa
     retrieval: {layer: 14, pooling: mean}  # BUCC / Tatoeba embed hidden_states[layer]
     evaluation: {languages: null, max_examples: null}
 
+A plan file is read with bounds, so that a hostile file fails fast with one line (exit 2) instead of exhausting the
+machine: at most ``MAX_PLAN_BYTES`` of text, ``MAX_NODES`` YAML nodes counted after expanding aliases (the nine
+nested aliases of an "alias bomb" would expand to hundreds of millions), nesting at most ``MAX_DEPTH`` deep, no alias
+inside the node it names, and at most ``MAX_RUNS`` runs in the grid. Seeds are integers in [0, 2**32), what numpy's
+and torch's generators accept.
+
 Every phase is identified by a hash of its lineage (base model -> intermediate phase -> target phase): the hash
 of a phase covers its own resolved configuration and its parent's hash, so two runs share an intermediate
 checkpoint exactly when everything that produced it is equal, and any change makes new work instead of reusing
@@ -32,6 +38,7 @@ stale work.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import json
 import math
@@ -45,6 +52,19 @@ from replication.errors import ReplicationError
 
 SIZE_CAP = 2**17
 """The paper's K: a task is sampled with probability proportional to min(n_examples, K)."""
+
+MAX_PLAN_BYTES = 1 << 20
+"""A plan file is a few kilobytes (the paper's grid: 8 KB); anything over 1 MiB is refused unread."""
+MAX_NODES = 10_000
+"""YAML nodes after expanding aliases (the paper's grid: about 400)."""
+MAX_DEPTH = 32
+"""Nesting depth of YAML collections (the paper's grid: 5)."""
+MAX_RUNS = 100_000
+"""Runs one grid may expand to (the paper's grid: a few hundred)."""
+MAX_NAME = 1024
+"""Characters of one name or path in a list (a model, a task, a language)."""
+SEED_LIMIT = 2**32
+"""Seeds are integers in [0, SEED_LIMIT): numpy's legacy seeding and many tools stop there, torch accepts it."""
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 POOLINGS = ("mean", "cls")
@@ -200,24 +220,112 @@ class RunSpec:
 
 def load_plan(path: str | Path) -> Plan:
     """Read and validate a plan file; every problem is a ReplicationError naming the file and the field."""
-    import yaml
-
     p = Path(path)
     try:
+        size = p.stat().st_size
+        if size > MAX_PLAN_BYTES:
+            raise ReplicationError(f"{p}: plan file too large ({size} bytes; a plan is at most {MAX_PLAN_BYTES})")
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ReplicationError(f"plan file not found: {p}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ReplicationError(f"cannot read plan {p}: {exc}") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ReplicationError(f"{p}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        raise ReplicationError(f"cannot read plan {p}: {_line(exc)}") from None
+    raw = read_yaml(text, where=str(p))
     plan = parse_plan(raw, where=str(p))
     data_dir = plan.data_dir
     if data_dir is not None and not Path(data_dir).is_absolute():
         data_dir = str((p.parent / data_dir).resolve())
     return replace(plan, path=str(p.resolve()), data_dir=data_dir)
+
+
+def read_yaml(text: str, where: str = "plan") -> Any:
+    """Parse plan YAML (safe tags only) within the bounds above; any failure is a one-line ReplicationError."""
+    import yaml
+
+    if len(text) > MAX_PLAN_BYTES:
+        raise ReplicationError(f"{where}: plan too large ({len(text)} characters; a plan is at most {MAX_PLAN_BYTES})")
+    loader = _bounded_loader()(text)
+    try:
+        return loader.get_single_data()
+    except _TooLarge as exc:
+        raise ReplicationError(f"{where}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ReplicationError(f"{where}: not valid YAML ({_line(exc)})") from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:  # a bad date, a 5000-digit integer
+        raise ReplicationError(f"{where}: not valid YAML ({_line(exc)})") from None
+    finally:
+        loader.dispose()
+
+
+class _TooLarge(Exception):
+    """The YAML exceeds a bound (nodes after alias expansion, depth, self-referencing alias)."""
+
+
+@functools.cache
+def _bounded_loader() -> type:
+    import yaml
+
+    class BoundedLoader(yaml.SafeLoader):
+        """A SafeLoader that counts every node as often as aliases repeat it and stops at MAX_NODES or MAX_DEPTH.
+
+        Counting happens while composing, before any Python object is built, so an alias bomb costs a few
+        hundred nodes of work, not the hundreds of millions it would expand to.
+        """
+
+        def __init__(self, stream: str) -> None:
+            super().__init__(stream)
+            self._left = MAX_NODES
+            self._depth = 0
+            self._sizes: dict[int, int] = {}  # id(node) -> its size with aliases expanded
+
+        def _spend(self, n: int) -> None:
+            self._left -= n
+            if self._left < 0:
+                raise _TooLarge(f"plan too large: more than {MAX_NODES} YAML nodes once aliases are expanded"
+                                " (nested aliases?); write the values out")  # fmt: skip
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                target = self.anchors.get(event.anchor)
+                if target is not None:
+                    size = self._sizes.get(id(target))
+                    if size is None:
+                        raise _TooLarge(f"YAML alias *{event.anchor} is used inside the node it names (a cycle)")
+                    self._spend(size)
+                return super().compose_node(parent, index)
+            self._depth += 1
+            if self._depth > MAX_DEPTH:
+                raise _TooLarge(f"plan nested too deeply (more than {MAX_DEPTH} levels)")
+            before = self._left
+            try:
+                node = super().compose_node(parent, index)
+            finally:
+                self._depth -= 1
+            self._spend(1)
+            self._sizes[id(node)] = before - self._left
+            return node
+
+    return BoundedLoader
+
+
+def _line(exc: BaseException) -> str:
+    """The first line of an exception's message, cut to a readable length."""
+    text = str(exc).strip().splitlines()
+    return _cut(text[0] if text else type(exc).__name__)
+
+
+def _cut(text: str, limit: int = 100) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _show(value: Any) -> str:
+    """A value for an error message: its repr on one line, cut to a readable length."""
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a repr that fails still gets a message
+        text = f"<{type(value).__name__}>"
+    return _cut(text, 80)
 
 
 def parse_plan(raw: Any, where: str = "plan", check_tasks: bool = True) -> Plan:
@@ -236,11 +344,16 @@ def parse_plan(raw: Any, where: str = "plan", check_tasks: bool = True) -> Plan:
     seeds = _axis(raw.get("seeds", [1]), where, "seeds")
     for s in seeds:
         if isinstance(s, bool) or not isinstance(s, int) or s < 0:
-            raise ReplicationError(f"{where}: seeds: {s!r} is not a non-negative integer")
+            raise ReplicationError(f"{where}: seeds: {_show(s)} is not a non-negative integer")
+        if s >= SEED_LIMIT:
+            raise ReplicationError(f"{where}: seeds: {_show(s)} is too large: a seed is an integer from 0 to "
+                                   f"{SEED_LIMIT - 1} (2**32 - 1), what numpy and torch accept")  # fmt: skip
+    _no_duplicates(seeds, where, "seeds")
     fractions = _axis(raw.get("data_fraction", 1.0), where, "data_fraction")
     for f in fractions:
         if isinstance(f, bool) or not isinstance(f, int | float) or not 0 < f <= 1:
-            raise ReplicationError(f"{where}: data_fraction: {f!r} must be a number in (0, 1]")
+            raise ReplicationError(f"{where}: data_fraction: {_show(f)} must be a number in (0, 1]")
+    _no_duplicates([float(f) for f in fractions], where, "data_fraction")
     languages = _str_axis(raw.get("intermediate_language", "en"), where, "intermediate_language")
     hp = _hyperparameters(raw.get("hyperparameters") or {}, where, "hyperparameters")
     overrides_raw = raw.get("tasks") or {}
@@ -248,7 +361,7 @@ def parse_plan(raw: Any, where: str = "plan", check_tasks: bool = True) -> Plan:
         raise ReplicationError(f"{where}: tasks: a mapping of task name -> hyperparameter overrides")
     overrides: dict[str, dict[str, Any]] = {}
     for task, values in overrides_raw.items():
-        _hyperparameters(values or {}, where, f"tasks.{task}")
+        _hyperparameters(values or {}, where, f"tasks.{_field(task)}")
         overrides[str(task)] = dict(values or {})
     targets_raw = raw.get("targets")
     if targets_raw is None:
@@ -295,6 +408,9 @@ def parse_plan(raw: Any, where: str = "plan", check_tasks: bool = True) -> Plan:
         source=_opt_str(raw.get("source")),
         description=_opt_str(raw.get("description")),
     )
+    n_runs = math.prod(len(axis) for axis in (base_models, languages, fractions, intermediate, seeds, targets))
+    if n_runs > MAX_RUNS:
+        raise ReplicationError(f"{where}: the grid has {n_runs} runs (at most {MAX_RUNS}); split it into plans")
     if check_tasks:
         plan = _check_tasks(plan, where)
     return plan
@@ -375,11 +491,11 @@ def _intermediate(item: Any, where: str, path: str) -> IntermediateSpec:
         _unknown(m, {"corpus", "alpha", "languages", "n_examples"}, where, path + ".mlm.")
         alpha = m.get("alpha", 0.3)
         if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha <= 1:
-            raise ReplicationError(f"{where}: {path}.mlm.alpha: {alpha!r} must be a number in (0, 1]")
+            raise ReplicationError(f"{where}: {path}.mlm.alpha: {_show(alpha)} must be a number in (0, 1]")
         langs = m.get("languages")
         n = m.get("n_examples")
         if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
-            raise ReplicationError(f"{where}: {path}.mlm.n_examples: {n!r} must be a positive integer")
+            raise ReplicationError(f"{where}: {path}.mlm.n_examples: {_show(n)} must be a positive integer")
         mlm = MLMSpec(
             corpus=m["corpus"],
             alpha=float(alpha),
@@ -388,13 +504,13 @@ def _intermediate(item: Any, where: str, path: str) -> IntermediateSpec:
         )
     cap = item.get("size_cap", SIZE_CAP)
     if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
-        raise ReplicationError(f"{where}: {path}.size_cap: {cap!r} must be a positive integer (the paper: 131072)")
+        raise ReplicationError(f"{where}: {path}.size_cap: {_show(cap)} must be a positive integer (the paper: 131072)")
     hp = item.get("hyperparameters") or {}
     _hyperparameters(hp, where, path + ".hyperparameters")
     default_name = "+".join(tasks + (("mlm",) if mlm else ())) or "none"
     name = item.get("name", default_name)
     if not isinstance(name, str) or not _NAME.match(name.replace("+", "_")):
-        raise ReplicationError(f"{where}: {path}.name: {name!r} is not a usable name")
+        raise ReplicationError(f"{where}: {path}.name: {_show(name)} is not a usable name")
     return IntermediateSpec(name=name, tasks=tasks, mlm=mlm, size_cap=cap, hyperparameters=dict(hp))
 
 
@@ -412,10 +528,10 @@ def _hyperparameters(raw: Any, where: str, path: str) -> Hyperparameters:
         at = f"{where}: {path}.{key}"
         if key in _POSITIVE_INT:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ReplicationError(f"{at}: {value!r} must be a positive integer")
+                raise ReplicationError(f"{at}: {_show(value)} must be a positive integer")
         elif key in _OPTIONAL_INT:
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise ReplicationError(f"{at}: {value!r} must be a positive integer or null")
+                raise ReplicationError(f"{at}: {_show(value)} must be a positive integer or null")
         else:
             if isinstance(value, str):
                 try:
@@ -423,11 +539,11 @@ def _hyperparameters(raw: Any, where: str, path: str) -> Hyperparameters:
                 except ValueError:
                     pass
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-                raise ReplicationError(f"{at}: {value!r} must be a (finite) number")
+                raise ReplicationError(f"{at}: {_show(value)} must be a (finite) number")
             if value < 0 or (key in ("learning_rate", "epochs") and value == 0):
-                raise ReplicationError(f"{at}: {value!r} must be positive")
+                raise ReplicationError(f"{at}: {_show(value)} must be positive")
             if key in ("warmup_ratio", "mlm_probability") and value >= 1:
-                raise ReplicationError(f"{at}: {value!r} must be below 1")
+                raise ReplicationError(f"{at}: {_show(value)} must be below 1")
             raw[key] = float(value)
     return Hyperparameters(**raw)
 
@@ -438,10 +554,10 @@ def _retrieval(raw: Any, where: str) -> RetrievalSpec:
     _unknown(raw, {"layer", "pooling"}, where, "retrieval.")
     layer = raw.get("layer", 14)
     if isinstance(layer, bool) or not isinstance(layer, int):
-        raise ReplicationError(f"{where}: retrieval.layer: {layer!r} must be an integer (hidden_states index)")
+        raise ReplicationError(f"{where}: retrieval.layer: {_show(layer)} must be an integer (hidden_states index)")
     pooling = raw.get("pooling", "mean")
     if pooling not in POOLINGS:
-        raise ReplicationError(f"{where}: retrieval.pooling: {pooling!r} must be one of {', '.join(POOLINGS)}")
+        raise ReplicationError(f"{where}: retrieval.pooling: {_show(pooling)} must be one of {', '.join(POOLINGS)}")
     return RetrievalSpec(layer=layer, pooling=pooling)
 
 
@@ -452,7 +568,7 @@ def _evaluation(raw: Any, where: str) -> EvaluationSpec:
     langs = raw.get("languages")
     n = raw.get("max_examples")
     if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
-        raise ReplicationError(f"{where}: evaluation.max_examples: {n!r} must be a positive integer or null")
+        raise ReplicationError(f"{where}: evaluation.max_examples: {_show(n)} must be a positive integer or null")
     return EvaluationSpec(
         languages=None if langs is None else _str_axis(langs, where, "evaluation.languages"), max_examples=n
     )
@@ -461,18 +577,27 @@ def _evaluation(raw: Any, where: str) -> EvaluationSpec:
 def _unknown(raw: dict, known: set[str], where: str, prefix: str) -> None:
     for key in raw:
         if key not in known:
-            close = difflib.get_close_matches(str(key), sorted(known), n=1)
+            close = difflib.get_close_matches(str(key)[:MAX_NAME], sorted(known), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(sorted(known))})"
-            raise ReplicationError(f"{where}: {prefix}{key}: unknown field{hint}")
+            raise ReplicationError(f"{where}: {prefix}{_field(key)}: unknown field{hint}")
+
+
+def _field(key: Any) -> str:
+    """A mapping key as a field name in a message: itself when it is a short printable string, else its repr."""
+    return key if isinstance(key, str) and key.isprintable() and len(key) <= 80 else _show(key)
 
 
 def _axis(value: Any, where: str, path: str) -> list:
+    """A scalar or a list as a non-empty list; the caller checks the items' types, then `_no_duplicates`."""
     items = value if isinstance(value, list) else [value]
     if not items:
         raise ReplicationError(f"{where}: {path}: must not be empty")
-    if len({json.dumps(i, sort_keys=True) for i in items}) != len(items):
-        raise ReplicationError(f"{where}: {path}: has duplicate values")
     return items
+
+
+def _no_duplicates(items: list, where: str, path: str) -> None:
+    if len(set(items)) != len(items):
+        raise ReplicationError(f"{where}: {path}: has duplicate values")
 
 
 def _str_axis(value: Any, where: str, path: str, allow_empty: bool = False) -> tuple[str, ...]:
@@ -481,7 +606,9 @@ def _str_axis(value: Any, where: str, path: str, allow_empty: bool = False) -> t
         raise ReplicationError(f"{where}: {path}: must not be empty")
     for i in items:
         if not isinstance(i, str) or not i.strip():
-            raise ReplicationError(f"{where}: {path}: {i!r} is not a non-empty string")
+            raise ReplicationError(f"{where}: {path}: {_show(i)} is not a non-empty string")
+        if len(i) > MAX_NAME:
+            raise ReplicationError(f"{where}: {path}: {_show(i)} is too long (at most {MAX_NAME} characters)")
     if len(set(items)) != len(items):
         raise ReplicationError(f"{where}: {path}: has duplicate values")
     return tuple(items)
@@ -607,7 +734,7 @@ def select(runs: list[RunSpec], only: str | None = None, limit: int | None = Non
             if r.id.startswith(only) or (r.intermediate is not None and r.intermediate.id.startswith(only))
         ]  # fmt: skip
         if not runs:
-            raise ReplicationError(f"no run of the plan has a lineage hash starting with {only!r}; see `replicate plan`")
+            raise ReplicationError(f"no run of the plan has a lineage hash starting with {_show(only)}; see `replicate plan`")
     if limit is not None:
         runs = runs[: max(0, limit)]
     return runs
