@@ -1,4 +1,9 @@
-"""Render canonical JSON through the Jinja2 templates in templates/ (autoescape on for HTML)."""
+"""Render canonical JSON through the Jinja2 templates in templates/ (autoescape on for HTML).
+
+Every value a template prints passes through :func:`reports.sanitize.clean_text` (the environment's ``finalize``):
+report and paper text is untrusted, and no escape sequence or control character of it reaches a file or a terminal,
+whatever the template. :func:`render` then cleans the whole document for its format (Markdown: no script links, no
+remote images; see reports/sanitize.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +13,9 @@ from importlib import resources
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
+
+from reports.sanitize import clean_output, clean_text
 
 
 @functools.cache
@@ -19,10 +27,29 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_finalize,
     )
     env.filters["num"] = _num
     env.filters["tojson_pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False)
     return env
+
+
+def _finalize(value: Any) -> Any:
+    """Each printed value, cleaned of control characters and escape sequences (HTML escaping comes after)."""
+    if isinstance(value, str):
+        cleaned = clean_text(value)
+        if cleaned is value:
+            return value
+        return Markup(cleaned) if isinstance(value, Markup) else cleaned
+    return value
+
+
+def template_format(name: str) -> str:
+    """The output format a template name stands for: ``audit.md.j2`` -> ``md`` ('' when it names none)."""
+    parts = name.lower().split(".")
+    if parts and parts[-1] == "j2":
+        parts = parts[:-1]
+    return parts[-1] if len(parts) >= 2 else ""
 
 
 def _num(value: Any, digits: int = 2) -> str:
@@ -38,4 +65,4 @@ def _num(value: Any, digits: int = 2) -> str:
 
 def render(template: str, data: dict[str, Any]) -> str:
     """Render one template (e.g. ``audit.html.j2``) with the canonical JSON as its context."""
-    return environment().get_template(template).render(**data)
+    return clean_output(environment().get_template(template).render(**data), template_format(template))

@@ -2,31 +2,44 @@
 
 from __future__ import annotations
 
-import json
+import re
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from reports.context import state
-from reports.files import write_atomic
+from reports.files import recover, unique_stems, write_set
+from reports.sanitize import clean_text, for_message, json_text, parse_format_list
 from synthesis.errors import AssayError
 
 FORMATS = ("txt", "md", "html", "json")
 
 
+JOURNAL_TAG = "assay-audit"
+_OUTPUT = re.compile(r"^.+\.audit\.(?:" + "|".join(FORMATS) + r")$")
+
+
 def _formats(value: str) -> list[str]:
-    out = [f.strip().lower().lstrip(".") for f in value.split(",") if f.strip()]
-    bad = [f for f in out if f not in FORMATS]
-    if bad or not out:
-        raise AssayError(f"unknown format(s) {', '.join(bad) or '(none)'}; choose from {','.join(FORMATS)}")
-    return list(dict.fromkeys(out))
+    return parse_format_list(value, FORMATS)
+
+
+def output_name(stem: str, fmt: str) -> str:
+    return f"{stem}.audit.{fmt}"
+
+
+def is_output_name(name: str) -> bool:
+    """Whether ``name`` is one of the files `assay audit --out` writes (``<stem>.audit.<format>``)."""
+    return bool(_OUTPUT.match(name))
 
 
 def render_audit(audit: dict, fmt: str) -> str:
-    """One output form of a canonical audit (json is the canonical JSON itself)."""
+    """One output form of a canonical audit (json is the canonical JSON itself, C1/bidi characters escaped).
+
+    Text forms are cleaned of escape sequences and control characters (reports/sanitize.py), so they are safe to
+    print on a terminal; Markdown also carries no script links or remote images."""
     if fmt == "json":
-        return json.dumps(audit, indent=2, ensure_ascii=False) + "\n"
+        return json_text(audit) + "\n"
     from reports.render import render
 
     return render(f"audit.{fmt}.j2", audit)
@@ -42,7 +55,9 @@ def register(app: typer.Typer) -> None:
         paper: str = typer.Option(None, "--paper", help="The paper examined (id, arXiv id or title)."),
         question: str = typer.Option(None, "--question", help="The research question; overrides the report's."),
         fmt: str = typer.Option("txt", "--format", help="Output forms, comma-separated: txt,md,html,json."),
-        out: Annotated[Path | None, typer.Option("--out", help="Folder to write <report>.audit.<format> files into.")] = None,
+        out: Annotated[Path | None, typer.Option("--out", help="Folder to write <report>.audit.<format> files into, all at once when every audit is done "
+                                   "(a report's other formats from an earlier run there are removed; two reports "
+                                   "with one name get their extension or folder added).")] = None,
         as_json: bool = typer.Option(False, "--json", help="Print the canonical audit JSON."),
         strict: bool = typer.Option(False, "--strict", help="Exit 1 when anything is flagged."),
         runs: Annotated[Path | None, typer.Option("--runs", help="Runs folder: each claim's rerun verdict beside the textual one.")] = None,
@@ -52,27 +67,32 @@ def register(app: typer.Typer) -> None:
 
         formats = _formats(fmt)
         if out is None and not as_json and len(formats) > 1:
-            raise AssayError(f"--format {fmt} asks for {len(formats)} forms but only one can go to the terminal; "
-                             "add --out DIR to write them all, or give one format")
+            raise AssayError(f"--format {for_message(fmt)} asks for {len(formats)} forms but only one can go to the "
+                             "terminal; add --out DIR to write them all, or give one format")
         st = state(ctx)
         for p in reports:
             if not p.exists():
-                raise AssayError(f"report {p} does not exist")
+                raise AssayError(f"report {for_message(p)} does not exist")
+        stems = unique_stems(reports)  # before any work: two reports never share an output name
         if out is not None:
+            if out.exists() and not out.is_dir():
+                raise AssayError(f"--out {for_message(out)} is a file; give a folder")
             try:
                 out.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise AssayError(f"cannot create output folder {out}: {exc.strerror}") from exc
+                raise AssayError(f"cannot create output folder {for_message(out)}: {exc.strerror}") from exc
+            recover(out, JOURNAL_TAG, is_output_name)  # leftovers of a killed run: finish its set or drop its temps
         audits = []
         for p in reports:
-            audit_json = audit_report(st.store, st.settings, p, paper_ref=paper, question=question, runs=runs)
-            audits.append(audit_json)
-            if out is not None:
-                for f in formats:
-                    write_atomic(out / f"{p.stem}.audit.{f}", render_audit(audit_json, f))
+            audits.append(audit_report(st.store, st.settings, p, paper_ref=paper, question=question, runs=runs))
+        if out is not None:  # every file of every report, rendered in memory, then written as one set
+            files = {output_name(stem, f): render_audit(a, f) for stem, a in zip(stems, audits, strict=True)
+                     for f in formats}
+            stale = [output_name(stem, f) for stem in stems for f in FORMATS if f not in formats]
+            write_set(out, files, tag=JOURNAL_TAG, remove=stale, inputs=reports)
         if as_json:
             payload = audits[0] if len(audits) == 1 else audits
-            typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+            typer.echo(json_text(payload))
         elif out is None:
             shown = next((f for f in formats if f in ("txt", "md")), formats[0])
             for a in audits:
@@ -80,11 +100,12 @@ def register(app: typer.Typer) -> None:
                 if runs is not None:
                     from reports.audit.reruns import format_reruns
 
-                    typer.echo(format_reruns(a), nl=False)
+                    typer.echo(clean_text(format_reruns(a)), nl=False)
         else:
-            for a in audits:
+            for stem, a in zip(stems, audits, strict=True):
                 s = a["summary"]
-                typer.echo(f"{a['input']['file']}: {s['n_findings']} findings "
-                           f"({s['by_severity']['error']} error, {s['by_severity']['warning']} warning) -> {out}")
+                typer.echo(clean_text(f"{a['input']['file']}: {s['n_findings']} findings "
+                                      f"({s['by_severity']['error']} error, {s['by_severity']['warning']} warning) "
+                                      f"-> {out / output_name(stem, '*')}"))
         if strict and any(a["summary"]["flagged"] for a in audits):
             raise typer.Exit(1)

@@ -3,7 +3,6 @@ REPORT.json` (re-render a saved report without recomputing anything). See report
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -13,29 +12,28 @@ import typer
 from reports.context import state
 from synthesis.errors import AssayError
 
-
-def _write(out: Path, stem: str, rendered: dict[str, bytes]) -> list[Path]:
-    """Write every rendered format into ``out`` (created); each file atomically."""
-    from reports.files import write_atomic
-
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise AssayError(f"cannot create output folder {out}: {exc.strerror or exc}") from exc
-    paths = []
-    for fmt, data in rendered.items():
-        path = out / f"{stem}.{fmt}"
-        write_atomic(path, data)
-        paths.append(path)
-    return paths
+JOURNAL_TAG = "assay-report"
 
 
-def _emit(rendered: dict[str, bytes], out: Path | None, stem: str, as_json: bool, report: dict) -> None:
+def _write(out: Path, stem: str, rendered: dict[str, bytes], inputs: tuple[Path, ...] = ()) -> list[Path]:
+    """Write every rendered format into ``out`` (created) as one set: all to temps, then all renamed (reports/files.py);
+    leftovers of a killed run are tidied first. No output may overwrite an input (``assay render x.json --out .``)."""
+    from reports.files import recover, write_set
+
+    names = {f"{stem}.{fmt}" for fmt in rendered}
+    recover(out, JOURNAL_TAG, lambda name: name in names)
+    return write_set(out, {f"{stem}.{fmt}": data for fmt, data in rendered.items()}, tag=JOURNAL_TAG, inputs=inputs)
+
+
+def _emit(rendered: dict[str, bytes], out: Path | None, stem: str, as_json: bool, report: dict,
+          inputs: tuple[Path, ...] = ()) -> None:
+    from reports.sanitize import clean_text, json_text
+
     if out is not None:
-        for p in _write(out, stem, rendered):
-            typer.echo(str(p), err=as_json)
+        for p in _write(out, stem, rendered, inputs):
+            typer.echo(clean_text(str(p)), err=as_json)
     if as_json:
-        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        typer.echo(json_text(report))
     elif out is None:
         fmt = next(iter(rendered))
         if fmt == "pdf":
@@ -137,4 +135,4 @@ def register(app: typer.Typer) -> None:
         _check_out(out, formats, False)
         rep = load_report(report_json)
         rendered = render_all(rep, formats, template)
-        _emit(rendered, out, report_json.stem, False, rep)
+        _emit(rendered, out, report_json.stem, False, rep, inputs=(report_json,))

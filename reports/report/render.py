@@ -20,11 +20,9 @@ FORMATS = ("txt", "md", "html", "pdf", "json")
 
 
 def parse_formats(value: str) -> list[str]:
-    out = [f.strip().lower().lstrip(".") for f in (value or "").split(",") if f.strip()]
-    bad = [f for f in out if f not in FORMATS]
-    if bad or not out:
-        raise AssayError(f"unknown format(s) {', '.join(bad) or '(none)'}; choose from {','.join(FORMATS)}")
-    return list(dict.fromkeys(out))
+    from reports.sanitize import parse_format_list
+
+    return parse_format_list(value, FORMATS)
 
 
 def _environment(template: Path | None, html: bool) -> tuple[jinja2.Environment, str | None]:
@@ -48,8 +46,10 @@ def render_text(report: dict, fmt: str, template: Path | None = None) -> str:
     """One text form (txt, md or html) of the report."""
     env, name = _environment(template, fmt == "html")
     try:
+        from reports.sanitize import clean_output
+
         tpl = env.get_template(name or f"report.{fmt}.j2")
-        return tpl.render(**report)
+        return clean_output(tpl.render(**report), fmt)
     except jinja2.TemplateSyntaxError as exc:
         raise AssayError(
             f"template {exc.filename or name}: syntax error on line {exc.lineno}: {exc.message}"
@@ -95,7 +95,9 @@ def render(report: dict, fmt: str, template: Path | None = None) -> bytes:
     """The bytes of one output format (pdf is made from the html form)."""
     Report.model_validate(report)
     if fmt == "json":
-        return (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        from reports.sanitize import json_text
+
+        return (json_text(report) + "\n").encode("utf-8")
     tpl = template if template_applies(template, fmt) else None
     if fmt == "pdf":
         return html_to_pdf(render_text(report, "html", tpl))
