@@ -14,6 +14,12 @@ from pathlib import Path
 
 from synthesis.errors import AssayError
 
+_MIGRATIONS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY,"
+    " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')))"
+)
+BUSY_TIMEOUT_MS = 30_000  # how long a writer waits for another process's write lock before giving up
+
 
 def migration_scripts() -> list[tuple[str, str]]:
     """(name, sql) of every shipped migration, in the order they apply."""
@@ -33,33 +39,45 @@ class Store:
             except OSError as exc:
                 raise AssayError(f"cannot create the assay home {self.path.parent}: {exc.strerror}") from exc
         try:
-            self.conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+            self.conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                        check_same_thread=False)
             self.conn.row_factory = sqlite3.Row
+            self.conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # first: the next pragmas may wait too
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA foreign_keys=ON")
             self.conn.execute("PRAGMA synchronous=NORMAL")
-            self.conn.execute("PRAGMA busy_timeout=30000")
         except sqlite3.DatabaseError as exc:
             raise AssayError(f"{path} is not an assay database ({exc}); point --home elsewhere") from exc
         self.migrate()
 
     def migrate(self) -> list[str]:
-        """Apply the migrations not yet applied; return their names."""
-        self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY,"
-            " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')))"
-        )
-        done = {r[0] for r in self.conn.execute("SELECT name FROM schema_migrations")}
+        """Apply the migrations not yet applied; return their names.
+
+        Safe when several processes open a fresh home at once: each migration is applied under the write lock
+        (BEGIN IMMEDIATE), and the applied set is re-read inside that transaction, so a migration another process
+        applied meanwhile is skipped instead of failing with "table ... already exists".
+        """
+        scripts = migration_scripts()
+        if {name for name, _ in scripts} <= self._applied():  # the usual case: nothing to do, no write lock
+            return []
         applied = []
-        for name, sql in migration_scripts():
-            if name in done:
-                continue
+        for name, sql in scripts:
             with self.transaction() as conn:
+                conn.execute(_MIGRATIONS_TABLE)
+                if conn.execute("SELECT 1 FROM schema_migrations WHERE name = ?", (name,)).fetchone():
+                    continue
                 for statement in _split_sql(sql):
                     conn.execute(statement)
                 conn.execute("INSERT INTO schema_migrations(name) VALUES (?)", (name,))
             applied.append(name)
         return applied
+
+    def _applied(self) -> set[str]:
+        """Names of the applied migrations, read without a lock (empty when the home is new)."""
+        try:
+            return {r[0] for r in self.conn.execute("SELECT name FROM schema_migrations")}
+        except sqlite3.OperationalError:  # no such table yet
+            return set()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
