@@ -99,10 +99,12 @@ def parse_pdf(data: bytes, name: str = "input", *, tables: bool = True) -> Parse
 def parse_tables(data: bytes, pages: list[str]) -> tuple[list, str | None]:
     """(tables, error) of a PDF whose cleaned page texts are ``pages``: a PDF that pdfplumber cannot read for
     tables still ingests, with the reason recorded."""
+    from synthesis.pdftext import quiet_pdf_libraries
     from synthesis.table_extract import extract_tables
 
     try:
-        return extract_tables(data, pages), None
+        with quiet_pdf_libraries():
+            return extract_tables(data, pages), None
     except Exception as exc:  # noqa: BLE001 - any pdfplumber/pdfminer failure; the text is already extracted
         return [], f"{type(exc).__name__}: {exc}"[:300]
 
@@ -406,6 +408,7 @@ def ingest_pdf(
     ``settings.max_pdf_bytes``.
     """
     metadata = dict(metadata or {})
+    collect_cache_garbage_once(store, settings)
     name = str(pdf) if isinstance(pdf, str | Path) else "PDF bytes"
     data = read_pdf_bytes(pdf, settings.max_pdf_bytes)
     sha = hashlib.sha256(data).hexdigest()
@@ -414,7 +417,6 @@ def ingest_pdf(
     if existing is not None:
         return existing
     _check_id_free(store, paper_id)
-    pdfcache.sweep_stale_partials(settings.pdf_cache)
     parsed = parse_pdf(data, name)
     t0 = time.perf_counter()
     final_title = (title or metadata.get("title") or parsed.title or "").strip()
@@ -438,21 +440,24 @@ def ingest_pdf(
         metadata.get("source") or ("arxiv" if metadata.get("published") and base else "local"),
         json.dumps(meta, sort_keys=True, default=str),
     )
-    created_file = not pdfcache.path_for(settings.pdf_cache, sha).is_file()
-    cached = pdfcache.put_bytes(settings.pdf_cache, data)
+    cache_path = pdfcache.path_for(settings.pdf_cache, sha)
+    created_file = False
     try:
+        # The PDF is cached under the write lock, like the rows that reference it: the cache's garbage collection
+        # (which holds the same lock) never sees it cached but not yet referenced by a committed paper.
         with store.transaction() as conn:
             row = conn.execute("SELECT id FROM papers WHERE pdf_sha256 = ?", (sha,)).fetchone()
             if row is not None:  # another process stored it meanwhile
-                created_file = False
                 raise _AlreadyStored(row["id"])
             _check_id_free(store, paper_id)
+            created_file = not cache_path.is_file()
+            pdfcache.put_bytes(settings.pdf_cache, data)
             write_rows(conn, paper_row, parsed)
     except _AlreadyStored as done:
         return _existing(store, sha) or IngestResult(done.paper_id, False, len(parsed.pages), final_title)
     except BaseException:
         if created_file and not _referenced(store, sha):
-            _remove_cached(cached.path)
+            _remove_cached(cache_path)
         raise
     parsed.timings["store"] = time.perf_counter() - t0
     return IngestResult(paper_id, True, len(parsed.pages), final_title)
@@ -537,6 +542,31 @@ def _check_id_free(store: Store, paper_id: str) -> None:
             f"{paper_id} is already stored from a different PDF (sha256 {clash['pdf_sha256'][:12]}); "
             "check the file or the arXiv id"
         )
+
+
+_COLLECTED: set[tuple[str, str]] = set()  # (database, cache) pairs this process has collected already
+
+
+def collect_cache_garbage(store: Store, settings: Settings, *,
+                          grace_seconds: float = pdfcache.GC_GRACE_SECONDS) -> list[Path]:
+    """Remove cached PDFs no stored paper references (older than ``grace_seconds``) and dead writers' temp files;
+    returns the PDFs removed. Best effort: a locked or unwritable store or cache leaves them for the next time."""
+    if not settings.pdf_cache.is_dir():
+        return []
+    try:
+        with store.transaction() as conn:  # the write lock: no ingest can cache and commit meanwhile
+            referenced = {r[0] for r in conn.execute("SELECT pdf_sha256 FROM papers")}
+            return pdfcache.collect_garbage(settings.pdf_cache, referenced, grace_seconds=grace_seconds)
+    except (sqlite3.Error, OSError):
+        return []
+
+
+def collect_cache_garbage_once(store: Store, settings: Settings) -> None:
+    """:func:`collect_cache_garbage` at the first ingestion of this process (the start of `ingest` / `fetch`)."""
+    key = (str(store.path), str(settings.pdf_cache))
+    if key not in _COLLECTED:
+        _COLLECTED.add(key)
+        collect_cache_garbage(store, settings)
 
 
 def _remove_cached(path: Path) -> None:

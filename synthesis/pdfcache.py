@@ -42,8 +42,7 @@ def put_bytes(cache_dir: Path, data: bytes) -> CachedPdf:
     target = path_for(cache_dir, sha)
     if target.is_file() and target.stat().st_size == len(data):
         return CachedPdf(sha, target, len(data))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=_part_prefix(), suffix=".pdf")
+    fd, tmp = _mkstemp_in(target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -55,6 +54,18 @@ def put_bytes(cache_dir: Path, data: bytes) -> CachedPdf:
         Path(tmp).unlink(missing_ok=True)
         raise
     return CachedPdf(sha, target, len(data))
+
+
+def _mkstemp_in(folder: Path) -> tuple[int, str]:
+    """A temp file in ``folder`` (made if needed; made again if another process removed it, empty, meanwhile)."""
+    for attempt in range(3):
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            return tempfile.mkstemp(dir=folder, prefix=_part_prefix(), suffix=".pdf")
+        except FileNotFoundError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def put_file(cache_dir: Path, source: Path, sha256: str | None = None) -> CachedPdf:
@@ -100,6 +111,52 @@ def _pid_alive(pid: int) -> bool:
     except OSError:
         return False
     return True
+
+
+GC_GRACE_SECONDS = 10 * 60  # an unreferenced cached PDF younger than this may be a concurrent ingest's or fetch's
+_CACHED_NAME_RE = re.compile(r"^[0-9a-f]{64}\.pdf$")
+
+
+def cached_files(cache_dir: Path) -> list[tuple[str, Path]]:
+    """(sha256, path) of every finished PDF in the cache (``<sha[:2]>/<sha>.pdf``), temp files left out."""
+    if not cache_dir.is_dir():
+        return []
+    out = []
+    for shard in cache_dir.iterdir():
+        if len(shard.name) != 2 or not shard.is_dir():
+            continue
+        for p in shard.iterdir():
+            if _CACHED_NAME_RE.match(p.name) and p.name.startswith(shard.name):
+                out.append((p.name[:64], p))
+    return sorted(out)
+
+
+def collect_garbage(cache_dir: Path, referenced: set[str], *, grace_seconds: float = GC_GRACE_SECONDS,
+                    now: float | None = None) -> list[Path]:
+    """Remove cached PDFs that no stored paper references (``referenced``: their sha256) and that are older than
+    ``grace_seconds``, and the temp files of writers that are gone (:func:`sweep_stale_partials`); returns the
+    PDFs removed.
+
+    Left by a command killed between caching a PDF and committing its paper. Call it with ``referenced`` read
+    under the store's write lock, which ingestion holds while it caches and commits, so that no PDF becomes
+    referenced between the read and the removal; the grace period covers a file downloaded but not yet ingested.
+    """
+    import time
+
+    now = time.time() if now is None else now
+    removed = []
+    for sha, path in cached_files(cache_dir):
+        if sha in referenced:
+            continue
+        try:
+            age = now - path.stat().st_mtime
+        except OSError:  # gone meanwhile
+            continue
+        if age >= grace_seconds:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    sweep_stale_partials(cache_dir)
+    return removed
 
 
 def sweep_stale_partials(cache_dir: Path, max_age_seconds: float = 24 * 3600) -> int:
