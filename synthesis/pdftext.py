@@ -7,12 +7,15 @@ Cleaning works on lines and keeps the page structure, so that every later offset
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import re
 import statistics
 import unicodedata
+import warnings
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,23 +108,62 @@ def read_pdf_bytes(pdf: Path | str | bytes, max_bytes: int) -> bytes:
     return data
 
 
+# PDF structure after the last %%EOF: the file goes on past its end marker with objects that were cut off (a
+# download stopped inside an incremental update, or a linearized file cut after its first-page section).
+_STRUCTURE_AFTER_EOF_RE = re.compile(rb"\bendobj\b|\bstartxref\b|\bxref\b|\bendstream\b")
+
+# Loggers of the PDF libraries we read with: their robustness notes ("EOF marker not found", "Ignoring wrong
+# pointing object") would be printed beside our own one-line error, so they are silenced around our reads.
+PDF_LOGGERS = ("pypdf", "pdfminer", "pdfplumber")
+
+
+@contextlib.contextmanager
+def quiet_pdf_libraries() -> Iterator[None]:
+    """Silence the PDF libraries' loggers and warnings for the duration (restored afterwards): what is wrong with
+    a PDF is said once, by our own error."""
+    saved = []
+    for name in PDF_LOGGERS:  # their modules log to child loggers ("pypdf._reader"), which inherit this level
+        log = logging.getLogger(name)
+        saved.append((log, log.level))
+        log.setLevel(logging.CRITICAL + 1)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for log, level in saved:
+            log.setLevel(level)
+
+
 def check_pdf_bytes(data: bytes, name: str = "input") -> None:
-    """Cheap structural checks before parsing: a PDF header and a PDF end marker."""
+    """Cheap structural checks before parsing: a PDF header and a PDF end marker.
+
+    Bytes after the last ``%%EOF`` (padding, a mail footer, a signature blob) are accepted as readers accept them;
+    a file without any ``%%EOF``, or with PDF objects after its last one, was cut off.
+    """
     if not data:
         raise AssayError(f"{name} is empty, not a PDF")
     if b"%PDF-" not in data[:1024]:
         raise AssayError(f"{name} is not a PDF (no %PDF- header); give a PDF file")
-    if b"%%EOF" not in data[-2048:]:
-        raise AssayError(f"{name} is truncated or corrupt (no %%EOF at the end); download it again")
+    end = data.rfind(b"%%EOF")
+    if end < 0:
+        raise AssayError(f"{name} is truncated or corrupt (no %%EOF end marker); download it again")
+    if _STRUCTURE_AFTER_EOF_RE.search(data, end + 5):
+        raise AssayError(f"{name} is truncated or corrupt (PDF objects after its last %%EOF end marker, "
+                         "without an end marker of their own); download it again")
 
 
 def extract_pages(data: bytes, name: str = "input", max_pages: int = MAX_PAGES) -> RawDocument:
     """Text of every page via pypdf, with clear errors for encrypted, corrupt, bomb-like or image-only PDFs."""
     check_pdf_bytes(data, name)
+    with quiet_pdf_libraries():
+        return _extract_pages(data, name, max_pages)
+
+
+def _extract_pages(data: bytes, name: str, max_pages: int) -> RawDocument:
     import pypdf
     from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError
 
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
     # Decompression bombs: pypdf 7's Configuration caps every decoded stream (75 MB) and raises
     # LimitReachedError past it; the per-page text cap below bounds the rest.
     try:
