@@ -20,21 +20,17 @@ def _write_jsonl_atomic(path: Path, rows: list[dict]) -> None:
     write_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
 
 
-def _read_claims(path: Path) -> list[dict]:
-    from synthesis.errors import AssayError
-    from synthesis.evaluation import read_jsonl
+def _read_claims(path: Path, store=None, papers: list[str] | None = None) -> list[dict]:  # noqa: ANN001
+    """The claims of a claims.jsonl file, validated (synthesis.claim_input): a bad encoding, line or field is one
+    error naming the file and line. With a store and no --papers, a claim's unknown ``paper`` is an error too."""
+    from synthesis.claim_input import check_papers, read_claims, strip_line_numbers
 
-    rows = read_jsonl(path, what="claim")
-    if not rows:
-        raise AssayError(f"{path} holds no claims; write one JSON object per line, e.g. with `assay claims PAPER "
-                         "--out FILE`")
-    for n, r in enumerate(rows, 1):
-        if "text" not in r and "claim" in r:
-            r["text"] = r["claim"]
-        if "text" not in r:
-            raise AssayError(f"{path}: claim {n} has no 'text' field; each line needs at least id and text")
-        r.setdefault("id", str(n))
-    return rows
+    rows = read_claims(path)
+    if store is not None and not papers:
+        from synthesis.papers import resolve_paper
+
+        check_papers(path, rows, lambda ref: resolve_paper(store, ref))
+    return strip_line_numbers(rows)
 
 
 def _summary(verdicts: list[dict]) -> str:
@@ -123,7 +119,7 @@ def verify_cmd(
     from synthesis.verify import verify_claims
 
     st = state(ctx)
-    rows = _read_claims(claims)
+    rows = _read_claims(claims, st.store, list(papers or []))
     verdicts = verify_claims(st.store, st.settings, rows, list(papers or []),
                              use_embeddings=False if no_embeddings else None, progress=True)
     if out:
