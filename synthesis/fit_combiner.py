@@ -59,6 +59,36 @@ def features_for(settings, claims: list[dict], *, use_model: bool = True) -> lis
     )
 
 
+def retrieval_claims(store, settings, corpus: Path, public: list[Pair], *, seed: int) -> tuple[list[dict], str]:  # noqa: ANN001
+    """Claims verified the way users verify them, against a whole stored paper: the held-back generated claims of
+    the generation paper (its sentences, rewrites and clauses supported; its edits refuted) and held-back public
+    claims about other things (not enough info against this paper). Returns the claims and the paper id."""
+    from synthesis.ingest import ingest_pdf
+    from synthesis.pairgen import generate_pairs, paper_sentences
+    from synthesis.train_verifier import GENERATION_PAPERS
+
+    index = json.loads((corpus / "index.json").read_text())
+    entry = next(e for e in index["papers"] if e["file"] == GENERATION_PAPERS[0])
+    res = ingest_pdf(store, settings, corpus / entry["file"], arxiv_id=entry.get("arxiv_id"),
+                     version=entry.get("version"), title=entry.get("title"))
+    sents = paper_sentences(store, res.paper_id)
+    seen: set[str] = set()
+    claims: list[dict] = []
+    for k in range(4):  # several draws of edits and rewrites of the held-back sentences
+        for p in generate_pairs(sents, entry["file"], seed=seed + k):
+            if is_calib(p) and p.label in ("supported", "refuted") and p.claim not in seen:
+                seen.add(p.claim)
+                claims.append({"id": f"paper-{len(claims)}", "text": p.claim, "label": p.label, "source": "paper"})
+    others = [p for p in public if p.label != TWO_WAY and len(p.claim.split()) >= 5]
+    random.Random(seed).shuffle(others)
+    for p in others[: len(claims) // 2]:
+        if p.claim not in seen:
+            seen.add(p.claim)
+            claims.append({"id": f"other-{len(claims)}", "text": p.claim, "label": "not_enough_info",
+                           "source": p.source})
+    return claims, res.paper_id
+
+
 def main(argv: list[str] | None = None) -> None:
     from synthesis.combiner import fit, save
     from synthesis.settings import load_settings
@@ -77,15 +107,35 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--limit", type=int, default=6000)
     ap.add_argument("--seed", type=int, default=13)
-    ap.add_argument("--l2", type=float, default=30.0, help="ridge penalty (chosen by out-of-fold accuracy)")
+    ap.add_argument("--l2", default="30",
+                    help="ridge penalty, or 'auto' for the one with the best out-of-fold log-loss per mode")
+    ap.add_argument("--from-rows", default=None,
+                    help="fit from rows written by --dump-rows instead of running the verifier again")
     ap.add_argument("--dump-rows", default=None, help="also write the feature rows (JSON) for inspection")
+    ap.add_argument("--corpus", default=str(default_data_root().parent / "corpus"),
+                    help="the corpus folder (index.json): its generation paper gives the retrieval-mode rows")
     args = ap.parse_args(argv)
+    args.l2 = None if args.l2 == "auto" else float(args.l2)
+    if args.from_rows:
+        dumped = json.loads(Path(args.from_rows).read_text())
+        params = {m: fit([r["features"] for r in dumped if r["mode"] == m],
+                         [r["label"] for r in dumped if r["mode"] == m], seed=args.seed, l2=args.l2)
+                  for m in ("inline", "retrieval")}
+        previous = json.loads(Path(args.out).read_text()) if Path(args.out).is_file() else {}
+        params["data"] = dict(previous.get("data", {}), refitted_from_rows=Path(args.from_rows).name)
+        save(params, Path(args.out))
+        _summary(params)
+        return
     if args.pairs:
         from synthesis.verifier_data import read_pairs
 
         pairs, _ = read_pairs(Path(args.pairs))
-    else:
+    else:  # the public sets and the pairs generated from the corpus paper, as train_verifier builds them
+        from synthesis.train_verifier import corpus_pairs
+
         pairs = load_public(Path(args.data))
+        if Path(args.corpus).is_dir():
+            pairs.extend(corpus_pairs(Path(args.corpus)))
     two_way = {
         p.source for p in pairs if p.label == TWO_WAY
     }  # their 'entailment' rows alone would be one-sided
@@ -100,29 +150,47 @@ def main(argv: list[str] | None = None) -> None:
             print(f"warmed the score cache with {warm_cache(settings, Path(args.scores))} scores", flush=True)
         claims = claims_of(held)
         verdicts = features_for(settings, claims)
+        from synthesis.store import Store
+        from synthesis.verify import verify_claims
+
+        with Store(settings.db_path) as store:
+            rclaims, paper = retrieval_claims(store, settings, Path(args.corpus), held, seed=args.seed)
+            rverdicts = verify_claims(store, settings, [{k: c[k] for k in ("id", "text")} for c in rclaims],
+                                      [paper], use_embeddings=False)
     rows = [v["signals"] for v in verdicts]
+    rrows = [v["signals"] for v in rverdicts]
     if args.dump_rows:
-        Path(args.dump_rows).write_text(
-            json.dumps(
-                [
-                    {"features": r, "label": c["label"], "source": c["source"]}
-                    for r, c in zip(rows, claims, strict=True)
-                ]
-            )
-        )
-    params = fit(rows, [c["label"] for c in claims], seed=args.seed, l2=args.l2)
+        Path(args.dump_rows).write_text(json.dumps(
+            [{"features": r, "label": c["label"], "source": c["source"], "mode": "inline"}
+             for r, c in zip(rows, claims, strict=True)]
+            + [{"features": r, "label": c["label"], "source": c["source"], "mode": "retrieval"}
+               for r, c in zip(rrows, rclaims, strict=True)]))
+    params = {
+        "inline": fit(rows, [c["label"] for c in claims], seed=args.seed, l2=args.l2),
+        "retrieval": fit(rrows, [c["label"] for c in rclaims], seed=args.seed, l2=args.l2),
+    }
     params["data"] = {
         "held_back_pairs": len(held),
         "by_source": _count(held),
+        "retrieval_claims": {"paper": paper, "by_source": _count_claims(rclaims)},
         "seconds": round(time.time() - t0, 1),
         "produced_by": "python -m synthesis.fit_combiner " + " ".join(argv or []),
     }
     save(params, Path(args.out))
-    print(
-        json.dumps(
-            {k: params[k] for k in ("n", "oof_accuracy", "oof_ece", "temperature", "counts")}, indent=1
-        )
-    )
+    _summary(params)
+
+
+def _summary(params: dict) -> None:
+    keys = ("n", "l2", "oof_accuracy", "oof_ece", "temperature", "counts")
+    print(json.dumps({m: {k: params[m][k] for k in keys} for m in ("inline", "retrieval")}, indent=1))
+
+
+def _count_claims(claims: list[dict]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for c in claims:
+        key = f"{c['source']}:{c['label']}"
+        out[key] = out.get(key, 0) + 1
+    return out
 
 
 def _count(pairs: list[Pair]) -> dict[str, int]:

@@ -921,7 +921,7 @@ class Verifier:
         result["confidence"] = round(self.calibration_prob(d.label, d.features), 4)
         model_evidence = None
         if self.scorer is not None and d.checks:
-            model_evidence = self._model_decision(text, d, result)
+            model_evidence = self._model_decision(text, d, result, "inline" if "evidence" in claim else "retrieval")
         elif self.scorer is None:
             d.reasons.append("decided by the rules alone (lexical-only mode: no verifier model)")
         if extra:  # too long to be one claim: say what its beginning gave, decide nothing
@@ -972,7 +972,7 @@ class Verifier:
                     out.append(g)
         return out
 
-    def _model_decision(self, text: str, d: Decision, result: dict) -> list[dict]:
+    def _model_decision(self, text: str, d: Decision, result: dict, mode: str = "retrieval") -> list[dict]:
         """The cross-encoder reads each candidate; the combiner turns its probabilities and the rule features into
         the label and a calibrated confidence. Returns the evidence entries (verbatim units) for the verdict."""
         from synthesis.combiner import ce_features, predict
@@ -982,11 +982,14 @@ class Verifier:
         i_sup = int(np.argmax(probs[:, 0]))
         i_ref = int(np.argmax(probs[:, 1]))
         feats = dict(d.features)
-        feats.update(ce_features(float(probs[i_sup, 0]), float(probs[i_ref, 1]), float(probs[:, 2].min())))
+        first = d.checks[0].unit.key  # the passage retrieval ranked first, alone and in its windows
+        top = [i for i, g in enumerate(groups) if any(u.key == first for u in g)] or [0]
+        feats.update(ce_features(float(probs[i_sup, 0]), float(probs[i_ref, 1]), float(probs[:, 2].min()),
+                                 float(probs[top, 0].max()), float(probs[top, 1].max())))
         feats["rule_supported"] = 1.0 if d.label == "supported" else 0.0
         feats["rule_refuted"] = 1.0 if d.label == "refuted" else 0.0
         if self.combiner:
-            p = predict(self.combiner, feats)
+            p = predict(self.combiner, feats, mode)
         else:  # no combiner shipped: the cross-encoder's reading of the best evidence, uncalibrated
             p = np.array([feats["ce_sup"], feats["ce_ref"], feats["ce_nei"]])
             p = p / p.sum()
