@@ -63,7 +63,9 @@ def main(argv: list[str] | None = None) -> None:
     except _user_error_types() as exc:
         if debug:
             traceback.print_exc()
-        typer.echo(f"error: {exc}", err=True)
+        from reports.sanitize import for_message
+
+        typer.echo(f"error: {for_message(str(exc), limit=2000)}", err=True)  # user values never reach the terminal raw
         sys.exit(2)
     except (KeyboardInterrupt, typer.Abort):
         typer.echo("interrupted", err=True)

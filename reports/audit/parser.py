@@ -108,10 +108,13 @@ def _pdf_text(path: Path, data: bytes) -> str:
         from pypdf import PdfReader
         from pypdf.errors import PyPdfError
 
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise AssayError(f"report {path} is an encrypted PDF; decrypt it first")
-        text = "\n".join((page.extract_text() or "") for page in reader.pages)
+        from synthesis.pdftext import quiet_pdf_libraries
+
+        with quiet_pdf_libraries():  # our one-line error only, never pypdf's log lines beside it
+            reader = PdfReader(io.BytesIO(data))
+            if reader.is_encrypted:
+                raise AssayError(f"report {path} is an encrypted PDF; decrypt it first")
+            text = "\n".join((page.extract_text() or "") for page in reader.pages)
     except AssayError:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:

@@ -17,6 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from reports.sanitize import for_message
 from synthesis.errors import AssayError
 
 FIELDS = ("kind", "paper", "question", "report", "formats", "template", "runs")
@@ -73,13 +74,13 @@ def _item(row: dict, where: str, base: Path) -> BatchItem:
                          + (f" (did you mean {hint[0]!r}?)" if hint else "; use report or audit"))  # fmt: skip
     fields = {k: _blank(row.get(k)) for k in FIELDS if k != "kind"}
     raw_formats = fields.pop("formats")
-    formats = tuple(dict.fromkeys(f.strip().lower().lstrip(".") for f in re.split(r"[,;\s]+", raw_formats or "")
-                                  if f.strip())) or DEFAULT_FORMATS[kind]  # fmt: skip
-    bad = [f for f in formats if f not in KNOWN_FORMATS[kind]]
-    if bad:
+    words = [f.strip() for f in re.split(r"[,;\s]+", raw_formats or "") if f.strip()]
+    bad = [w for w in words if w.lower().removeprefix(".") not in KNOWN_FORMATS[kind]]
+    if bad:  # echo the user's own word ("../x", not what stripping made of it)
         raise AssayError(
-            f"{where}: format {bad[0]!r} is not one of {','.join(KNOWN_FORMATS[kind])} for {kind} items"
+            f"{where}: format {for_message(bad[0])!r} is not one of {','.join(KNOWN_FORMATS[kind])} for {kind} items"
         )
+    formats = tuple(dict.fromkeys(w.lower().removeprefix(".") for w in words)) or DEFAULT_FORMATS[kind]
     for key in ("report", "template", "runs"):  # paths are relative to the manifest's folder
         if fields[key] is not None and not Path(fields[key]).is_absolute():
             fields[key] = str((base / fields[key]).resolve())

@@ -12,6 +12,7 @@ import jinja2
 
 from reports.batch.execute import ITEM_FILE
 from reports.files import write_atomic
+from reports.sanitize import clean_output
 from synthesis.errors import AssayError
 
 
@@ -75,6 +76,7 @@ def regenerate(out: Path, template: Path | None = None) -> list[Path]:
             if fmt_only is not None and fmt != fmt_only:
                 continue
             text = render_file(template, data) if template is not None else RENDERERS[kind](data, fmt)
+            text = clean_output(text, fmt)  # a custom template gets the same safety as ours
             target = item_dir / f"{stem}.{fmt}"
             write_atomic(target, text)
             record["outputs"][target.name] = hashlib.sha256(target.read_bytes()).hexdigest()

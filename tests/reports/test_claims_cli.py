@@ -81,7 +81,6 @@ def test_verify_bad_line_is_exit_2_with_line_number(assay, chome, tmp_path):
 def test_verify_handles_hostile_claims(assay, chome, tmp_path):
     f = tmp_path / "c.jsonl"
     f.write_text("\n".join(json.dumps(c) for c in [
-        {"id": "empty", "text": ""},
         {"id": "long", "text": "word " * 1000},
         {"id": "fr", "text": "L'entraînement intermédiaire n'améliore pas les performances sur les tâches cibles."},
     ]) + "\n")
