@@ -19,7 +19,13 @@ group = typer.Typer(
 
 def register(app: typer.Typer) -> None:
     """Add the `replicate` group (and the top-level `demo`) to the root app."""
-    for name in ("replicate_plans", "replicate_results", "replicate_bind", "replicate_demo"):
+    for name in (
+        "replicate_plans",
+        "replicate_results",
+        "replicate_bind",
+        "replicate_demo",
+        "replicate_design",
+    ):
         try:
             module = importlib.import_module(f"reports.commands.{name}")
         except ModuleNotFoundError as exc:
