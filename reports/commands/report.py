@@ -70,7 +70,8 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option(
                 "--runs",
-                help="Folder of rerun results to bind claims to (not bound yet: the stage is skipped with a note).",
+                help="Runs folder (result.json files, e.g. `assay demo` output): the paper's numeric claims are bound to "
+                "the runs and shown with their rerun verdict beside the textual one.",
             ),
         ] = None,
         fmt: str = typer.Option(

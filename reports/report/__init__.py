@@ -8,7 +8,8 @@ everything the stage reads, so a rerun resumes and a changed setting recomputes 
     claims    paper + used related papers -> claims bearing on the question claims_stage.py
     verify    claims -> verdicts (synthesis.verify, calibrated as given)    claims_stage.py
     answer    question facets -> verbatim evidence, status, answer text     facets.py, answer.py
-    reruns    hook for the reruns issue (skipped with a note, no binder)    pipeline.py
+    reruns    --runs DIR: numeric claims bound to run results (replication.bind; skipped without --runs)
+                                                                     reruns_stage.py, ../rerun_plot.py
     render    canonical report JSON (``assay.report/1``) -> txt/md/html/pdf  render.py, templates/report.*.j2
 
 The canonical report is the typed model in model.py (JSON Schema in docs/schemas/report.schema.json); every output

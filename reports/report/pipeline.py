@@ -156,13 +156,19 @@ def build(
         {"related": relkey, "paper": paper.pdf_sha256, "question": question, "tool": version},
         answer_stage,
     )
-    reruns = {
-        "status": "skipped",
-        "note": "no binder for reruns exists yet (the reruns issue); --runs "
-        + (f"{runs} was given and ignored" if runs else "was not given")
-        + ", so no claim is bound to a run",
-    }
-    stages.skip("reruns", reruns["note"])
+    keys = {"resolve": rkey, "related": relkey, "claims": ckey, "verify": vkey, "answer": akey}
+    if runs is None:
+        reruns = {"status": "skipped", "note": "--runs was not given, so no claim is bound to a run"}
+        stages.skip("reruns", reruns["note"])
+    else:
+        from reports.report.reruns_stage import fingerprint, reruns_stage
+
+        keys["reruns"], bound = stages.run(
+            "reruns",
+            {"claims": ckey, "runs": fingerprint(runs), "tool": version},
+            lambda: reruns_stage(claims, runs),
+        )
+        reruns = {"status": "bound", "runs_dir": str(runs), **bound}
 
     t0 = time.perf_counter()
     report = assemble(
@@ -178,7 +184,7 @@ def build(
         answered,
         reruns,
         version,
-        {"resolve": rkey, "related": relkey, "claims": ckey, "verify": vkey, "answer": akey},
+        keys,
     )
     stages.log.append(type(stages.log[0])("assemble", "", "computed", time.perf_counter() - t0))
     return report, stages
@@ -289,6 +295,7 @@ def assemble(
         }
 
     rows = [row(c, v) for c, v in zip(claims["paper"], verdicts["paper"], strict=True)]
+    reruns = _reruns(reruns, rows)
     related_rows, comparisons = [], []
     for pid, items in claims["related"].items():
         if pid not in ref_of:
@@ -335,8 +342,13 @@ def assemble(
         "papers used names the facet.",
         "Verdicts and confidences are the verifier's as it calibrates them (synthesis.verify); a ✓ or × is shown "
         "only at confidence 0.5 or more.",
-        "The answer quotes the papers; it does not add findings of its own. No experiment was re-run for this "
-        "report (" + reruns["note"] + ").",
+        "The answer quotes the papers; it does not add findings of its own. "
+        + (
+            "No experiment was re-run for this report (" + reruns["note"] + ")."
+            if reruns["status"] == "skipped"
+            else "Rerun verdicts come from the runs folder given (" + reruns["note"] + "); they say what those runs "
+            "measure, not what the paper's own setup would."
+        ),
     ]
     if related["mode"] == "offline":
         limitations.insert(
@@ -390,6 +402,23 @@ def assemble(
         },
     }
     return Report.model_validate(report).to_json()
+
+
+def _reruns(reruns: dict, rows: list[dict]) -> dict:
+    """The report's reruns block: skipped as it is, or the bindings beside the claims' textual verdicts."""
+    if reruns["status"] == "skipped":
+        return reruns
+    from reports.report.reruns_stage import rerun_rows
+
+    out = rerun_rows(reruns, rows)
+    by = Counter(r["verdict"] for r in out)
+    counts = ", ".join(f"{n} {v}" for v, n in by.items()) or "none"
+    note = (
+        f"{len(out)} numeric claim(s) of the paper bound to the {reruns['n_runs']} run result(s) in "
+        f"{reruns['runs_dir']} by replication.bind: {counts}"
+    )
+    return {"status": "bound", "note": note, "runs_dir": reruns["runs_dir"], "n_runs": reruns["n_runs"],
+            "claims": out}  # fmt: skip
 
 
 def _candidate(c: dict, ref_of: dict) -> dict:
