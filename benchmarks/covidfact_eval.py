@@ -21,9 +21,10 @@ REPO = Path(__file__).resolve().parents[1]
 
 def main() -> None:
     sys.path.insert(0, str(REPO))
-    from synthesis.evaluation import evaluate, load_covidfact
+    from synthesis.evaluation import load_covidfact
     from synthesis.settings import load_settings
     from synthesis.store import Store
+    from synthesis.verify import evaluate
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=str(REPO.parent / "shared" / "data" / "covidfact" / "COVIDFACT_dataset.jsonl"))
@@ -50,7 +51,8 @@ def main() -> None:
                     print(f"    {r['bin']}  n={r['count']:<5} conf {r['mean_confidence']:.3f}  acc {r['accuracy']:.3f}")
             store.close()
     if args.calibrate_half:
-        from synthesis.calibration import calibrate, save_calibration
+        from synthesis.calibrate import calibrate
+        from synthesis.calibration import save_calibration
 
         fit, test = gold[0::2], gold[1::2]
         with tempfile.TemporaryDirectory() as tmp:

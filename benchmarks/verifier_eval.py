@@ -53,12 +53,12 @@ def majority(train_labels: list[str], gold: list[str], two_way: bool) -> dict:
 
 def main() -> None:
     sys.path.insert(0, str(REPO))
-    from synthesis.evaluation import evaluate, plot_reliability, read_jsonl, score
+    from synthesis.evaluation import plot_reliability, read_jsonl, score
     from synthesis.fit_combiner import warm_cache
     from synthesis.settings import load_settings
     from synthesis.store import Store
     from synthesis.verifier_data import dev_source, load_public
-    from synthesis.verify import verify_claims
+    from synthesis.verify import evaluate, verify_claims
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--per-set", type=int, default=400)

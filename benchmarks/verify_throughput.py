@@ -32,7 +32,7 @@ def _default_model() -> str | None:
 
 def main() -> None:
     sys.path.insert(0, str(REPO))
-    from synthesis.calibration import generate_examples
+    from synthesis.calibrate import generate_examples
     from synthesis.claims import extract_claims
     from synthesis.ingest import ingest_pdf
     from synthesis.settings import load_settings

@@ -134,30 +134,6 @@ def score(gold_labels: list[str], verdicts: list[dict], *, two_way: bool = False
     }
 
 
-def evaluate(store, settings, gold: list[dict], *, papers: list[str] | None = None,  # noqa: ANN001
-             use_embeddings: bool | None = None, progress: bool = False) -> tuple[dict, list[dict]]:
-    """Verify gold claims (with inline ``evidence`` when given, else against their papers) and score them."""
-    from synthesis.verify import verify_claims
-
-    if not gold:
-        raise AssayError("the gold file has no claims")
-    for n, g in enumerate(gold, 1):
-        if "label" not in g or "text" not in g and "claim" not in g:
-            raise AssayError(f"gold line {n} needs 'label' and 'text' (or 'claim')")
-    claims = []
-    for n, g in enumerate(gold, 1):
-        c = {"id": str(g.get("id", n)), "text": g.get("text", g.get("claim", ""))}
-        if "evidence" in g:
-            c["evidence"] = g["evidence"]
-        if g.get("paper"):
-            c["paper"] = g["paper"]
-        claims.append(c)
-    verdicts = verify_claims(store, settings, claims, papers or [], use_embeddings=use_embeddings, progress=progress)
-    labels = [normalize_label(g["label"]) for g in gold]
-    two_way = all("evidence" in g for g in gold) and "not_enough_info" not in labels
-    return score(labels, verdicts, two_way=two_way), verdicts
-
-
 def plot_reliability(metrics: dict, out: Path | str) -> Path:
     """A reliability diagram (accuracy against mean confidence per bin) written as PNG."""
     try:

@@ -158,7 +158,8 @@ def calibrate_cmd(
 
     The fit is saved in the store; `assay verify`, `eval` and `audit` use it from then on.
     """
-    from synthesis.calibration import calibrate, save_calibration
+    from synthesis.calibrate import calibrate
+    from synthesis.calibration import save_calibration
     from synthesis.errors import AssayError
     from synthesis.evaluation import read_jsonl
     from synthesis.papers import list_papers, resolve_paper
@@ -201,7 +202,8 @@ def eval_verify_cmd(
     out: Annotated[Path | None, typer.Option("--out", help="Write the verdicts here.")] = None,
 ) -> None:
     """Accuracy, macro-F1, Brier score, ECE (10 equal-width bins) and a reliability table."""
-    from synthesis.evaluation import evaluate, load_covidfact, plot_reliability, read_jsonl
+    from synthesis.evaluation import load_covidfact, plot_reliability, read_jsonl
+    from synthesis.verify import evaluate
 
     st = state(ctx)
     if covidfact:

@@ -9,12 +9,11 @@ from importlib import resources
 import numpy as np
 import pytest
 
+from synthesis.calibrate import calibrate, generate_examples
 from synthesis.calibration import (
     FEATURES,
-    calibrate,
     fit_from_outcomes,
     fit_logistic,
-    generate_examples,
     load_calibration,
     probability,
     save_calibration,

@@ -8,7 +8,8 @@ import pytest
 
 from synthesis.entities import antonyms, stem, synonyms
 from synthesis.retrieval import inline_units
-from synthesis.verify import decide, find_swap
+from synthesis.verifier.decide import decide
+from synthesis.verifier.swaps import find_swap
 
 SOURCE = ("QQP significantly improves sentence retrieval tasks performance but has broadly negative transfer to "
           "the remaining target tasks.")

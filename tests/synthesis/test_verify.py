@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from synthesis.evaluation import evaluate, load_covidfact, read_jsonl
+from synthesis.evaluation import load_covidfact, read_jsonl
 from synthesis.papers import get_pages
 from synthesis.settings import load_settings
 from synthesis.store import Store
-from synthesis.verify import decide, read, verify_claims
+from synthesis.verifier.decide import decide
+from synthesis.verifier.reading import read
+from synthesis.verify import evaluate, verify_claims
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -321,7 +323,7 @@ def test_size_qualifier_the_paper_gives_the_model_does_not_block_support(review_
 
 
 def test_scope_readings():
-    from synthesis.verify import scope_of
+    from synthesis.verifier.reading import scope_of
 
     assert scope_of("gains in 8 out of the 9 XTREME tasks") == (-1, False)
     assert scope_of("no single intermediate task yields positive transfer across all target tasks") == (-1, False)
@@ -345,13 +347,13 @@ def test_number_words_and_sentence_initial_compounds():
 def test_direction_composes_change_and_valence():
     """Reducing something negative helps; reducing something positive, or increasing something harmful, hurts."""
     from synthesis.retrieval import inline_units
-    from synthesis.verify import _direction_of
+    from synthesis.verifier.reading import direction_of
 
-    assert _direction_of("MLM reduces negative transfer") == 1
-    assert _direction_of("it also tends to reduce positive transfer") == -1
-    assert _direction_of("the filter lowers harmful outputs") == 1
-    assert _direction_of("the filter increases harmful outputs") == -1
-    assert _direction_of("SQuAD improves TyDiQA") == 1 and _direction_of("QQP hurts XNLI") == -1
+    assert direction_of("MLM reduces negative transfer") == 1
+    assert direction_of("it also tends to reduce positive transfer") == -1
+    assert direction_of("the filter lowers harmful outputs") == 1
+    assert direction_of("the filter increases harmful outputs") == -1
+    assert direction_of("SQuAD improves TyDiQA") == 1 and direction_of("QQP hurts XNLI") == -1
     src = inline_units(["Continued MLM training reduces negative transfer to the remaining retrieval tasks."])
     # a double negative helps, so "helps"/"reduces negative" agree and "increases negative" disagrees
     assert decide("Continued MLM training reduces negative transfer to the remaining retrieval tasks.", src,
