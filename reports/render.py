@@ -31,6 +31,9 @@ def environment() -> jinja2.Environment:
     )
     env.filters["num"] = _num
     env.filters["tojson_pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False)
+    from reports import rerun_plot  # the claimed-against-measured plot, in every process that renders
+
+    rerun_plot.register(env)
     return env
 
 

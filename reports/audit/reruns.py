@@ -12,17 +12,6 @@ from typing import Any
 from synthesis.errors import AssayError
 
 
-def _hook_plot() -> None:
-    """The claimed-against-measured plot (reports/rerun_plot.py) for templates/audit.html.j2 (its ``rerun_svg``)."""
-    from reports import rerun_plot
-    from reports.render import environment
-
-    rerun_plot.register(environment())
-
-
-_hook_plot()
-
-
 def rerun_claims(claims: list[dict[str, Any]], runs: Path) -> list[dict[str, Any]]:
     """One binding (as a dict) per claim ``{"id", "text"}``, in order; AssayError for a missing runs folder."""
     from replication.aggregate import load_results

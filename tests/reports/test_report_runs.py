@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -216,6 +218,13 @@ def test_audit_html_with_runs_has_the_same_plot(home: Path, runs: Path, with_run
     svg = re.search(r'<svg class="rerun-plot".*?</svg>', html, re.S)
     assert svg and len(POINT.findall(svg.group(0))) == len(plotted)
     assert 'aria-labelledby="audit-rerun-plot-title audit-rerun-plot-desc"' in svg.group(0)
+    # re-rendered from its JSON in a fresh process (as `batch --regenerate` does): the same plot
+    code = ("import json, sys; from reports.commands.audit import render_audit; "
+            "sys.stdout.write(render_audit(json.load(open(sys.argv[1])), 'html'))")
+    again = subprocess.run([sys.executable, "-c", code, str(tmp_path / "report.audit.json")], capture_output=True,
+                           text=True, check=True).stdout  # fmt: skip
+    svg2 = re.search(r'<svg class="rerun-plot".*?</svg>', again, re.S)
+    assert svg2 and len(POINT.findall(svg2.group(0))) == len(plotted)
 
 
 def test_rerun_plot_points_and_svg() -> None:
