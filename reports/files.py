@@ -9,17 +9,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from replication.files import atomic_open, fsync_dir, ordinary_permissions, temp_beside
 from synthesis.errors import AssayError
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def write_atomic(path: str | Path, data: str | bytes) -> None:
@@ -27,26 +21,17 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
 
     An OS error (unwritable folder, full disk) becomes an AssayError: the CLI prints one line and exits 2.
     The file gets the permissions a plain ``open(path, "w")`` would give (0666 less the umask), not mkstemp's 0600.
+    The writing itself is :func:`replication.files.atomic_open`, the one atomic writer.
     """
     target = Path(path)
+    opened = False
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}-", suffix=".tmp")
-    except OSError as exc:
-        raise AssayError(f"cannot write {target}: {exc.strerror or exc}; choose a folder you can write to") from exc
-    try:
-        with os.fdopen(fd, "wb") as fh:
+        with atomic_open(target, "wb") as fh:
+            opened = True
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
     except OSError as exc:  # a full disk, a folder in the way: one line, and nothing half-written
-        Path(tmp).unlink(missing_ok=True)
-        raise AssayError(f"cannot write {target}: {exc.strerror or exc}") from exc
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        hint = "" if opened else "; choose a folder you can write to"
+        raise AssayError(f"cannot write {target}: {exc.strerror or exc}{hint}") from exc
 
 
 # --- several files as one set ----------------------------------------------------------------------------------------
@@ -68,19 +53,6 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _apply(folder: Path, journal: dict) -> None:
     """Carry out a set's renames and removals; each step is idempotent, so a recovery can redo them all."""
     for tmp, final in journal.get("rename", []):
@@ -89,7 +61,7 @@ def _apply(folder: Path, journal: dict) -> None:
             os.replace(src, folder / final)
     for name in journal.get("remove", []):
         (folder / name).unlink(missing_ok=True)
-    _fsync_dir(folder)
+    fsync_dir(folder)
 
 
 def recover(folder: Path, tag: str, owns: Callable[[str], bool]) -> list[str]:
@@ -164,13 +136,13 @@ def write_set(
     journal_path = folder / f".{tag}.{os.getpid()}.journal"
     try:
         for name, data in files.items():
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.{os.getpid()}-", suffix=".tmp")
+            fd, tmp = temp_beside(folder / name)
             temps.append((Path(tmp).name, name))
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data.encode("utf-8") if isinstance(data, str) else data)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.chmod(tmp, 0o666 & ~_umask())
+            ordinary_permissions(tmp)
         keep = set(files)
         journal = {"rename": temps, "remove": sorted({n for n in remove if n not in keep})}
         write_atomic(journal_path, json.dumps(journal, ensure_ascii=False) + "\n")

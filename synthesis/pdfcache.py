@@ -1,4 +1,8 @@
-"""Content-addressed PDF cache: ``<home>/pdfs/<sha256[:2]>/<sha256>.pdf``, every write atomic."""
+"""Content-addressed PDF cache: ``<home>/pdfs/<sha256[:2]>/<sha256>.pdf``, every write atomic.
+
+The write is the same steps as :mod:`replication.files` (temp file beside the target, fsync it, rename, fsync the
+folder), kept here because ``synthesis`` may not import ``replication`` (docs/DESIGN.md, layering).
+"""
 
 from __future__ import annotations
 

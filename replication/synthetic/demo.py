@@ -18,7 +18,6 @@ Everything is seeded; results are the runner's ``result.json`` files under ``<ou
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from replication.files import atomic_dir as _atomic_dir
 from replication.synthetic.tasks import SYNTHETIC_TASKS, chance, examples
 from replication.synthetic.truth import (
     ALL,
@@ -290,18 +290,6 @@ def pretrain(
     model.to("cpu")
     model.encoder.save_pretrained(str(out_dir))
     tokenizer.save_pretrained(str(out_dir))
-
-
-def _atomic_dir(final: Path, build: Callable[[Path], Any]) -> None:
-    """Build a folder under a temporary name beside ``final`` and rename it into place (nothing half-written)."""
-    import shutil
-
-    tmp = final.with_name(f".{final.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    build(tmp)
-    shutil.rmtree(final, ignore_errors=True)
-    os.replace(tmp, final)
 
 
 # ---------------------------------------------------------------------------------------------------------------
