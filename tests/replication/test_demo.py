@@ -290,3 +290,20 @@ def test_audit_shows_rerun_verdicts_beside_textual_ones(quick_demo, assay, home,
     assert reruns[0]["query_words"] and reruns[0]["runs"]
     res = assay("audit", str(report), "--runs", str(out))
     assert res.code == 0 and "Reruns:" in res.out and "not reproduced" in res.out
+
+
+def test_cli_demo_writes_its_report_answered_from_the_runs(quick_demo, assay, home):
+    """report.md: the question the world answers, each answer measured from the runs, the claims checked."""
+    out, result = quick_demo
+    res = assay("demo", "--quick", "--seeds", "1", "--out", str(out))
+    assert res.code == 0, res.err
+    assert "report.md" in res.out
+    text = (out / "report.md").read_text(encoding="utf-8")
+    assert "**Question.**" in text and "## Answers, measured" in text and "## Claims checked against the runs" in text
+    measured = [r for r in result.planted if r["recovered"] is not None]
+    assert text.count("points over") == len(measured)
+    for r in measured:
+        assert r["statement"] in text and f"{r['mean']:+.1f}" in text
+    ok = sum(c["verdict"] == c["expected"] for c in result.claims)
+    assert f"{ok}/{len(result.claims)} verdicts" in text
+    assert all(c["text"] in text for c in result.claims)
