@@ -17,8 +17,14 @@ from __future__ import annotations
 import json
 import math
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from synthesis.store_cache import calibration_params, save_calibration_params
+
+if TYPE_CHECKING:
+    from synthesis.store import Store
 
 LABELS = ("supported", "refuted", "not_enough_info")
 FEATURES = ("support_cov", "conflict_cov", "top_cov", "top_emb", "has_numbers", "nums_matched", "ents_missing",
@@ -42,22 +48,20 @@ def default_calibration() -> dict:
                                                              "not_enough_info": 0.6}}
 
 
-def load_calibration(store) -> dict:  # noqa: ANN001
+def load_calibration(store: Store | None) -> dict:
     """The calibration in force: the store's own (from `assay calibrate`) or the shipped default."""
     if store is not None:
         try:
-            row = store.one("SELECT params FROM calibrations WHERE name = ?", (CALIBRATION_NAME,))
+            params = calibration_params(store, CALIBRATION_NAME)
         except Exception:  # noqa: BLE001 - a store without the table is just uncalibrated
-            row = None
-        if row:
-            return json.loads(row["params"])
+            params = None
+        if params is not None:
+            return json.loads(params)
     return default_calibration()
 
 
-def save_calibration(store, params: dict) -> None:  # noqa: ANN001
-    with store.transaction() as conn:
-        conn.execute("INSERT OR REPLACE INTO calibrations(name, params) VALUES (?, ?)",
-                     (CALIBRATION_NAME, json.dumps(params, sort_keys=True)))
+def save_calibration(store: Store, params: dict) -> None:
+    save_calibration_params(store, CALIBRATION_NAME, json.dumps(params, sort_keys=True))
 
 
 def _vector(features: dict, names: tuple[str, ...] = FEATURES) -> np.ndarray:

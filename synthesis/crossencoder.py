@@ -6,8 +6,9 @@ dtype) or the compact ``model.int8.safetensors`` (2-D matrices as int8 with one 
 dequantised to fp32 when loaded. The package ships one under ``synthesis/data/verifier``; the ``verifier_model``
 setting points elsewhere (a folder or a hub name, resolved offline-first by :mod:`synthesis.hub`).
 
-Scores are cached by sha256 of (model id, claim, evidence) in a small SQLite file under the assay home, so a
-second ``assay verify`` of the same claims does not run the model at all.
+Scores are cached by sha256 of (model id, claim, evidence) in a small SQLite file under the assay home (its
+statements are in :mod:`synthesis.store_cache`), so a second ``assay verify`` of the same claims does not run the
+model at all.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+
+from synthesis.store_cache import open_score_db, put_score_rows, score_rows
 
 LABELS = ("supported", "refuted", "not_enough_info")
 MAX_LENGTH = 256
@@ -160,11 +163,7 @@ class ScoreCache:
         self._conn: sqlite3.Connection | None = None
         if path is not None:
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                self._conn = sqlite3.connect(str(path), timeout=10, check_same_thread=False)
-                self._conn.execute(
-                    "CREATE TABLE IF NOT EXISTS scores (key TEXT PRIMARY KEY, p TEXT NOT NULL)"
-                )
+                self._conn = open_score_db(path)
             except (sqlite3.Error, OSError):
                 self._conn = None  # an unwritable home only costs speed
 
@@ -173,11 +172,8 @@ class ScoreCache:
         todo = [k for k in keys if k not in found]
         if self._conn is not None and todo:
             with self._lock:
-                for k in range(0, len(todo), 500):
-                    chunk = todo[k : k + 500]
-                    q = f"SELECT key, p FROM scores WHERE key IN ({','.join('?' * len(chunk))})"
-                    for key, p in self._conn.execute(q, chunk):
-                        found[key] = tuple(json.loads(p))
+                for key, p in score_rows(self._conn, todo):
+                    found[key] = tuple(json.loads(p))
         self._mem.update(found)
         return found
 
@@ -186,11 +182,7 @@ class ScoreCache:
         if self._conn is not None and items:
             with self._lock:
                 try:
-                    with self._conn:
-                        self._conn.executemany(
-                            "INSERT OR REPLACE INTO scores(key, p) VALUES (?, ?)",
-                            [(k, json.dumps([round(x, 6) for x in v])) for k, v in items.items()],
-                        )
+                    put_score_rows(self._conn, [(k, json.dumps([round(x, 6) for x in v])) for k, v in items.items()])
                 except sqlite3.Error:
                     pass
 

@@ -1,4 +1,5 @@
-"""Sentence embeddings with sentence-transformers, cached in the store's ``embeddings`` table.
+"""Sentence embeddings with sentence-transformers, cached in the store's ``embeddings`` table
+(:mod:`synthesis.store_cache`).
 
 The model is a hub name (default ``sentence-transformers/all-MiniLM-L6-v2``) or a local folder. When it cannot be
 loaded (offline without a local copy, package missing) :func:`load_embedder` returns ``None`` and a message saying
@@ -15,6 +16,7 @@ import sys
 import numpy as np
 
 from synthesis.store import Store
+from synthesis.store_cache import cache_vectors, cached_vectors
 
 _MODELS: dict[str, object] = {}
 _FAILED: dict[str, str] = {}
@@ -81,14 +83,8 @@ class Embedder:
         shas = [text_sha(t) for t in texts]
         found: dict[str, np.ndarray] = {}
         if self.store is not None:
-            unique = sorted(set(shas))
-            for i in range(0, len(unique), 500):
-                chunk = unique[i:i + 500]
-                rows = self.store.query(
-                    f"SELECT text_sha256, dim, vector FROM embeddings WHERE model = ? AND text_sha256 IN "
-                    f"({','.join('?' * len(chunk))})", (self.name, *chunk))
-                for r in rows:
-                    found[r["text_sha256"]] = np.frombuffer(r["vector"], dtype="<f4", count=r["dim"])
+            for s, (dim, blob) in cached_vectors(self.store, self.name, shas).items():
+                found[s] = np.frombuffer(blob, dtype="<f4", count=dim)
         missing = [(s, t) for s, t in dict(zip(shas, texts, strict=True)).items() if s not in found]
         if missing:
             vecs = self.model.encode([t for _, t in missing], batch_size=64, convert_to_numpy=True,
@@ -97,11 +93,8 @@ class Embedder:
             for (s, _), v in zip(missing, vecs, strict=True):
                 found[s] = v
             if self.store is not None:
-                with self.store.transaction() as conn:
-                    conn.executemany(
-                        "INSERT OR REPLACE INTO embeddings(model, text_sha256, dim, vector) VALUES (?,?,?,?)",
-                        [(self.name, s, int(v.shape[0]), v.astype("<f4").tobytes()) for s, v in
-                         ((s, found[s]) for s, _ in missing)])
+                cache_vectors(self.store, self.name, [(s, int(v.shape[0]), v.astype("<f4").tobytes()) for s, v in
+                                                      ((s, found[s]) for s, _ in missing)])
         return np.stack([found[s] for s in shas]).astype(np.float32)
 
 

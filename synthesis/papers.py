@@ -1,15 +1,17 @@
 """Read access to ingested papers: metadata, pages and passages, and resolving what a user typed to one paper.
 
 This is the contract between ingestion (which writes these tables) and everything that reads papers
-(claims, verification, audit, reports).
+(claims, verification, audit, reports); the statements themselves are in :mod:`synthesis.store_papers`.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from dataclasses import dataclass, field
 
+from synthesis import store_papers
 from synthesis.errors import AssayError
 from synthesis.store import Store
 
@@ -68,7 +70,7 @@ class Reference:
     doi: str | None
 
 
-def _paper(row) -> Paper:  # noqa: ANN001
+def _paper(row: sqlite3.Row) -> Paper:
     d = dict(row)
     d["authors"] = json.loads(d.get("authors") or "[]")
     d["meta"] = json.loads(d.get("meta") or "{}")
@@ -77,11 +79,11 @@ def _paper(row) -> Paper:  # noqa: ANN001
 
 
 def list_papers(store: Store) -> list[Paper]:
-    return [_paper(r) for r in store.query("SELECT * FROM papers ORDER BY ingested_at, id")]
+    return [_paper(r) for r in store_papers.paper_rows(store)]
 
 
 def get_paper(store: Store, paper_id: str) -> Paper | None:
-    row = store.one("SELECT * FROM papers WHERE id = ?", (paper_id,))
+    row = store_papers.paper_row(store, paper_id)
     return _paper(row) if row else None
 
 
@@ -96,12 +98,7 @@ def resolve_paper(store: Store, ref: str) -> Paper:
     m = ARXIV_ID.match(ref)
     if m:
         base, version = m.group(1), m.group(2)
-        if version:
-            row = store.one("SELECT * FROM papers WHERE arxiv_id = ? AND version = ?", (base, version))
-        else:
-            row = store.one(
-                "SELECT * FROM papers WHERE arxiv_id = ? ORDER BY CAST(substr(version, 2) AS INTEGER) DESC", (base,)
-            )
+        row = store_papers.paper_row_by_arxiv(store, base, version)
         if row:
             return _paper(row)
         raise AssayError(
@@ -109,7 +106,7 @@ def resolve_paper(store: Store, ref: str) -> Paper:
         )
     sha = ref.removeprefix("sha256:").lower()
     if re.fullmatch(r"[0-9a-f]{8,64}", sha):
-        rows = store.query("SELECT * FROM papers WHERE pdf_sha256 LIKE ?", (sha + "%",))
+        rows = store_papers.paper_rows_by_sha_prefix(store, sha)
         if len(rows) == 1:
             return _paper(rows[0])
     from rapidfuzz import fuzz, process
@@ -124,26 +121,22 @@ def resolve_paper(store: Store, ref: str) -> Paper:
 
 def get_pages(store: Store, paper_id: str) -> list[str]:
     """The stored (cleaned) text of each page; index 0 is page 1."""
-    return [r["text"] for r in store.query("SELECT text FROM pages WHERE paper_id = ? ORDER BY page_no", (paper_id,))]
+    return store_papers.page_texts(store, paper_id)
 
 
 def get_passages(store: Store, paper_id: str, kinds: tuple[str, ...] | None = None) -> list[Passage]:
-    rows = store.query("SELECT * FROM passages WHERE paper_id = ? ORDER BY idx", (paper_id,))
+    rows = store_papers.passage_rows(store, paper_id)
     out = [Passage(**dict(r)) for r in rows]
     return [p for p in out if kinds is None or p.kind in kinds]
 
 
 def get_sections(store: Store, paper_id: str) -> list[Section]:
-    rows = store.query(
-        "SELECT idx, number, title, page_no, char_start FROM sections WHERE paper_id = ? ORDER BY idx", (paper_id,)
-    )
+    rows = store_papers.section_rows(store, paper_id)
     return [Section(**dict(r)) for r in rows]
 
 
 def get_references(store: Store, paper_id: str) -> list[Reference]:
-    rows = store.query(
-        "SELECT idx, raw, title, authors, year, arxiv_id, doi FROM refs WHERE paper_id = ? ORDER BY idx", (paper_id,)
-    )
+    rows = store_papers.reference_rows(store, paper_id)
     out = []
     for r in rows:
         d = dict(r)

@@ -1,5 +1,11 @@
 """The SQLite store: one file, WAL, foreign keys on, schema applied by named migrations.
 
+This module owns the connection and the migrations. The statements that read and write the tables live in the
+store modules named for what they hold: :mod:`synthesis.store_papers` (papers, pages, sections, passages,
+references, tables), :mod:`synthesis.store_claims` (claims, verdicts), :mod:`synthesis.store_runs` (runs, results)
+and :mod:`synthesis.store_cache` (HTTP cache, calibrations, the embedding vector cache and the verifier's score
+cache, which keeps its own SQLite file). No other module holds SQL (tests/synthesis/test_sql_owners.py checks).
+
 Migrations are the ``synthesis/migrations/NNNN_name.sql`` files, applied in name order, each once, each in its own
 transaction. Writers use :meth:`Store.transaction` so that an interrupted command leaves no partial rows.
 """
@@ -11,8 +17,18 @@ import sqlite3
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from synthesis.errors import AssayError
+
+# The paper tables' statements live in synthesis.store_papers; these names stay importable from here.
+from synthesis.store_papers import read_tables, tables_extracted, write_tables
+
+if TYPE_CHECKING:
+    from synthesis.settings import Settings
+
+__all__ = ["BUSY_TIMEOUT_MS", "Store", "migration_scripts", "open_store", "read_tables", "tables_extracted",
+           "write_tables"]
 
 _MIGRATIONS_TABLE = (
     "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY,"
@@ -121,64 +137,6 @@ def _split_sql(sql: str) -> list[str]:
     return statements
 
 
-# ---------------------------------------------------------------------------------------------------- tables
-
-
-def write_tables(conn: sqlite3.Connection, paper_id: str, tables: list, extractor: str,
-                 seconds: float | None = None, error: str | None = None) -> None:
-    """Replace the stored tables of a paper (``synthesis.tables.Table`` objects) and record the extraction;
-    call inside a transaction."""
-    import json
-
-    conn.execute("DELETE FROM paper_tables WHERE paper_id = ?", (paper_id,))
-    conn.execute("DELETE FROM table_extractions WHERE paper_id = ?", (paper_id,))
-    for i, t in enumerate(tables):
-        conn.execute(
-            "INSERT INTO paper_tables (paper_id, idx, label, caption, page_no, bbox, method, row_paths, col_paths,"
-            " key_level) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (paper_id, i, t.label, t.caption, t.page, json.dumps(t.bbox) if t.bbox else None, t.method,
-             json.dumps([list(r) for r in t.rows]), json.dumps([list(c) for c in t.columns]), t.key_level),
-        )
-        conn.executemany(
-            "INSERT INTO table_cells (paper_id, table_idx, row_idx, col_idx, text, row_headers, col_headers, kind,"
-            " value, signed, bold, underline, bbox, char_start, char_end) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [(paper_id, i, c.row, c.col, c.text, json.dumps(list(c.row_headers)), json.dumps(list(c.col_headers)),
-              c.value.kind, c.value.value if c.value.value is not None else
-              (c.value.values[0] if c.value.values else None), int(c.value.signed), int(c.bold), int(c.underline),
-              json.dumps(c.bbox) if c.bbox else None, c.char_start, c.char_end) for c in t.cells],
-        )
-    conn.execute(
-        "INSERT INTO table_extractions (paper_id, extractor, n_tables, seconds, error) VALUES (?,?,?,?,?)",
-        (paper_id, extractor, len(tables), seconds, error),
-    )
-
-
-def tables_extracted(store: Store, paper_id: str) -> bool:
-    """Whether the paper's tables were extracted (papers ingested before tables existed were not)."""
-    return store.one("SELECT 1 FROM table_extractions WHERE paper_id = ?", (paper_id,)) is not None
-
-
-def read_tables(store: Store, paper_id: str) -> list:
-    """The stored tables of a paper (``synthesis.tables.Table``), in order; [] when none or not extracted."""
-    import json
-
-    from synthesis.tables import Cell, Table, parse_cell
-
-    out = []
-    for t in store.query("SELECT * FROM paper_tables WHERE paper_id = ? ORDER BY idx", (paper_id,)):
-        cells = [
-            Cell(c["row_idx"], c["col_idx"], c["text"], tuple(json.loads(c["row_headers"])),
-                 tuple(json.loads(c["col_headers"])), parse_cell(c["text"]), bool(c["bold"]), bool(c["underline"]),
-                 tuple(json.loads(c["bbox"])) if c["bbox"] else None, c["char_start"], c["char_end"])
-            for c in store.query("SELECT * FROM table_cells WHERE paper_id = ? AND table_idx = ?"
-                                 " ORDER BY row_idx, col_idx", (paper_id, t["idx"]))
-        ]
-        out.append(Table(t["label"], t["caption"], t["page_no"], [tuple(r) for r in json.loads(t["row_paths"])],
-                         [tuple(c) for c in json.loads(t["col_paths"])], cells,
-                         tuple(json.loads(t["bbox"])) if t["bbox"] else None, t["method"], t["key_level"]))
-    return out
-
-
-def open_store(settings) -> Store:  # noqa: ANN001 - avoids importing Settings at module level for speed
+def open_store(settings: Settings) -> Store:
     """Open (creating if needed) the store of these settings."""
     return Store(settings.db_path)

@@ -68,6 +68,7 @@ def claims_cmd(
     from synthesis.errors import AssayError
     from synthesis.ingest import ensure_tables
     from synthesis.papers import get_pages, resolve_paper
+    from synthesis.store_claims import save_claims
 
     try:
         kinds = parse_kinds(kind)
@@ -81,13 +82,7 @@ def claims_cmd(
     every = [c.to_json() for c in extract_claims(st.store, p.id)]
     claims = [c for c in every if c["kind"] in kinds]
     left_out = sorted({c["kind"] for c in every if c["kind"] not in kinds})
-    with st.store.transaction() as conn:
-        for c in claims:
-            conn.execute(
-                "INSERT OR REPLACE INTO claims(id, paper_id, page_no, span_start, span_end, text, type, data)"
-                " VALUES (?,?,?,?,?,?,?,?)",
-                (c["id"], c["paper"], c["page"], c["span"][0], c["span"][1], c["text"], c["type"],
-                 json.dumps(c, sort_keys=True, ensure_ascii=False)))
+    save_claims(st.store, claims)
     if out:
         _write_jsonl_atomic(out, claims)
     if as_json:
@@ -116,6 +111,7 @@ def verify_cmd(
 ) -> None:
     """Verify claims against the stored papers: label, calibrated confidence, verbatim evidence, reasons."""
     from reports.commands.papers import short_id
+    from synthesis.store_claims import save_verdicts
     from synthesis.verify import verify_claims
 
     st = state(ctx)
@@ -125,11 +121,7 @@ def verify_cmd(
     if out:
         _write_jsonl_atomic(out, verdicts)
     settings_hash = st.settings.hash("embedding_model", "nli_model")
-    with st.store.transaction() as conn:  # the verdicts, with the settings that produced them
-        conn.executemany(
-            "INSERT INTO verdicts(claim_id, claim_text, label, confidence, data, settings_hash) VALUES (?,?,?,?,?,?)",
-            [(v["id"], v["text"], v["label"], v["confidence"], json.dumps(v, ensure_ascii=False), settings_hash)
-             for v in verdicts])
+    save_verdicts(st.store, verdicts, settings_hash)  # the verdicts, with the settings that produced them
     if as_json:
         for v in verdicts:
             typer.echo(json.dumps(v, ensure_ascii=False))

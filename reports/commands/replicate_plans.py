@@ -231,25 +231,15 @@ def results_cmd(
 def index_results(store: Any, records: list[dict], plan: str | None = None) -> int:
     """Upsert finished runs and their per-language scores into the store's runs/results tables."""
     from replication.aggregate import store_rows
+    from synthesis.store_runs import upsert_run
 
     n = 0
     with store.transaction() as conn:
         for r in records:
             if not r:
                 continue
-            data = {k: v for k, v in r.items() if k not in ("metrics",)}
-            conn.execute(
-                "INSERT INTO runs(id, plan, status, result_path, data) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT(id) DO UPDATE SET plan=excluded.plan, status=excluded.status, "
-                "result_path=excluded.result_path, data=excluded.data, "
-                "updated_at=strftime('%Y-%m-%dT%H:%M:%SZ','now')",
-                (r["id"], r.get("plan") or plan, r.get("status", "done"), r.get("path"),
-                 json.dumps(data, default=str)),
-            )  # fmt: skip
-            conn.execute("DELETE FROM results WHERE run_id = ?", (r["id"],))
-            conn.executemany(
-                "INSERT INTO results(run_id, task, language, metric, value) VALUES (?, ?, ?, ?, ?)",
-                [row for row in store_rows(r) if row[3] not in _NOT_SCORES],
-            )
+            upsert_run(conn, r["id"], r.get("plan") or plan, r.get("status", "done"), r.get("path"),
+                       {k: v for k, v in r.items() if k not in ("metrics",)},
+                       [row for row in store_rows(r) if row[3] not in _NOT_SCORES])
             n += 1
     return n

@@ -7,26 +7,23 @@ answers from the newest stored version when the API answer is not cached.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from synthesis.errors import NetworkForbidden
 from synthesis.sources.arxiv import ArxivRecord, ArxivSource, parse_arxiv_id
+from synthesis.store_papers import paper_summary_by_arxiv, pdf_is_referenced
 
 if TYPE_CHECKING:
     from synthesis.ingest import IngestResult
+    from synthesis.pdfcache import CachedPdf
+    from synthesis.store import Store
 
 
-def stored_version(store, arxiv_id: str, version: str | None):  # noqa: ANN001, ANN201
+def stored_version(store: Store, arxiv_id: str, version: str | None) -> sqlite3.Row | None:
     """The stored row (id, n_pages, title) of that version, or of the newest stored version when none is given."""
-    if version:
-        return store.one(
-            "SELECT id, n_pages, title FROM papers WHERE arxiv_id = ? AND version = ?", (arxiv_id, version)
-        )
-    return store.one(
-        "SELECT id, n_pages, title FROM papers WHERE arxiv_id = ? ORDER BY CAST(substr(version, 2) AS INTEGER) DESC",
-        (arxiv_id,),
-    )
+    return paper_summary_by_arxiv(store, arxiv_id, version)
 
 
 def fetch(store, settings, ids: list[str], *, source: ArxivSource | None = None,  # noqa: ANN001
@@ -89,12 +86,12 @@ def fetch(store, settings, ids: list[str], *, source: ArxivSource | None = None,
     return [answers[key] for key in parsed]
 
 
-def _drop_if_unused(store, cached, source: ArxivSource) -> None:  # noqa: ANN001
+def _drop_if_unused(store: Store, cached: CachedPdf, source: ArxivSource) -> None:
     """A PDF this fetch downloaded that no paper uses (ingestion failed) leaves the cache again."""
     if cached.path not in source.downloaded:
         return
     try:
-        used = store.one("SELECT 1 FROM papers WHERE pdf_sha256 = ?", (cached.sha256,)) is not None
+        used = pdf_is_referenced(store, cached.sha256)
     except Exception:  # noqa: BLE001 - a broken store must not hide the original error
         return
     if not used:

@@ -6,8 +6,8 @@ Everything assay fetches goes through :class:`Http`, so these rules hold for the
   the next and shared by every assay process on the same home (a small lock file holds the next allowed time);
 * 429 and 5xx gateway answers, connection errors and timeouts are retried up to ``settings.arxiv_retries`` times
   with exponential backoff, or after the server's ``Retry-After`` (seconds or an HTTP date) when it sends one;
-* successful API answers are kept in the store's ``http_cache`` table, so a repeated query makes no request and
-  answers offline (callers may ask for a refresh of entries older than some age: answers that can change, like
+* successful API answers are kept in the store's ``http_cache`` table (:mod:`synthesis.store_cache`), so a
+  repeated query makes no request and answers offline (callers may ask for a refresh of entries older than some age: answers that can change, like
   the latest version of a paper or a search, are refreshed after a week when online);
 * with ``settings.offline`` nothing is requested: a cache miss raises :class:`NetworkForbidden`.
 """
@@ -25,6 +25,7 @@ from pathlib import Path
 import requests
 
 from synthesis.errors import AssayError, NetworkError, NetworkForbidden
+from synthesis.store_cache import http_cache_delete, http_cache_entry, http_cache_put
 
 USER_AGENT = "assay/0.1 (research claim checker; https://arxiv.org/help/api)"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -156,29 +157,22 @@ class Http:
         """The cached body of ``url``; with ``max_age`` (seconds), None when the entry is older than that."""
         if self.store is None:
             return None
-        row = self.store.one(
-            "SELECT body, (julianday('now') - julianday(fetched_at)) * 86400.0 AS age FROM http_cache"
-            " WHERE url = ? AND status = 200",
-            (url,),
-        )
-        if row is None or (max_age is not None and (row["age"] is None or row["age"] > max_age)):
+        entry = http_cache_entry(self.store, url)
+        if entry is None:
             return None
-        return bytes(row["body"])
+        body, age = entry
+        if max_age is not None and (age is None or age > max_age):
+            return None
+        return body
 
     def remember(self, url: str, body: bytes, status: int = 200) -> None:
         if self.store is None:
             return
-        with self.store.transaction() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO http_cache(url, status, body, fetched_at)"
-                " VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
-                (url, status, body),
-            )
+        http_cache_put(self.store, url, body, status)
 
     def forget(self, url: str) -> None:
         if self.store is not None:
-            with self.store.transaction() as conn:
-                conn.execute("DELETE FROM http_cache WHERE url = ?", (url,))
+            http_cache_delete(self.store, url)
 
     # -- requests ----------------------------------------------------------------------------------------------
     def backoff(self, attempt: int) -> float:
