@@ -10,6 +10,7 @@ import os
 import re
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -95,24 +96,12 @@ def build(
         lambda: resolve(store, settings, spec),
     )
     paper = stored(store, res["id"])
-
-    store_state = sorted(f"{p.id}:{p.pdf_sha256}" for p in list_papers(store)) if settings.offline else []
-    rel_inputs = {
-        "paper": paper.pdf_sha256,
-        "question": question,
-        "n": related_n,
-        "offline": settings.offline,
-        "store": store_state,
-        "settings": settings.hash("arxiv_api", "embedding_model"),
-        "tool": version,
-    }
     relkey, related = stages.run(
         "related",
-        rel_inputs,
+        _related_inputs(store, settings, paper, question, related_n, version),
         lambda: find_related(store, settings, paper, q, related_n, embedder=_embedder(store, settings)),
     )
     taken = [c["store_id"] for c in related["candidates"] if c["taken"] and c["store_id"]]
-
     ckey, claims = stages.run(
         "claims",
         {"related": relkey, "paper": paper.pdf_sha256, "question": question, "tool": version},
@@ -127,67 +116,68 @@ def build(
         },
         lambda: verify_stage(store, settings, paper.id, claims),
     )
-
-    def answer_stage() -> dict:
-        sentences = [s for pid in [paper.id, *taken] for s in paper_sentences(store, pid)]
-        found = facet_evidence(q, sentences)
-        dim = next((fe.facet.label for fe in found if fe.facet.role == "dimension"), None)
-        return {
-            "scope": q.scope,
-            "facets": [
-                answer_mod.facet_json(
-                    fe,
-                    lambda s, sc: {
-                        "paper": s.paper,
-                        "page": s.page,
-                        "quote": s.text,
-                        "char_start": s.start,
-                        "char_end": s.end,
-                        "score": sc,
-                    },
-                    dim,
-                )
-                for fe in found
-            ],
-        }
-
     akey, answered = stages.run(
         "answer",
         {"related": relkey, "paper": paper.pdf_sha256, "question": question, "tool": version},
-        answer_stage,
+        lambda: _answer_stage(store, q, [paper.id, *taken]),
     )
     keys = {"resolve": rkey, "related": relkey, "claims": ckey, "verify": vkey, "answer": akey}
+    reruns = _run_reruns_stage(stages, keys, claims, runs, version)
+
+    t0 = time.perf_counter()
+    report = assemble(store, settings, paper, res["resolved_by"], question, date_text,
+                      related, claims, verdicts, answered, reruns, version, keys)  # fmt: skip
+    stages.log.append(type(stages.log[0])("assemble", "", "computed", time.perf_counter() - t0))
+    return report, stages
+
+
+def _related_inputs(store, settings, paper: Paper, question: str, related_n: int, version: str) -> dict:  # noqa: ANN001
+    """What the related-papers stage depends on (offline, the papers stored are its whole search space)."""
+    store_state = sorted(f"{p.id}:{p.pdf_sha256}" for p in list_papers(store)) if settings.offline else []
+    return {
+        "paper": paper.pdf_sha256,
+        "question": question,
+        "n": related_n,
+        "offline": settings.offline,
+        "store": store_state,
+        "settings": settings.hash("arxiv_api", "embedding_model"),
+        "tool": version,
+    }
+
+
+def _answer_stage(store, q, paper_ids: list[str]) -> dict:  # noqa: ANN001
+    """The question's facets, each with the sentences of the papers that bear on it."""
+    sentences = [s for pid in paper_ids for s in paper_sentences(store, pid)]
+    found = facet_evidence(q, sentences)
+    dim = next((fe.facet.label for fe in found if fe.facet.role == "dimension"), None)
+    return {"scope": q.scope, "facets": [answer_mod.facet_json(fe, _sentence_quote, dim) for fe in found]}
+
+
+def _sentence_quote(s, score: float) -> dict:  # noqa: ANN001
+    return {
+        "paper": s.paper,
+        "page": s.page,
+        "quote": s.text,
+        "char_start": s.start,
+        "char_end": s.end,
+        "score": score,
+    }
+
+
+def _run_reruns_stage(stages: Stages, keys: dict, claims: dict, runs: Path | None, version: str) -> dict:
+    """Bind the claims to the runs in ``runs`` (adding the stage's key to ``keys``), or note that none were given."""
     if runs is None:
         reruns = {"status": "skipped", "note": "--runs was not given, so no claim is bound to a run"}
         stages.skip("reruns", reruns["note"])
-    else:
-        from reports.report.reruns_stage import fingerprint, reruns_stage
+        return reruns
+    from reports.report.reruns_stage import fingerprint, reruns_stage
 
-        keys["reruns"], bound = stages.run(
-            "reruns",
-            {"claims": ckey, "runs": fingerprint(runs), "tool": version},
-            lambda: reruns_stage(claims, runs),
-        )
-        reruns = {"status": "bound", "runs_dir": str(runs), **bound}
-
-    t0 = time.perf_counter()
-    report = assemble(
-        store,
-        settings,
-        paper,
-        res["resolved_by"],
-        question,
-        date_text,
-        related,
-        claims,
-        verdicts,
-        answered,
-        reruns,
-        version,
-        keys,
+    keys["reruns"], bound = stages.run(
+        "reruns",
+        {"claims": keys["claims"], "runs": fingerprint(runs), "tool": version},
+        lambda: reruns_stage(claims, runs),
     )
-    stages.log.append(type(stages.log[0])("assemble", "", "computed", time.perf_counter() - t0))
-    return report, stages
+    return {"status": "bound", "runs_dir": str(runs), **bound}
 
 
 def _short(paper: Paper) -> str:
@@ -216,9 +206,54 @@ def assemble(
     keys: dict,
 ) -> dict:
     """The canonical report JSON from the stage artifacts (validated against the Report model)."""
+    used = _papers_used(paper, related, claims, answered)
+    cite = _Citations({pid: i for i, pid in enumerate(used, start=1)}, {pid: get_pages(store, pid) for pid in used})
+    rows = [_claim_row(c, v, cite) for c, v in zip(claims["paper"], verdicts["paper"], strict=True)]
+    reruns = _reruns(reruns, rows)
+    related_rows, comparisons = _related_claims(claims, verdicts, cite)
+    facets = [dict(f, evidence=[cite.quote(e) for e in f["evidence"]]) for f in answered["facets"]]
     by_id = {p.id: p for p in list_papers(store)}
     cands = {c["store_id"]: c for c in related["candidates"] if c["store_id"]}
-    # Papers the report uses: the examined one, then related papers that give evidence or claims, by rank.
+    references = _references(by_id, used, cands, facets, rows + related_rows, cite.ref_of)
+    labels = Counter(r["label"] for r in rows)
+    report = {
+        "schema": "assay.report/1",
+        "title": f"{question.rstrip('?')}: evidence from {_short(paper)}",
+        "author": f"assay {version}",
+        "date": date,
+        "question": question,
+        "abstract": _abstract(question, paper, len(used) - 1, facets, rows),
+        "paper": _paper_json(paper, resolved_by),
+        "facets": facets,
+        "answer": answer_mod.compose(facets),
+        "claims": rows,
+        "related_claims": related_rows,
+        "comparisons": comparisons,
+        "methodology": {
+            "mode": related["mode"],
+            "mode_note": related["note"],
+            "queries": related["queries"],
+            "candidates": [_candidate(c, cite.ref_of) for c in related["candidates"]],
+            "counts": _counts(related, claims, rows, related_rows, used, labels),
+            "verifier": verdicts.get("notes", []),
+        },
+        "quality": _quality(rows, cite.pages_of, facets, references),
+        "limitations": _limitations(related, reruns, verdicts),
+        "references": references,
+        "figures": _figures(rows, facets),
+        "reruns": reruns,
+        "provenance": {
+            "tool": f"assay {version}",
+            "settings_hash": settings.hash(),
+            "stage_keys": keys,
+            "inputs": {"paper_sha256": paper.pdf_sha256, "question": question},
+        },
+    }
+    return Report.model_validate(report).to_json()
+
+
+def _papers_used(paper: Paper, related: dict, claims: dict, answered: dict) -> list[str]:
+    """Papers the report uses: the examined one, then related papers that give evidence or claims, by rank."""
     used = [paper.id]
     for c in related["candidates"]:
         pid = c["store_id"]
@@ -231,13 +266,21 @@ def assemble(
             )
         ):
             used.append(pid)
-    ref_of = {pid: i for i, pid in enumerate(used, start=1)}
-    pages_of = {pid: get_pages(store, pid) for pid in used}
+    return used
 
-    def quote(e: dict) -> dict:
+
+@dataclass(frozen=True)
+class _Citations:
+    """The papers a report uses: each one's reference number and page texts, to cite a quote by."""
+
+    ref_of: dict[str, int]
+    pages_of: dict[str, list[str]]
+
+    def quote(self, e: dict) -> dict:
+        """A facet's evidence sentence with its paper's reference number."""
         return {
             "paper": e["paper"],
-            "ref": ref_of[e["paper"]],
+            "ref": self.ref_of[e["paper"]],
             "page": e["page"],
             "quote": e["quote"],
             "char_start": e["char_start"],
@@ -245,14 +288,16 @@ def assemble(
             "score": e.get("score"),
         }
 
-    def ev_quotes(v: dict) -> list[dict]:
+    def evidence(self, v: dict) -> list[dict]:
+        """A verdict's evidence quotes found on their pages (offsets corrected), dropping any not found there."""
         out = []
         for e in v["evidence"]:
             pid, page, text = e.get("paper"), e.get("page"), e.get("quote", "")
-            if pid not in pages_of or not page or not text:
+            if pid not in self.pages_of or not page or not text:
                 continue
             start = e.get("char_start")
-            page_text = pages_of[pid][page - 1] if 0 < page <= len(pages_of[pid]) else ""
+            pages = self.pages_of[pid]
+            page_text = pages[page - 1] if 0 < page <= len(pages) else ""
             if not isinstance(start, int) or page_text[start : start + len(text)] != text:
                 start = page_text.find(text)
             if start < 0:
@@ -260,7 +305,7 @@ def assemble(
             out.append(
                 {
                     "paper": pid,
-                    "ref": ref_of[pid],
+                    "ref": self.ref_of[pid],
                     "page": page,
                     "quote": text,
                     "char_start": start,
@@ -270,39 +315,42 @@ def assemble(
             )
         return out
 
-    def row(c: dict, v: dict, cross: dict | None = None) -> dict:
-        conf = float(v["confidence"])
-        mark = (
-            ("✓" if v["label"] == "supported" else "×" if v["label"] == "refuted" else "")
-            if conf >= 0.5
-            else ""
-        )
-        return {
-            "id": c["id"],
-            "text": c["text"],
-            "paper": c["paper"],
-            "ref": ref_of[c["paper"]],
-            "page": c["page"],
-            "kind": c["kind"],
-            "type": c["type"],
-            "relevance": c["relevance"],
-            "label": v["label"],
-            "confidence": conf,
-            "mark": mark,
-            "evidence": ev_quotes(v),
-            "reasons": v.get("reasons", []),
-            "cross_check": cross["label"] if cross else None,
-        }
 
-    rows = [row(c, v) for c, v in zip(claims["paper"], verdicts["paper"], strict=True)]
-    reruns = _reruns(reruns, rows)
+def _claim_row(c: dict, v: dict, cite: _Citations, cross: dict | None = None) -> dict:
+    """A claim beside its verdict; ✓ or × only at confidence 0.5 or more."""
+    conf = float(v["confidence"])
+    mark = (
+        ("✓" if v["label"] == "supported" else "×" if v["label"] == "refuted" else "")
+        if conf >= 0.5
+        else ""
+    )
+    return {
+        "id": c["id"],
+        "text": c["text"],
+        "paper": c["paper"],
+        "ref": cite.ref_of[c["paper"]],
+        "page": c["page"],
+        "kind": c["kind"],
+        "type": c["type"],
+        "relevance": c["relevance"],
+        "label": v["label"],
+        "confidence": conf,
+        "mark": mark,
+        "evidence": cite.evidence(v),
+        "reasons": v.get("reasons", []),
+        "cross_check": cross["label"] if cross else None,
+    }
+
+
+def _related_claims(claims: dict, verdicts: dict, cite: _Citations) -> tuple[list[dict], list[dict]]:
+    """The used related papers' claim rows, and the comparisons of those cross-checked against the paper."""
     related_rows, comparisons = [], []
     for pid, items in claims["related"].items():
-        if pid not in ref_of:
+        if pid not in cite.ref_of:
             continue
         cross = {x["id"]: x for x in verdicts["cross"].get(pid, [])}
         for c, v in zip(items, verdicts["related"][pid], strict=True):
-            related_rows.append(row(c, v, cross.get(c["id"])))
+            related_rows.append(_claim_row(c, v, cite, cross.get(c["id"])))
             if c["id"] in cross:
                 x = cross[c["id"]]
                 status = {"supported": "agree", "refuted": "conflict"}.get(x["label"], "undecided")
@@ -310,31 +358,32 @@ def assemble(
                     {
                         "claim": c["text"],
                         "paper": pid,
-                        "ref": ref_of[pid],
+                        "ref": cite.ref_of[pid],
                         "verdict": x["label"],
                         "status": status,
-                        "evidence": ev_quotes(x),
+                        "evidence": cite.evidence(x),
                     }
                 )
+    return related_rows, comparisons
 
-    facets = [dict(f, evidence=[quote(e) for e in f["evidence"]]) for f in answered["facets"]]
-    ans = answer_mod.compose(facets)
-    references = _references(by_id, used, cands, facets, rows + related_rows, ref_of)
+
+def _abstract(question: str, paper: Paper, n_related: int, facets: list[dict], rows: list[dict]) -> str:
     n_sup = sum(r["mark"] == "✓" for r in rows)
     n_ref = sum(r["mark"] == "×" for r in rows)
     labels = Counter(r["label"] for r in rows)
     st = Counter(f["status"] for f in facets)
-    counts = _counts(related, claims, rows, related_rows, used, labels)
-    quality = _quality(rows, pages_of, facets, references)
-    abstract = (
+    return (
         f"This report asks: {question} It examines {paper.title} ({_short(paper)}) with "
-        f"{len(used) - 1} related paper(s) that bear on the question. The question has {len(facets)} "
+        f"{n_related} related paper(s) that bear on the question. The question has {len(facets)} "
         f"facets; answered by this literature: {st['answered']}, partly answered: {st['partly answered']}, "
         f"not answered: {st['not answered']}. Of the {len(rows)} claims of the paper that "
         f"bear on the question, the verifier labels {labels['supported']} supported, {labels['refuted']} "
         f"refuted and {labels['not_enough_info']} undecided; {n_sup} carry a ✓ and {n_ref} a × (confidence 0.5 "
         "or more)."
     )
+
+
+def _limitations(related: dict, reruns: dict, verdicts: dict) -> list[str]:
     mode_note = related["note"]
     limitations = [
         "Facets are found from the question's own connectives and matched by their words (light stemming); a "
@@ -354,54 +403,23 @@ def assemble(
         limitations.insert(
             0, mode_note[0].upper() + mode_note[1:] + ". Papers that are not stored were not searched for."
         )
-    limitations += [f"Verifier: {n}" for n in verdicts.get("notes", [])]
-    figures = _figures(rows, facets)
-    report = {
-        "schema": "assay.report/1",
-        "title": f"{question.rstrip('?')}: evidence from {_short(paper)}",
-        "author": f"assay {version}",
-        "date": date,
-        "question": question,
-        "abstract": abstract,
-        "paper": {
-            "id": paper.id,
-            "arxiv_id": paper.arxiv_id,
-            "version": paper.version,
-            "title": paper.title,
-            "authors": paper.authors,
-            "published": paper.published,
-            "abstract": paper.abstract,
-            "pdf_sha256": paper.pdf_sha256,
-            "n_pages": paper.n_pages,
-            "url": _url(paper),
-            "resolved_by": resolved_by,
-        },
-        "facets": facets,
-        "answer": ans,
-        "claims": rows,
-        "related_claims": related_rows,
-        "comparisons": comparisons,
-        "methodology": {
-            "mode": related["mode"],
-            "mode_note": mode_note,
-            "queries": related["queries"],
-            "candidates": [_candidate(c, ref_of) for c in related["candidates"]],
-            "counts": counts,
-            "verifier": verdicts.get("notes", []),
-        },
-        "quality": quality,
-        "limitations": limitations,
-        "references": references,
-        "figures": figures,
-        "reruns": reruns,
-        "provenance": {
-            "tool": f"assay {version}",
-            "settings_hash": settings.hash(),
-            "stage_keys": keys,
-            "inputs": {"paper_sha256": paper.pdf_sha256, "question": question},
-        },
+    return limitations + [f"Verifier: {n}" for n in verdicts.get("notes", [])]
+
+
+def _paper_json(paper: Paper, resolved_by: str) -> dict:
+    return {
+        "id": paper.id,
+        "arxiv_id": paper.arxiv_id,
+        "version": paper.version,
+        "title": paper.title,
+        "authors": paper.authors,
+        "published": paper.published,
+        "abstract": paper.abstract,
+        "pdf_sha256": paper.pdf_sha256,
+        "n_pages": paper.n_pages,
+        "url": _url(paper),
+        "resolved_by": resolved_by,
     }
-    return Report.model_validate(report).to_json()
 
 
 def _reruns(reruns: dict, rows: list[dict]) -> dict:
