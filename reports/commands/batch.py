@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -47,70 +48,16 @@ def batch_cmd(
 ) -> None:
     """Run a manifest of reports and audits: finished items are never redone, a failing item never stops the
     others, and audits end with a dashboard (HTML and CSV). Exit 1 when any item failed."""
-    from reports.batch import execute
     from reports.batch.dashboard import write_dashboard
     from reports.batch.manifest import read_manifest
 
-    if executor not in ("local", "ray"):
-        raise AssayError(f"--executor {executor!r}: use local or ray")
-    if template is not None and not regenerate:
-        raise AssayError(
-            "--template applies to --regenerate; per-item templates go in the manifest's template field"
-        )
-    if template is not None and not template.is_file():
-        raise AssayError(f"--template {template} does not exist")
+    _check_options(executor, template, regenerate)
     items = read_manifest(manifest)
-    out = out or Path(f"{manifest.stem}-batch")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise AssayError(f"cannot create batch folder {out}: {exc.strerror}") from exc
+    out = _batch_folder(out or Path(f"{manifest.stem}-batch"))
     if regenerate:
-        from reports.batch.regenerate import regenerate as rerender
-
-        written = rerender(out, template)
-        dash = write_dashboard(out)
-        typer.echo(
-            f"re-rendered {len(written)} file(s) in {out}" + (f"; dashboard {dash[1]}" if dash else "")
-        )
+        _rerender(out, template)
         return
-    st = state(ctx)
-    global_args = ["--home", str(st.settings.home)] + (["--offline"] if st.settings.offline else [])
-    epoch = execute.batch_epoch(out)
-    env = {"SOURCE_DATE_EPOCH": epoch, "PYTHONUNBUFFERED": "1", "TOKENIZERS_PARALLELISM": "false"}
-    execute.clean_partials(out)
-    n_workers = workers or min(4, os.cpu_count() or 1)
-    done_before = sum((out / it.id).is_dir() for it in items)
-    tty = sys.stderr.isatty()
-    counter = {"n": 0}
-
-    def progress(outcome: dict, bar=None, task=None) -> None:  # noqa: ANN001
-        counter["n"] += 1
-        if bar is not None:
-            bar.update(task, advance=1, description=f"{outcome['status']}: {outcome['label'][:50]}")
-        else:
-            extra = f" ({outcome['reason']})" if outcome["reason"] else f" in {outcome['seconds']:.1f}s"
-            typer.echo(
-                f"[{counter['n']}/{len(items)}] {outcome['status']} {outcome['label']}{extra}", err=True
-            )
-
-    runner = (
-        (lambda cb: execute.run_local(items, out, global_args, env, n_workers, timeout, cb))
-        if executor == "local"
-        else (lambda cb: execute.run_ray(items, out, global_args, env, address, timeout, cb))
-    )
-    if not tty:
-        typer.echo(f"batch of {len(items)} item(s), {done_before} finished earlier, {n_workers} worker(s) -> {out}",
-                   err=True)  # fmt: skip
-        results = runner(progress)
-    else:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      transient=True) as bar:  # fmt: skip
-            task = bar.add_task("batch", total=len(items))
-            results = runner(lambda o: progress(o, bar, task))
-    outcomes = execute.order(items, results)
+    outcomes = _run_items(items, out, state(ctx).settings, workers, executor, address, timeout)
     from reports.files import write_atomic
 
     write_atomic(out / "summary.json", json.dumps({"items": outcomes}, indent=2) + "\n")
@@ -124,6 +71,87 @@ def batch_cmd(
         _print_summary(outcomes, out, dash)
     if failed:
         raise typer.Exit(1)
+
+
+def _check_options(executor: str, template: Path | None, regenerate: bool) -> None:
+    if executor not in ("local", "ray"):
+        raise AssayError(f"--executor {executor!r}: use local or ray")
+    if template is not None and not regenerate:
+        raise AssayError(
+            "--template applies to --regenerate; per-item templates go in the manifest's template field"
+        )
+    if template is not None and not template.is_file():
+        raise AssayError(f"--template {template} does not exist")
+
+
+def _batch_folder(out: Path) -> Path:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AssayError(f"cannot create batch folder {out}: {exc.strerror}") from exc
+    return out
+
+
+def _rerender(out: Path, template: Path | None) -> None:
+    """Re-render the finished items from their JSON (``template`` alone when given) and the dashboard."""
+    from reports.batch.dashboard import write_dashboard
+    from reports.batch.regenerate import regenerate as rerender
+
+    written = rerender(out, template)
+    dash = write_dashboard(out)
+    typer.echo(f"re-rendered {len(written)} file(s) in {out}" + (f"; dashboard {dash[1]}" if dash else ""))
+
+
+def _run_items(
+    items: list,
+    out: Path,
+    settings,  # noqa: ANN001
+    workers: int,
+    executor: str,
+    address: str | None,
+    timeout: float | None,
+) -> list[dict]:
+    """Run the items not finished earlier, each in its own process (or Ray task), showing progress; every item's
+    outcome in manifest order."""
+    from reports.batch import execute
+
+    global_args = ["--home", str(settings.home)] + (["--offline"] if settings.offline else [])
+    epoch = execute.batch_epoch(out)
+    env = {"SOURCE_DATE_EPOCH": epoch, "PYTHONUNBUFFERED": "1", "TOKENIZERS_PARALLELISM": "false"}
+    execute.clean_partials(out)
+    n_workers = workers or min(4, os.cpu_count() or 1)
+    done_before = sum((out / it.id).is_dir() for it in items)
+    runner = (
+        (lambda cb: execute.run_local(items, out, global_args, env, n_workers, timeout, cb))
+        if executor == "local"
+        else (lambda cb: execute.run_ray(items, out, global_args, env, address, timeout, cb))
+    )
+    if not sys.stderr.isatty():
+        typer.echo(f"batch of {len(items)} item(s), {done_before} finished earlier, {n_workers} worker(s) -> {out}",
+                   err=True)  # fmt: skip
+        results = runner(_progress_lines(len(items)))
+    else:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      transient=True) as bar:  # fmt: skip
+            task = bar.add_task("batch", total=len(items))
+            results = runner(
+                lambda o: bar.update(task, advance=1, description=f"{o['status']}: {o['label'][:50]}")
+            )
+    return execute.order(items, results)
+
+
+def _progress_lines(total: int) -> Callable[[dict], None]:
+    """A callback that prints one line per finished item to stderr: ``[n/total] status label (reason or time)``."""
+    counter = {"n": 0}
+
+    def progress(outcome: dict) -> None:
+        counter["n"] += 1
+        extra = f" ({outcome['reason']})" if outcome["reason"] else f" in {outcome['seconds']:.1f}s"
+        typer.echo(f"[{counter['n']}/{total}] {outcome['status']} {outcome['label']}{extra}", err=True)
+
+    return progress
 
 
 def _print_summary(outcomes: list[dict], out: Path, dash: list[Path]) -> None:
