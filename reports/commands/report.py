@@ -52,88 +52,99 @@ def _check_out(out: Path | None, formats: list[str], as_json: bool) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add `assay report` and `assay render` to the root app."""
+    app.command("report")(report_cmd)
+    app.command("render")(render_cmd)
 
-    @app.command("report")
-    def report(
-        ctx: typer.Context,
-        paper: Annotated[
-            str,
-            typer.Argument(
-                metavar="PAPER", help="arXiv id (fetched or stored), stored id or title, or a local PDF."
-            ),
-        ],
-        question: str = typer.Option(
-            ..., "--question", "-q", help="The research question the report answers."
-        ),
-        related: int = typer.Option(3, "--related", help="How many related papers to take (0-20)."),
-        runs: Annotated[
-            Path | None,
-            typer.Option(
-                "--runs",
-                help="Runs folder (result.json files, e.g. `assay demo` output): the paper's numeric claims are bound to "
-                "the runs and shown with their rerun verdict beside the textual one.",
-            ),
-        ] = None,
-        fmt: str = typer.Option(
-            "txt", "--format", help="Output forms, comma-separated: txt,md,html,pdf,json."
-        ),
-        out: Annotated[
-            Path | None, typer.Option("--out", help="Folder to write report.<format> files into.")
-        ] = None,
-        template: Annotated[
-            Path | None,
-            typer.Option(
-                "--template", help="A Jinja2 template to use instead of templates/report.<format>.j2."
-            ),
-        ] = None,
-        date: str = typer.Option(
-            None, "--date", help="Report date YYYY-MM-DD (default: SOURCE_DATE_EPOCH, else today)."
-        ),
-        as_json: bool = typer.Option(False, "--json", help="Print the canonical report JSON."),
-        timings: bool = typer.Option(
-            False, "--timings", help="Print each stage's status and seconds on stderr."
-        ),
-    ) -> None:
-        """Write a research report on PAPER that answers --question from verified, cited evidence."""
-        from reports.report.pipeline import build, check_question
-        from reports.report.render import parse_formats, render_all
 
-        formats = parse_formats(fmt)
-        check_question(question)
-        _check_out(out, formats, as_json)
-        if template is not None and not template.is_file():
-            raise AssayError(
-                f"template {template} does not exist; give a Jinja2 file (see templates/report.*.j2)"
-            )
-        st = state(ctx)
-        rep, stages = build(st.store, st.settings, paper, question, related_n=related, runs=runs, date=date)
-        rendered = render_all(rep, formats, template)  # all in memory before anything is written
-        if timings:
-            for s in stages.log:
-                typer.echo(f"stage {s.name:9} {s.status:8} {s.seconds:7.3f} s {s.note}", err=True)
-        _emit(rendered, out, "report", as_json, rep)
-
-    @app.command("render")
-    def render_cmd(
-        report_json: Annotated[
-            Path, typer.Argument(metavar="REPORT.json", help="A report.json written by `assay report`.")
-        ],
-        fmt: str = typer.Option(
-            "txt", "--format", help="Output forms, comma-separated: txt,md,html,pdf,json."
+def report_cmd(
+    ctx: typer.Context,
+    paper: Annotated[
+        str,
+        typer.Argument(
+            metavar="PAPER", help="arXiv id (fetched or stored), stored id or title, or a local PDF."
         ),
-        out: Annotated[
-            Path | None, typer.Option("--out", help="Folder to write <name>.<format> files into.")
-        ] = None,
-        template: Annotated[
-            Path | None,
-            typer.Option("--template", help="A Jinja2 template to use instead of the shipped one."),
-        ] = None,
-    ) -> None:
-        """Re-render a saved report in other formats or templates, recomputing nothing."""
-        from reports.report.render import load_report, parse_formats, render_all
+    ],
+    question: str = typer.Option(
+        ..., "--question", "-q", help="The research question the report answers."
+    ),
+    related: int = typer.Option(3, "--related", help="How many related papers to take (0-20)."),
+    runs: Annotated[
+        Path | None,
+        typer.Option(
+            "--runs",
+            help="Runs folder (result.json files, e.g. `assay demo` output): the paper's numeric claims are bound to "
+            "the runs and shown with their rerun verdict beside the textual one.",
+        ),
+    ] = None,
+    fmt: str = typer.Option(
+        "txt", "--format", help="Output forms, comma-separated: txt,md,html,pdf,json."
+    ),
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder to write report.<format> files into.")
+    ] = None,
+    template: Annotated[
+        Path | None,
+        typer.Option(
+            "--template", help="A Jinja2 template to use instead of templates/report.<format>.j2."
+        ),
+    ] = None,
+    date: str = typer.Option(
+        None, "--date", help="Report date YYYY-MM-DD (default: SOURCE_DATE_EPOCH, else today)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the canonical report JSON."),
+    timings: bool = typer.Option(
+        False, "--timings", help="Print each stage's status and seconds on stderr."
+    ),
+) -> None:
+    """Write a research report on PAPER that answers --question from verified, cited evidence."""
+    from reports.report.pipeline import build, check_question
+    from reports.report.render import parse_formats, render_all
 
-        formats = parse_formats(fmt)
-        _check_out(out, formats, False)
-        rep = load_report(report_json)
-        rendered = render_all(rep, formats, template)
-        _emit(rendered, out, report_json.stem, False, rep, inputs=(report_json,))
+    formats = parse_formats(fmt)
+    check_question(question)
+    _check_out(out, formats, as_json)
+    _check_template(template)
+    st = state(ctx)
+    rep, stages = build(st.store, st.settings, paper, question, related_n=related, runs=runs, date=date)
+    rendered = render_all(rep, formats, template)  # all in memory before anything is written
+    if timings:
+        _print_timings(stages)
+    _emit(rendered, out, "report", as_json, rep)
+
+
+def _check_template(template: Path | None) -> None:
+    if template is not None and not template.is_file():
+        raise AssayError(
+            f"template {template} does not exist; give a Jinja2 file (see templates/report.*.j2)"
+        )
+
+
+def _print_timings(stages) -> None:  # noqa: ANN001
+    """Each stage's status and seconds on stderr."""
+    for s in stages.log:
+        typer.echo(f"stage {s.name:9} {s.status:8} {s.seconds:7.3f} s {s.note}", err=True)
+
+
+def render_cmd(
+    report_json: Annotated[
+        Path, typer.Argument(metavar="REPORT.json", help="A report.json written by `assay report`.")
+    ],
+    fmt: str = typer.Option(
+        "txt", "--format", help="Output forms, comma-separated: txt,md,html,pdf,json."
+    ),
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder to write <name>.<format> files into.")
+    ] = None,
+    template: Annotated[
+        Path | None,
+        typer.Option("--template", help="A Jinja2 template to use instead of the shipped one."),
+    ] = None,
+) -> None:
+    """Re-render a saved report in other formats or templates, recomputing nothing."""
+    from reports.report.render import load_report, parse_formats, render_all
+
+    formats = parse_formats(fmt)
+    _check_out(out, formats, False)
+    rep = load_report(report_json)
+    rendered = render_all(rep, formats, template)
+    _emit(rendered, out, report_json.stem, False, rep, inputs=(report_json,))
