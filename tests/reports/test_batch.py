@@ -201,3 +201,82 @@ def test_batch_on_ray(batch_env: dict) -> None:
     assert r.returncode == 1, r.stderr
     assert [o["status"] for o in json.loads(r.stdout)["items"]] == ["done"] * 5 + ["failed"]
     assert _tree(on_ray) == _tree(ref)
+
+
+# twenty questions about the stored paper, for a batch of report items
+QUESTIONS = [
+    "Does English intermediate-task training improve zero-shot cross-lingual transfer?",
+    "Which intermediate tasks help XTREME the most?",
+    "Does training on SQuAD as an intermediate task help question answering in other languages?",
+    "Is MNLI a useful intermediate task for cross-lingual transfer?",
+    "Does intermediate-task training hurt any XTREME task?",
+    "How much does XLM-R improve with intermediate-task training?",
+    "Does multi-task intermediate training beat the best single intermediate task?",
+    "Are the gains consistent across languages?",
+    "Does intermediate training help sentence retrieval tasks such as BUCC and Tatoeba?",
+    "Does translating the intermediate task data help?",
+    "Which target tasks benefit least from intermediate-task training?",
+    "Does CommonsenseQA help as an intermediate task?",
+    "Does intermediate-task training help part-of-speech tagging?",
+    "Does intermediate-task training help named entity recognition?",
+    "How do the results compare with the XTREME baselines?",
+    "Does HellaSwag help zero-shot cross-lingual transfer?",
+    "Is intermediate-task training with QQP beneficial?",
+    "Does the choice of random seed change the conclusions?",
+    "Does intermediate training help PAWS-X?",
+    "Do the gains hold for low-resource languages?",
+]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_interrupted_batch_of_reports_resumes_to_identical_outputs(batch_env: dict) -> None:
+    """Twenty report items on the stored paper and one on a broken PDF, killed half-way (SIGKILL to the process
+    group) and rerun: every output exactly once and byte-identical to an uninterrupted run; the broken item fails
+    alone, with its reason in the summary."""
+    tmp = batch_env["tmp"]
+    lines = ["kind,paper,question,formats"] + [f'report,2005.13013v1,"{q}","json,md"' for q in QUESTIONS]
+    broken_line = 'report,reports/broken.pdf,"What does the broken paper find?","json,md"'
+    lines.insert(12, broken_line)  # the twelfth item, in the middle
+    (tmp / "reports.csv").write_text("\n".join(lines) + "\n")
+    b = {**batch_env, "manifest": tmp / "reports.csv"}
+    items = read_manifest(b["manifest"])
+    assert len(items) == 21 and len({it.id for it in items}) == 21
+    ref, cut = tmp / "ref", tmp / "cut"
+    for out in (ref, cut):
+        out.mkdir()
+        (out / "batch.json").write_text(json.dumps({"source_date_epoch": "1764806400"}))
+
+    r = _batch(b, ref, "--json")
+    assert r.returncode == 1, r.stderr
+    statuses = [o["status"] for o in json.loads(r.stdout)["items"]]
+    assert statuses == ["done"] * 11 + ["failed"] + ["done"] * 9
+
+    proc = _batch(b, cut, wait=False)
+    deadline = time.time() + 400
+    while time.time() < deadline and len([p for p in cut.iterdir() if p.name.startswith("report-")]) < 8:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_at_kill = [p.name for p in cut.iterdir() if p.name.startswith("report-")]
+    assert 8 <= len(done_at_kill) < 20, done_at_kill
+
+    r = _batch(b, cut, "--json")
+    assert r.returncode == 1, r.stderr
+    summary = json.loads(r.stdout)["items"]
+    assert [o["id"] for o in summary] == [it.id for it in items]
+    statuses = [o["status"] for o in summary]
+    assert statuses.count("skipped") >= len(done_at_kill)
+    assert statuses.count("done") + statuses.count("skipped") == 20
+    broken = summary[11]
+    assert broken["status"] == "failed" and "broken.pdf" in broken["label"]
+    assert "corrupt PDF" in broken["reason"] and broken["reason"] == json.loads(
+        (cut / "summary.json").read_text())["items"][11]["reason"]  # fmt: skip
+    assert (cut / "_failed" / f"{broken['id']}.log").is_file() and not (cut / broken["id"]).exists()
+
+    assert not list(cut.glob(".*.partial-*"))
+    folders = sorted(p.name for p in cut.iterdir() if p.name.startswith("report-"))
+    assert folders == sorted(it.id for i, it in enumerate(items) if i != 11)  # every item exactly once
+    for name in folders:
+        assert sorted(p.name for p in (cut / name).iterdir()) == ["item.json", "report.json", "report.md"]
+    tree = _tree(cut)
+    assert len(tree) == 20 * 3 and tree == _tree(ref)
