@@ -121,22 +121,54 @@ def _num_match(q: Quantity, r: Quantity) -> bool:
 
 
 def compare(claim: Reading, unit: Unit, weights: dict[str, float], urd: Reading | None = None) -> Check:
+    """Check the claim against one unit (``urd``: the unit already read): numbers, coverage, entities, negation,
+    direction, scope, coverage of the rest, and a swapped word or phrase."""
     u = urd or read(unit.text)
     ctx_words = set(content_words(unit.context)) if unit.context else set()
     chk = Check(unit, u, 0.0)
+    _match_numbers(chk, claim)
+    chk.cov = _coverage(claim, u, weights, ctx_words, len(chk.nums_matched))
+    _match_entities(chk, claim)
+    _check_polarity(chk, claim)
+    # Coverage of the rest: set aside missing entities' words and direction words when judging a conflict.
+    aside = {stem(e) for e in chk.ents_missing} | {w for w in claim.wordset if w.startswith(UP_STEMS + DOWN_STEMS)}
+    rest = [w for w in claim.wordset if w not in aside]
+    chk.rest_cov = _rest_coverage(rest, u, weights, ctx_words)
+    chk.rest_words = len(rest)
+    chk.claim_ents = len(claim.ents)
+    if chk.ents_missing:
+        chk.neg_conflict, chk.dir_conflict, chk.scope_conflict = [], False, False
+    if not chk.nums_unmatched:  # a changed number is the number check's to judge (rounding, units)
+        _find_swap(chk, claim, weights)
+    return chk
+
+
+def _match_numbers(chk: Check, claim: Reading) -> None:
+    """Pair each claim number with a unit number equal up to rounding; one neither matched nor written in the unit
+    is unmatched."""
+    u = chk.reading
     for q in claim.numbers:
         hit = next((r for r in u.numbers if _num_match(q, r)), None)
         if hit is not None:
             chk.nums_matched.append((q, hit))
         elif q.text.lower() not in u.squashed:
             chk.nums_unmatched.append(q)
-    # Coverage: the claim's content words weighted by rarity (those only in the sentence before count half),
-    # with each of its numbers counting as a rare word.
+
+
+def _coverage(claim: Reading, u: Reading, weights: dict[str, float], ctx_words: set[str], n_matched: int) -> float:
+    """The claim's content words weighted by rarity (those only in the sentence before count half), with each of
+    its numbers counting as a rare word."""
     num_w = max(weights.values(), default=1.0)
     total = sum(weights.get(w, 1.0) for w in claim.wordset) + num_w * len(claim.numbers) or 1.0
     covered = {w for w in claim.wordset if w in u.wordset}
-    chk.cov = (sum(weights.get(w, 1.0) for w in covered) + num_w * len(chk.nums_matched) +
-               0.5 * sum(weights.get(w, 1.0) for w in claim.wordset - covered if w in ctx_words)) / total
+    return (sum(weights.get(w, 1.0) for w in covered) + num_w * n_matched +
+            0.5 * sum(weights.get(w, 1.0) for w in claim.wordset - covered if w in ctx_words)) / total
+
+
+def _match_entities(chk: Check, claim: Reading) -> None:
+    """The unit's strong entities the claim does not name (extra), and the claim's entities the unit does not name
+    (missing)."""
+    u, unit = chk.reading, chk.unit
     for e in sorted(u.strong_ents):
         if e not in claim.ents and e not in claim.squashed:
             chk.ents_extra.append(e)
@@ -154,6 +186,11 @@ def compare(claim: Reading, unit: Unit, weights: dict[str, float], urd: Reading 
                 chk.ents_missing.append(e)
         elif e not in u.squashed and not (e in context and context_ok):
             chk.ents_missing.append(e)
+
+
+def _check_polarity(chk: Check, claim: Reading) -> None:
+    """Negation, direction and scope conflicts, and a universal claim the unit does not state for every case."""
+    u, unit = chk.reading, chk.unit
     # Negation: one side negates what both talk about (at least two shared words under a negation, so that
     # "without training" does not negate a claim about "training"), the other does not.
     shared = claim.wordset & u.wordset
@@ -169,24 +206,24 @@ def compare(claim: Reading, unit: Unit, weights: dict[str, float], urd: Reading 
     # algorithms have the parameter M." then "We use for this parameter the value M = 100.").
     chk.scope_missing = claim.universal and not u.universal and not (
         bool(ANAPHOR.search(unit.text)) and bool(unit.context) and scope_of(unit.context)[1])
-    # Coverage of the rest: set aside missing entities' words and direction words when judging a conflict.
-    aside = {stem(e) for e in chk.ents_missing} | {w for w in claim.wordset if w.startswith(UP_STEMS + DOWN_STEMS)}
-    rest = [w for w in claim.wordset if w not in aside]
+
+
+def _rest_coverage(rest: list[str], u: Reading, weights: dict[str, float], ctx_words: set[str]) -> float:
+    """Coverage of the rest of the claim (missing entities' words and direction words set aside), by which a
+    conflict is judged."""
     rest_total = sum(weights.get(w, 1.0) for w in rest) or 1.0
-    chk.rest_cov = (sum(weights.get(w, 1.0) for w in rest if w in u.wordset) +
-                    0.5 * sum(weights.get(w, 1.0) for w in rest if w not in u.wordset and w in ctx_words)) / rest_total
-    chk.rest_words = len(rest)
-    chk.claim_ents = len(claim.ents)
-    if chk.ents_missing:
-        chk.neg_conflict, chk.dir_conflict, chk.scope_conflict = [], False, False
-    if not chk.nums_unmatched:  # a changed number is the number check's to judge (rounding, units)
-        chk.swap = find_swap(claim.text, unit.text, weights)
-        if chk.swap is not None and not chk.ents_missing:
-            # the rest of the claim, with the replaced words set aside, is what must match
-            rest = [w for w in claim.wordset if w not in chk.swap.claim_words]
-            tot = sum(weights.get(w, 1.0) for w in rest) or 1.0
-            chk.rest_cov = max(chk.rest_cov, sum(weights.get(w, 1.0) for w in rest if w in u.wordset) / tot)
-    return chk
+    return (sum(weights.get(w, 1.0) for w in rest if w in u.wordset) +
+            0.5 * sum(weights.get(w, 1.0) for w in rest if w not in u.wordset and w in ctx_words)) / rest_total
+
+
+def _find_swap(chk: Check, claim: Reading, weights: dict[str, float]) -> None:
+    """A content word or phrase of the claim replaced by another in the unit; then the rest of the claim, with the
+    replaced words set aside, is what must match."""
+    chk.swap = find_swap(claim.text, chk.unit.text, weights)
+    if chk.swap is not None and not chk.ents_missing:
+        rest = [w for w in claim.wordset if w not in chk.swap.claim_words]
+        tot = sum(weights.get(w, 1.0) for w in rest) or 1.0
+        chk.rest_cov = max(chk.rest_cov, sum(weights.get(w, 1.0) for w in rest if w in chk.reading.wordset) / tot)
 
 
 # ----------------------------------------------------------------------------------------------------------------
