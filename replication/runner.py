@@ -27,7 +27,8 @@ Result record (``result.json``, schema ``assay.run/1``; aggregates are computed 
      "wall_time_s": float, "throughput": {"tokens_per_s": float, "mfu": float|null, "tokens": int, "phases": {...}},
      "predictions": "predictions.jsonl", "finished_at": ISO time}
 
-The JSON Schema of the record is docs/schemas/run.schema.json (tests validate written records against it).
+The record is the typed model replication.record.RunRecord; its JSON Schema is docs/schemas/run.schema.json
+(``python -m reports.schemas`` regenerates it; tests validate written records against it).
 
 Entry points: :func:`run_plan`, :func:`run_spec`, :func:`run_state`, :func:`load_result`, :func:`iter_results`,
 :func:`in_progress`. Several GPUs: see replication.distributed (torchrun / accelerate launch).
@@ -49,11 +50,11 @@ from typing import Any
 from replication.errors import ReplicationError
 from replication.files import atomic_write_text
 from replication.plan import Plan, RunSpec, expand, select
+from replication.record import SCHEMA, RunRecord
 
 RESULT_FILE = "result.json"
 PHASE_FILE = "phase.json"
 PREDICTIONS_FILE = "predictions.jsonl"
-SCHEMA = "assay.run/1"
 
 Log = Callable[[str], None]
 
@@ -195,6 +196,7 @@ def run_spec(
     ``stop_after``: see `run_plan`.
     """
     from replication import phases
+    from replication.distributed import barrier
 
     log = log or _quiet
     existing = load_result(runs_dir, spec.id)
@@ -210,7 +212,7 @@ def run_spec(
     record["hardware"]["threads_requested"] = threads
     out = phase_dir(runs_dir, spec.id)
     if rank != 0:
-        phases._barrier(world)
+        barrier(world)
         return record
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / RESULT_FILE, json.dumps(record, indent=2, sort_keys=True, default=_json_default))
@@ -218,11 +220,12 @@ def run_spec(
     if ckpt.is_dir():
         shutil.rmtree(ckpt, ignore_errors=True)
     record["path"] = str(out / RESULT_FILE)
-    phases._barrier(world)
+    barrier(world)
     return record
 
 
 def _record(spec: RunSpec, outcome: dict[str, Any], wall_time: float) -> dict[str, Any]:
+    """The run's record, validated as a :class:`replication.record.RunRecord`, as a JSON-ready dict."""
     from replication.metrics import SEQEVAL_VERSION
 
     inter = spec.intermediate
@@ -231,7 +234,7 @@ def _record(spec: RunSpec, outcome: dict[str, Any], wall_time: float) -> dict[st
     if versions.get("seqeval") not in (None, SEQEVAL_VERSION):
         notes.append(f"scored with seqeval {versions['seqeval']}, not the pinned {SEQEVAL_VERSION}: tagging F1 "
                      "may differ from runs scored with the pinned version")  # fmt: skip
-    return {
+    return RunRecord.model_validate({
         "schema": SCHEMA,
         "id": spec.id,
         "plan": spec.plan,
@@ -260,7 +263,7 @@ def _record(spec: RunSpec, outcome: dict[str, Any], wall_time: float) -> dict[st
         "throughput": outcome.get("throughput", {}),
         "predictions": PREDICTIONS_FILE,
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
+    }).to_json()
 
 
 # ---------------------------------------------------------------------------------------------------------------
