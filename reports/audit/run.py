@@ -4,21 +4,19 @@ and question, and assemble the canonical audit JSON (the only input of the templ
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from reports.audit import claims_check
 from reports.audit.counts import check_counts
-from reports.audit.model import SEVERITIES, Finding, ParsedReport
+from reports.audit.model import SCHEMA, SEVERITIES, Audit, AuditClaim, Finding, ParsedReport, ReportClaim
 from reports.audit.parser import parse_report, read_report
 from reports.audit.question import check_question
 from reports.audit.references import check_references
 from synthesis.errors import AssayError, NetworkError, NetworkForbidden
 from synthesis.papers import Paper, get_pages, resolve_paper
 from synthesis.store import Store
-
-SCHEMA = "assay.audit/1"
 
 
 def _now() -> str:
@@ -114,7 +112,7 @@ def audit_report(
 
         bound = rerun_claims([{"id": f"claim-{c.index}", "text": c.text} for c in rep.claims], runs)
         for claim, rerun in zip(claims, bound, strict=True):
-            claim["rerun"] = rerun
+            claim.rerun = rerun
     if rep.abstract:
         t = claims_check.detect_truncation(rep.abstract, claims_check.paper_vocabulary(pages), cut_length=None)
         if t.truncated:
@@ -132,7 +130,7 @@ def audit_report(
     by_kind: dict[str, int] = {}
     for f in findings:
         by_kind[f.kind] = by_kind.get(f.kind, 0) + 1
-    return {
+    audit = Audit.model_validate({
         "schema": SCHEMA,
         "tool": {"name": "assay", "version": tool_version()},
         "input": {"file": path.name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), "format": fmt,
@@ -155,12 +153,12 @@ def audit_report(
             "headlines": headlines,
             "claims": {
                 "total": len(claims),
-                "truncated": sum(1 for c in claims if c["truncated"]),
-                "mark_contradicted": sum(1 for c in claims if c["mark_contradicted"]),
-                "supported": sum(1 for c in claims if c["label"] == "supported"),
-                "refuted": sum(1 for c in claims if c["label"] == "refuted"),
-                "not_enough_info": sum(1 for c in claims if c["label"] == "not_enough_info"),
-                "not_verified": sum(1 for c in claims if c["label"] is None),
+                "truncated": sum(1 for c in claims if c.truncated),
+                "mark_contradicted": sum(1 for c in claims if c.mark_contradicted),
+                "supported": sum(1 for c in claims if c.label == "supported"),
+                "refuted": sum(1 for c in claims if c.label == "refuted"),
+                "not_enough_info": sum(1 for c in claims if c.label == "not_enough_info"),
+                "not_verified": sum(1 for c in claims if c.label is None),
             },
         },
         "findings": [asdict(f) for f in findings],
@@ -169,7 +167,8 @@ def audit_report(
         "counts": [asdict(c) for c in count_checks],
         "question": asdict(q_check),
         "parse_problems": [asdict(p) for p in rep.problems],
-    }
+    })
+    return audit.to_json()
 
 
 _HEADLINE = {  # kind: (one, many)
@@ -233,99 +232,141 @@ def _paper_json(paper: Paper | None, resolution: dict, cited_versions: list[str]
             "resolved_by": resolution["by"], "note": note, "cited_versions": cited_versions}
 
 
+@dataclass
+class ClaimReview:
+    """The audit's policy applied to one claim: our verdict after it, and what it found."""
+
+    label: str | None
+    confidence: float | None
+    verifier_label: str | None  # the verifier's label before the policy
+    p_holds: float | None
+    evidence: list[dict]
+    reasons: list[str]
+    missing: list[str]  # numbers the claim quotes that the paper never states
+    miscounted: list[str]  # counts in the claim that the paper contradicts
+    contradicted: bool  # the report's mark says the opposite of our verdict
+    confidence_off: bool
+    findings: list[Finding] = field(default_factory=list)
+
+
 def _audit_claims(
     store: Store, settings, rep: ParsedReport, paper: Paper | None, pages: list[str],  # noqa: ANN001
     cited_versions: list[str],
-) -> tuple[list[dict], list[Finding]]:
+) -> tuple[list[AuditClaim], list[Finding]]:
+    """Every claim of the report verified (its uncut fragment), reviewed by the policy, as audit JSON."""
     vocab = claims_check.paper_vocabulary(pages)
     truncs = [claims_check.detect_truncation(c.text, vocab) for c in rep.claims]
-    verdicts: dict[str, dict] = {}
-    verifier_note = ""
-    to_verify = [{"id": f"claim-{c.index}", "text": t.fragment} for c, t in zip(rep.claims, truncs, strict=True)
+    verdicts, verifier_note = _verify_fragments(store, settings, rep.claims, truncs, paper)
+    numbers = claims_check.PaperNumbers.from_pages(pages) if pages else None
+    out: list[AuditClaim] = []
+    findings: list[Finding] = []
+    for c, t in zip(rep.claims, truncs, strict=True):
+        review = review_claim(c, t, verdicts.get(f"claim-{c.index}"), verifier_note, paper, pages, numbers,
+                              cited_versions)
+        findings += review.findings
+        out.append(_claim_json(c, t, review))
+    return out, findings
+
+
+def _verify_fragments(
+    store: Store, settings, claims: list[ReportClaim], truncs: list, paper: Paper | None  # noqa: ANN001
+) -> tuple[dict[str, dict], str]:
+    """The verifier's verdicts by claim id (what each fragment asserts), or why there are none."""
+    to_verify = [{"id": f"claim-{c.index}", "text": t.fragment} for c, t in zip(claims, truncs, strict=True)
                  if t.fragment.strip()]
     if paper is not None and to_verify:
         try:
-            verdicts = {v["id"]: v for v in claims_check.verify(store, settings, to_verify, [paper.id])}
+            return {v["id"]: v for v in claims_check.verify(store, settings, to_verify, [paper.id])}, ""
         except ImportError:
-            verifier_note = "not verified: the verifier (synthesis.verify) is not installed"
-    elif paper is None:
-        verifier_note = "not verified: the examined paper could not be resolved"
-    numbers = claims_check.PaperNumbers.from_pages(pages) if pages else None
+            return {}, "not verified: the verifier (synthesis.verify) is not installed"
+    if paper is None:
+        return {}, "not verified: the examined paper could not be resolved"
+    return {}, ""
 
-    out: list[dict] = []
+
+def review_claim(
+    c: ReportClaim, t, v: dict | None, verifier_note: str, paper: Paper | None, pages: list[str],  # noqa: ANN001
+    numbers, cited_versions: list[str],  # noqa: ANN001
+) -> ClaimReview:
+    """The policy: numbers the examined version lacks make a verdict not_enough_info; the report's mark and
+    confidence are compared with our verdict. Every finding names the claim."""
+    target = f"claim {c.index}"
     findings: list[Finding] = []
-    for c, t in zip(rep.claims, truncs, strict=True):
-        target = f"claim {c.index}"
-        v = verdicts.get(f"claim-{c.index}")
-        label, conf = (v["label"], float(v["confidence"])) if v else (None, None)
-        reasons = list(v.get("reasons", [])) if v else ([verifier_note] if verifier_note else [])
-        evidence = list(v.get("evidence", [])) if v else []
-        if t.truncated:
-            findings.append(Finding.make("truncated_claim", target,
-                                         f"cut off: {t.reason}; verified what the fragment asserts: {t.fragment!r}"))
-        missing = claims_check.missing_numbers(t.fragment, numbers) if numbers else []
-        miscounted = claims_check.count_conflicts(t.fragment, pages) if pages else []
-        verifier_label = label
-        number_conflict = bool(v and label == "refuted" and (v.get("signals") or {}).get("conflict_number"))
-        if missing or miscounted or (number_conflict and cited_versions):
-            which = f"{paper.version} of the paper" if paper and paper.version else "the examined PDF"
-            parts = []
-            if missing:
-                parts.append(f"quotes {', '.join(missing)}, which {which} never states")
-            parts += miscounted
-            if not parts:
-                parts.append(f"{which} gives other numbers than the claim")
-            msg = "; ".join(parts)
-            msg += "; the claim may come from another version of the paper"
-            if cited_versions:
-                msg += f" (the report cites {', '.join(cited_versions)})"
-            # Evidence from one version cannot confirm numbers it lacks, nor refute numbers of the version cited.
-            if label == "supported" or (label == "refuted" and cited_versions):
-                msg += f"; verdict changed from {label} to not_enough_info"
-                label = "not_enough_info"
-                conf = min(conf if conf is not None else 0.5, 0.6)
-            reasons.append(msg)
-            findings.append(Finding.make("possible_other_version", target, msg))
-        contradicted = (c.mark == "✓" and label == "refuted") or (c.mark == "×" and label == "supported")
-        if contradicted:
-            findings.append(Finding.make("mark_contradicted", target,
-                                         f"marked {c.mark} but the evidence says {label} (our confidence {conf:.2f})"))
-        elif c.mark == "✓" and label == "not_enough_info":
-            findings.append(Finding.make("mark_unsupported", target,
-                                         f"marked ✓ but the paper gives not enough evidence for it (our confidence in "
-                                         f"that {conf:.2f})"))
-        ours = claims_check.p_holds(label, conf)
-        theirs = None if c.confidence is None or c.mark is None else (
-            c.confidence if c.mark == "✓" else 1.0 - c.confidence)
-        off_reasons = []
-        if c.mark == "✓" and c.confidence is not None and c.confidence < 0.5:
-            off_reasons.append(f"marked ✓ with confidence {c.confidence:.2f}: the report's own confidence says the "
-                               "claim is more likely wrong than right")
-        if ours is not None and theirs is not None and abs(ours - theirs) >= claims_check.CONFIDENCE_GAP:
-            off_reasons.append(f"the report's confidence in the claim ({theirs:.2f}) is far from ours ({ours:.2f})")
-        if off_reasons:
-            findings.append(Finding.make("confidence_off", target, "; ".join(off_reasons)))
-        out.append({
-            "index": c.index,
-            "text": c.text,
-            "truncated": t.truncated,
-            "truncation": t.kind,
-            "truncation_reason": t.reason if t.truncated else None,
-            "verified_text": t.fragment,
-            "reported_mark": c.mark,
-            "reported_mark_raw": c.mark_raw,
-            "reported_confidence": c.confidence,
-            "reported_confidence_raw": c.confidence_raw,
-            "label": label,
-            "confidence": None if conf is None else round(conf, 4),
-            "verifier_label": verifier_label,
-            "p_holds": None if ours is None else round(ours, 4),
-            "evidence": evidence,
-            "reasons": reasons,
-            "numbers_not_in_paper": missing,
-            "count_conflicts": miscounted,
-            "mark_contradicted": contradicted,
-            "confidence_off": bool(off_reasons),
-            "line": c.line,
-        })
-    return out, findings
+    label, conf = (v["label"], float(v["confidence"])) if v else (None, None)
+    reasons = list(v.get("reasons", [])) if v else ([verifier_note] if verifier_note else [])
+    evidence = list(v.get("evidence", [])) if v else []
+    if t.truncated:
+        findings.append(Finding.make("truncated_claim", target,
+                                     f"cut off: {t.reason}; verified what the fragment asserts: {t.fragment!r}"))
+    missing = claims_check.missing_numbers(t.fragment, numbers) if numbers else []
+    miscounted = claims_check.count_conflicts(t.fragment, pages) if pages else []
+    verifier_label = label
+    number_conflict = bool(v and label == "refuted" and (v.get("signals") or {}).get("conflict_number"))
+    if missing or miscounted or (number_conflict and cited_versions):
+        which = f"{paper.version} of the paper" if paper and paper.version else "the examined PDF"
+        parts = []
+        if missing:
+            parts.append(f"quotes {', '.join(missing)}, which {which} never states")
+        parts += miscounted
+        if not parts:
+            parts.append(f"{which} gives other numbers than the claim")
+        msg = "; ".join(parts)
+        msg += "; the claim may come from another version of the paper"
+        if cited_versions:
+            msg += f" (the report cites {', '.join(cited_versions)})"
+        # Evidence from one version cannot confirm numbers it lacks, nor refute numbers of the version cited.
+        if label == "supported" or (label == "refuted" and cited_versions):
+            msg += f"; verdict changed from {label} to not_enough_info"
+            label = "not_enough_info"
+            conf = min(conf if conf is not None else 0.5, 0.6)
+        reasons.append(msg)
+        findings.append(Finding.make("possible_other_version", target, msg))
+    contradicted = (c.mark == "✓" and label == "refuted") or (c.mark == "×" and label == "supported")
+    if contradicted:
+        findings.append(Finding.make("mark_contradicted", target,
+                                     f"marked {c.mark} but the evidence says {label} (our confidence {conf:.2f})"))
+    elif c.mark == "✓" and label == "not_enough_info":
+        findings.append(Finding.make("mark_unsupported", target,
+                                     f"marked ✓ but the paper gives not enough evidence for it (our confidence in "
+                                     f"that {conf:.2f})"))
+    ours = claims_check.p_holds(label, conf)
+    theirs = None if c.confidence is None or c.mark is None else (
+        c.confidence if c.mark == "✓" else 1.0 - c.confidence)
+    off_reasons = []
+    if c.mark == "✓" and c.confidence is not None and c.confidence < 0.5:
+        off_reasons.append(f"marked ✓ with confidence {c.confidence:.2f}: the report's own confidence says the "
+                           "claim is more likely wrong than right")
+    if ours is not None and theirs is not None and abs(ours - theirs) >= claims_check.CONFIDENCE_GAP:
+        off_reasons.append(f"the report's confidence in the claim ({theirs:.2f}) is far from ours ({ours:.2f})")
+    if off_reasons:
+        findings.append(Finding.make("confidence_off", target, "; ".join(off_reasons)))
+    return ClaimReview(label=label, confidence=conf, verifier_label=verifier_label, p_holds=ours, evidence=evidence,
+                       reasons=reasons, missing=missing, miscounted=miscounted, contradicted=contradicted,
+                       confidence_off=bool(off_reasons), findings=findings)
+
+
+def _claim_json(c: ReportClaim, t, review: ClaimReview) -> AuditClaim:  # noqa: ANN001
+    """One claim of the audit JSON: the report's claim and marks beside our reviewed verdict."""
+    return AuditClaim.model_validate({
+        "index": c.index,
+        "text": c.text,
+        "truncated": t.truncated,
+        "truncation": t.kind,
+        "truncation_reason": t.reason if t.truncated else None,
+        "verified_text": t.fragment,
+        "reported_mark": c.mark,
+        "reported_mark_raw": c.mark_raw,
+        "reported_confidence": c.confidence,
+        "reported_confidence_raw": c.confidence_raw,
+        "label": review.label,
+        "confidence": None if review.confidence is None else round(review.confidence, 4),
+        "verifier_label": review.verifier_label,
+        "p_holds": None if review.p_holds is None else round(review.p_holds, 4),
+        "evidence": review.evidence,
+        "reasons": review.reasons,
+        "numbers_not_in_paper": review.missing,
+        "count_conflicts": review.miscounted,
+        "mark_contradicted": review.contradicted,
+        "confidence_off": review.confidence_off,
+        "line": c.line,
+    })
