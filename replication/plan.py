@@ -1,4 +1,5 @@
-"""Experiment plans: a YAML grid, validated into dataclasses and expanded into runs named by their lineage.
+"""Experiment plans: a YAML grid, validated by a typed model (`PlanFile`, JSON Schema docs/schemas/plan.schema.json)
+into dataclasses and expanded into runs named by their lineage.
 
 A plan file looks like this (every field except ``name``, ``targets`` has a default)::
 
@@ -43,10 +44,22 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from replication.errors import ReplicationError
 
@@ -329,86 +342,17 @@ def _show(value: Any) -> str:
 
 
 def parse_plan(raw: Any, where: str = "plan", check_tasks: bool = True) -> Plan:
-    """Validate a plan already parsed from YAML/JSON."""
+    """Validate a plan already parsed from YAML/JSON (as a :class:`PlanFile`); every problem is one
+    ReplicationError naming the field, with a 'did you mean' for unknown fields and task names."""
     if not isinstance(raw, dict):
         raise ReplicationError(f"{where}: a plan is a mapping with at least 'name' and 'targets'")
-    known = {
-        "name", "description", "source", "base_model", "seeds", "data_fraction", "intermediate_language",
-        "data", "intermediate", "targets", "hyperparameters", "tasks", "retrieval", "evaluation",
-    }  # fmt: skip
-    _unknown(raw, known, where, "")
-    name = raw.get("name")
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise ReplicationError(f"{where}: name: give the plan a short name of letters, digits, '_', '-' or '.'")
-    base_models = _str_axis(raw.get("base_model", "xlm-roberta-large"), where, "base_model")
-    seeds = _axis(raw.get("seeds", [1]), where, "seeds")
-    for s in seeds:
-        if isinstance(s, bool) or not isinstance(s, int) or s < 0:
-            raise ReplicationError(f"{where}: seeds: {_show(s)} is not a non-negative integer")
-        if s >= SEED_LIMIT:
-            raise ReplicationError(f"{where}: seeds: {_show(s)} is too large: a seed is an integer from 0 to "
-                                   f"{SEED_LIMIT - 1} (2**32 - 1), what numpy and torch accept")  # fmt: skip
-    _no_duplicates(seeds, where, "seeds")
-    fractions = _axis(raw.get("data_fraction", 1.0), where, "data_fraction")
-    for f in fractions:
-        if isinstance(f, bool) or not isinstance(f, int | float) or not 0 < f <= 1:
-            raise ReplicationError(f"{where}: data_fraction: {_show(f)} must be a number in (0, 1]")
-    _no_duplicates([float(f) for f in fractions], where, "data_fraction")
-    languages = _str_axis(raw.get("intermediate_language", "en"), where, "intermediate_language")
-    hp = _hyperparameters(raw.get("hyperparameters") or {}, where, "hyperparameters")
-    overrides_raw = raw.get("tasks") or {}
-    if not isinstance(overrides_raw, dict):
-        raise ReplicationError(f"{where}: tasks: a mapping of task name -> hyperparameter overrides")
-    overrides: dict[str, dict[str, Any]] = {}
-    for task, values in overrides_raw.items():
-        _hyperparameters(values or {}, where, f"tasks.{_field(task)}")
-        overrides[str(task)] = dict(values or {})
-    targets_raw = raw.get("targets")
-    if targets_raw is None:
-        raise ReplicationError(f"{where}: targets: list the target tasks (e.g. [xnli, pawsx])")
-    targets = _str_axis(targets_raw, where, "targets")
-    inter_raw = raw.get("intermediate", ["none"])
-    if not isinstance(inter_raw, list) or not inter_raw:
-        inter_raw = [inter_raw]
-    intermediate = tuple(_intermediate(item, where, f"intermediate[{i}]") for i, item in enumerate(inter_raw))
-    names = [s.name for s in intermediate]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise ReplicationError(f"{where}: intermediate: duplicate setting name(s) {', '.join(dupes)}; give each a name")
-    retrieval = _retrieval(raw.get("retrieval") or {}, where)
-    evaluation = _evaluation(raw.get("evaluation") or {}, where)
-    for key in ("source", "description"):
-        if raw.get(key) is not None and not isinstance(raw[key], str | int | float):
-            raise ReplicationError(f"{where}: {key}: expected a string")
-    data = raw.get("data") or {}
-    if not isinstance(data, dict):
-        raise ReplicationError(f"{where}: data: expected a mapping with dir, version, revisions")
-    _unknown(data, {"dir", "version", "revisions"}, where, "data.")
-    for key in ("dir", "version"):
-        if data.get(key) is not None and not isinstance(data[key], str | int | float):
-            raise ReplicationError(f"{where}: data.{key}: expected a string")
-    revisions = data.get("revisions") or {}
-    if not isinstance(revisions, dict) or not all(isinstance(v, str) for v in revisions.values()):
-        raise ReplicationError(f"{where}: data.revisions: expected a mapping of task name -> hub commit")
-    plan = Plan(
-        name=name,
-        targets=targets,
-        base_models=base_models,
-        seeds=tuple(int(s) for s in seeds),
-        data_fractions=tuple(float(f) for f in fractions),
-        intermediate_languages=languages,
-        intermediate=intermediate,
-        hyperparameters=hp,
-        task_overrides=overrides,
-        retrieval=retrieval,
-        evaluation=evaluation,
-        data_dir=_opt_str(data.get("dir")),
-        data_version=_opt_str(data.get("version")),
-        data_revisions={str(k): v for k, v in revisions.items()},
-        source=_opt_str(raw.get("source")),
-        description=_opt_str(raw.get("description")),
-    )
-    n_runs = math.prod(len(axis) for axis in (base_models, languages, fractions, intermediate, seeds, targets))
+    try:
+        plan = PlanFile.model_validate(raw).to_plan()
+    except ValidationError as exc:
+        raise _plan_error(exc, where) from None
+    axes = (plan.base_models, plan.intermediate_languages, plan.data_fractions, plan.intermediate, plan.seeds,
+            plan.targets)  # fmt: skip
+    n_runs = math.prod(len(axis) for axis in axes)
     if n_runs > MAX_RUNS:
         raise ReplicationError(f"{where}: the grid has {n_runs} runs (at most {MAX_RUNS}); split it into plans")
     if check_tasks:
@@ -469,117 +413,57 @@ def task_format(name: str, where: str = "plan", field_name: str = "task") -> str
     return _resolve(name, where, field_name)[1]
 
 
-def _intermediate(item: Any, where: str, path: str) -> IntermediateSpec:
-    if item is None or (isinstance(item, str) and item.lower() in ("none", "baseline")):
-        return IntermediateSpec(name="none")
-    if isinstance(item, str):
-        return IntermediateSpec(name=item, tasks=(item,))
-    if isinstance(item, list):
-        tasks = _str_axis(item, where, path)
-        return IntermediateSpec(name="+".join(tasks), tasks=tasks)
-    if not isinstance(item, dict):
-        raise ReplicationError(f"{where}: {path}: expected 'none', a task name, a list of tasks or a mapping")
-    _unknown(item, {"name", "tasks", "mlm", "size_cap", "hyperparameters"}, where, path + ".")
-    tasks = _str_axis(item.get("tasks", []), where, path + ".tasks", allow_empty=True)
-    mlm = None
-    if item.get("mlm") is not None:
-        m = item["mlm"]
-        if isinstance(m, str):
-            m = {"corpus": m}
-        if not isinstance(m, dict) or not isinstance(m.get("corpus"), str):
-            raise ReplicationError(f"{where}: {path}.mlm: give at least 'corpus' (a registered MLM corpus)")
-        _unknown(m, {"corpus", "alpha", "languages", "n_examples"}, where, path + ".mlm.")
-        alpha = m.get("alpha", 0.3)
-        if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha <= 1:
-            raise ReplicationError(f"{where}: {path}.mlm.alpha: {_show(alpha)} must be a number in (0, 1]")
-        langs = m.get("languages")
-        n = m.get("n_examples")
-        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
-            raise ReplicationError(f"{where}: {path}.mlm.n_examples: {_show(n)} must be a positive integer")
-        mlm = MLMSpec(
-            corpus=m["corpus"],
-            alpha=float(alpha),
-            languages=None if langs is None else _str_axis(langs, where, path + ".mlm.languages"),
-            n_examples=n,
-        )
-    cap = item.get("size_cap", SIZE_CAP)
-    if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
-        raise ReplicationError(f"{where}: {path}.size_cap: {_show(cap)} must be a positive integer (the paper: 131072)")
-    hp = item.get("hyperparameters") or {}
-    _hyperparameters(hp, where, path + ".hyperparameters")
-    default_name = "+".join(tasks + (("mlm",) if mlm else ())) or "none"
-    name = item.get("name", default_name)
-    if not isinstance(name, str) or not _NAME.match(name.replace("+", "_")):
-        raise ReplicationError(f"{where}: {path}.name: {_show(name)} is not a usable name")
-    return IntermediateSpec(name=name, tasks=tasks, mlm=mlm, size_cap=cap, hyperparameters=dict(hp))
+# ---------------------------------------------------------------------------------------------------------------
+# the plan file as a typed model
+#
+# PlanFile is what a plan file may say (its JSON Schema: docs/schemas/plan.schema.json, `python -m reports.schemas`).
+# Fields take the shorthands a person writes (a scalar for a one-value axis, 'none' for the baseline, 1e-5 that YAML
+# reads as a string); each field's validator checks its value and raises one error whose message says what is
+# wrong with the value, and `_plan_error` prefixes it with the file and the field's path. Fields are declared in the
+# order the checks report them.
 
 
-_HP_FIELDS = {f.name: f for f in fields(Hyperparameters)}
-_POSITIVE_INT = {"batch_size", "grad_accum_steps", "max_seq_length", "doc_stride", "max_query_length",
-                 "checkpoint_every", "eval_batch_size"}  # fmt: skip
-_OPTIONAL_INT = {"max_steps", "eval_every", "early_stopping_patience", "max_train_examples", "max_dev_examples"}
+def _problem(message: str) -> PydanticCustomError:
+    """A plan error at the validator's own location (the message is shown as is)."""
+    return PydanticCustomError("plan", "{message}", {"message": message})
 
 
-def _hyperparameters(raw: Any, where: str, path: str) -> Hyperparameters:
-    if not isinstance(raw, dict):
-        raise ReplicationError(f"{where}: {path}: expected a mapping of hyperparameters")
-    _unknown(raw, set(_HP_FIELDS), where, path + ".")
-    for key, value in raw.items():
-        at = f"{where}: {path}.{key}"
-        if key in _POSITIVE_INT:
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ReplicationError(f"{at}: {_show(value)} must be a positive integer")
-        elif key in _OPTIONAL_INT:
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise ReplicationError(f"{at}: {_show(value)} must be a positive integer or null")
-        else:
-            if isinstance(value, str):
-                try:
-                    value = float(value)  # YAML reads 1e-5 (no dot) as a string
-                except ValueError:
-                    pass
-            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-                raise ReplicationError(f"{at}: {_show(value)} must be a (finite) number")
-            if value < 0 or (key in ("learning_rate", "epochs") and value == 0):
-                raise ReplicationError(f"{at}: {_show(value)} must be positive")
-            if key in ("warmup_ratio", "mlm_probability") and value >= 1:
-                raise ReplicationError(f"{at}: {_show(value)} must be below 1")
-            raw[key] = float(value)
-    return Hyperparameters(**raw)
+def _field_problem(key: Any, message: str) -> PydanticCustomError:
+    """A plan error about ``key`` inside the mapping being validated (an unknown field, a computed name)."""
+    return PydanticCustomError("plan_field", "{field}: {message}", {"field": _field(key), "message": message})
 
 
-def _retrieval(raw: Any, where: str) -> RetrievalSpec:
-    if not isinstance(raw, dict):
-        raise ReplicationError(f"{where}: retrieval: expected a mapping with 'layer' and 'pooling'")
-    _unknown(raw, {"layer", "pooling"}, where, "retrieval.")
-    layer = raw.get("layer", 14)
-    if isinstance(layer, bool) or not isinstance(layer, int):
-        raise ReplicationError(f"{where}: retrieval.layer: {_show(layer)} must be an integer (hidden_states index)")
-    pooling = raw.get("pooling", "mean")
-    if pooling not in POOLINGS:
-        raise ReplicationError(f"{where}: retrieval.pooling: {_show(pooling)} must be one of {', '.join(POOLINGS)}")
-    return RetrievalSpec(layer=layer, pooling=pooling)
+_MISSING = {
+    "name": "give the plan a short name of letters, digits, '_', '-' or '.'",
+    "targets": "list the target tasks (e.g. [xnli, pawsx])",
+}
 
 
-def _evaluation(raw: Any, where: str) -> EvaluationSpec:
-    if not isinstance(raw, dict):
-        raise ReplicationError(f"{where}: evaluation: expected a mapping")
-    _unknown(raw, {"languages", "max_examples"}, where, "evaluation.")
-    langs = raw.get("languages")
-    n = raw.get("max_examples")
-    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
-        raise ReplicationError(f"{where}: evaluation.max_examples: {_show(n)} must be a positive integer or null")
-    return EvaluationSpec(
-        languages=None if langs is None else _str_axis(langs, where, "evaluation.languages"), max_examples=n
-    )
+def _plan_error(exc: ValidationError, where: str) -> ReplicationError:
+    """The first problem pydantic found, as the one-line message of the plan checks."""
+    err = exc.errors(include_url=False)[0]
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{_field(p)}" for p in err["loc"]).lstrip(".")
+    ctx = err.get("ctx") or {}
+    if err["type"] == "plan_field":
+        field_name = ctx["field"]
+        path = f"{path}.{field_name}" if path and not field_name.startswith("[") else path + field_name
+        message = ctx["message"]
+    elif err["type"] == "plan":
+        message = ctx["message"]
+    elif err["type"] == "missing" and path in _MISSING:
+        message = _MISSING[path]
+    else:  # a check the validators do not make themselves (not expected): pydantic's own words
+        message = f"{_show(err.get('input'))}: {_cut(err['msg'])}"
+    return ReplicationError(f"{where}: {path}: {message}" if path else f"{where}: {message}")
 
 
-def _unknown(raw: dict, known: set[str], where: str, prefix: str) -> None:
+def _check_known(raw: dict, known: Iterable[str]) -> None:
+    known = set(known)
     for key in raw:
         if key not in known:
             close = difflib.get_close_matches(str(key)[:MAX_NAME], sorted(known), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(sorted(known))})"
-            raise ReplicationError(f"{where}: {prefix}{_field(key)}: unknown field{hint}")
+            raise _field_problem(key, f"unknown field{hint}")
 
 
 def _field(key: Any) -> str:
@@ -587,35 +471,402 @@ def _field(key: Any) -> str:
     return key if isinstance(key, str) and key.isprintable() and len(key) <= 80 else _show(key)
 
 
-def _axis(value: Any, where: str, path: str) -> list:
-    """A scalar or a list as a non-empty list; the caller checks the items' types, then `_no_duplicates`."""
+def _or_empty(value: Any) -> Any:
+    """An absent or empty section (``retrieval:``, ``retrieval: null``) means its defaults."""
+    return value or {}
+
+
+def _items(value: Any) -> list:
+    """A scalar or a list as a non-empty list (a scalar is a one-value axis)."""
     items = value if isinstance(value, list) else [value]
     if not items:
-        raise ReplicationError(f"{where}: {path}: must not be empty")
+        raise _problem("must not be empty")
     return items
 
 
-def _no_duplicates(items: list, where: str, path: str) -> None:
+def _no_duplicates(items: list) -> None:
     if len(set(items)) != len(items):
-        raise ReplicationError(f"{where}: {path}: has duplicate values")
+        raise _problem("has duplicate values")
 
 
-def _str_axis(value: Any, where: str, path: str, allow_empty: bool = False) -> tuple[str, ...]:
+def _strings(value: Any, allow_empty: bool = False) -> tuple[str, ...]:
+    """A scalar or a list of non-empty, distinct strings of at most MAX_NAME characters."""
     items = value if isinstance(value, list) else [value]
     if not items and not allow_empty:
-        raise ReplicationError(f"{where}: {path}: must not be empty")
+        raise _problem("must not be empty")
     for i in items:
         if not isinstance(i, str) or not i.strip():
-            raise ReplicationError(f"{where}: {path}: {_show(i)} is not a non-empty string")
+            raise _problem(f"{_show(i)} is not a non-empty string")
         if len(i) > MAX_NAME:
-            raise ReplicationError(f"{where}: {path}: {_show(i)} is too long (at most {MAX_NAME} characters)")
-    if len(set(items)) != len(items):
-        raise ReplicationError(f"{where}: {path}: has duplicate values")
+            raise _problem(f"{_show(i)} is too long (at most {MAX_NAME} characters)")
+    _no_duplicates(items)
     return tuple(items)
 
 
-def _opt_str(value: Any) -> str | None:
+def _optional_strings(value: Any) -> tuple[str, ...] | None:
+    return None if value is None else _strings(value)
+
+
+def _text(value: Any) -> str | None:
+    """Free text; a number is accepted as its text."""
+    if value is not None and not isinstance(value, str | int | float):
+        raise _problem("expected a string")
     return None if value is None else str(value)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _plan_name(value: Any) -> str:
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise _problem(_MISSING["name"])
+    return value
+
+
+def _seeds(value: Any) -> tuple[int, ...]:
+    seeds = _items(value)
+    for s in seeds:
+        if not _is_int(s) or s < 0:
+            raise _problem(f"{_show(s)} is not a non-negative integer")
+        if s >= SEED_LIMIT:
+            raise _problem(f"{_show(s)} is too large: a seed is an integer from 0 to {SEED_LIMIT - 1} (2**32 - 1), "
+                           "what numpy and torch accept")  # fmt: skip
+    _no_duplicates(seeds)
+    return tuple(int(s) for s in seeds)
+
+
+def _fractions(value: Any) -> tuple[float, ...]:
+    fractions = _items(value)
+    for f in fractions:
+        if isinstance(f, bool) or not isinstance(f, int | float) or not 0 < f <= 1:
+            raise _problem(f"{_show(f)} must be a number in (0, 1]")
+    _no_duplicates([float(f) for f in fractions])
+    return tuple(float(f) for f in fractions)
+
+
+def _targets(value: Any) -> tuple[str, ...]:
+    if value is None:
+        raise _problem(_MISSING["targets"])
+    return _strings(value)
+
+
+def _positive_int(value: Any) -> int:
+    if not _is_int(value) or value < 1:
+        raise _problem(f"{_show(value)} must be a positive integer")
+    return value
+
+
+def _positive_int_or_null(value: Any) -> int | None:
+    if value is not None and (not _is_int(value) or value < 1):
+        raise _problem(f"{_show(value)} must be a positive integer or null")
+    return value
+
+
+def _number(positive: bool = False, below_one: bool = False) -> Callable[[Any], float]:
+    """A finite number >= 0 (> 0 when ``positive``, < 1 when ``below_one``); YAML's 1e-5 (a string) is read."""
+
+    def check(value: Any) -> float:
+        if isinstance(value, str):
+            try:
+                value = float(value)  # YAML reads 1e-5 (no dot) as a string
+            except ValueError:
+                pass
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise _problem(f"{_show(value)} must be a (finite) number")
+        if value < 0 or (positive and value == 0):
+            raise _problem(f"{_show(value)} must be positive")
+        if below_one and value >= 1:
+            raise _problem(f"{_show(value)} must be below 1")
+        return float(value)
+
+    return check
+
+
+_PositiveInt = Annotated[int, Field(ge=1), BeforeValidator(_positive_int)]
+_OptionalInt = Annotated[int | None, Field(ge=1), BeforeValidator(_positive_int_or_null)]
+_Rate = Annotated[float, Field(gt=0), BeforeValidator(_number(positive=True), json_schema_input_type=float | str)]
+_NonNegative = Annotated[float, Field(ge=0), BeforeValidator(_number(), json_schema_input_type=float | str)]
+_Ratio = Annotated[float, Field(ge=0, lt=1), BeforeValidator(_number(below_one=True), json_schema_input_type=float | str)]
+_Names = Annotated[tuple[str, ...], BeforeValidator(_strings, json_schema_input_type=str | list[str])]
+_OptionalNames = Annotated[tuple[str, ...] | None, BeforeValidator(_optional_strings,
+                                                                   json_schema_input_type=str | list[str] | None)]
+_Text = Annotated[str | None, BeforeValidator(_text, json_schema_input_type=str | int | float | None)]
+
+
+class _Section(BaseModel):
+    """A mapping of the plan file: unknown keys are refused with a 'did you mean'."""
+
+    model_config = ConfigDict(extra="forbid")
+    _not_a_mapping: ClassVar[str] = "expected a mapping"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_fields(cls, raw: Any) -> Any:
+        if not isinstance(raw, dict):
+            raise _problem(cls._not_a_mapping)
+        _check_known(raw, cls.model_fields)
+        return raw
+
+
+class HyperparameterFile(_Section):
+    """Hyperparameters as a plan gives them: defaults for every phase, or one task's or phase's overrides (only the
+    fields given override). See :class:`Hyperparameters`."""
+
+    _not_a_mapping: ClassVar[str] = "expected a mapping of hyperparameters"
+
+    learning_rate: _Rate = 1e-5
+    batch_size: _PositiveInt = 32
+    epochs: _Rate = 3.0
+    max_steps: _OptionalInt = Field(default=None, description="overrides epochs when set")
+    warmup_ratio: _Ratio = 0.1
+    weight_decay: _NonNegative = 0.01
+    max_grad_norm: _NonNegative = 1.0
+    grad_accum_steps: _PositiveInt = 1
+    max_seq_length: _PositiveInt = 128
+    doc_stride: _PositiveInt = Field(default=128, description="QA: tokens between neighbouring context windows")
+    max_query_length: _PositiveInt = 64
+    eval_every: _OptionalInt = Field(default=None, description="optimizer steps between dev evaluations; "
+                                                               "null: once per epoch")  # fmt: skip
+    early_stopping_patience: _OptionalInt = None
+    checkpoint_every: _PositiveInt = 500
+    eval_batch_size: _PositiveInt = 64
+    max_train_examples: _OptionalInt = Field(default=None, description="smoke runs: cap the training examples")
+    max_dev_examples: _OptionalInt = Field(default=None, description="model selection on the first N English "
+                                                                     "dev examples (paper: 500)")  # fmt: skip
+    mlm_probability: _Ratio = 0.15
+
+    _given: tuple[str, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _remember_order(cls, raw: Any, handler: Callable[[Any], HyperparameterFile]) -> HyperparameterFile:
+        model = handler(raw)
+        if isinstance(raw, dict):
+            model._given = tuple(raw)
+        return model
+
+    def overrides(self) -> dict[str, Any]:
+        """The fields the plan gave, in the order it gave them."""
+        return {k: getattr(self, k) for k in self._given}
+
+
+def _mlm_shorthand(value: Any) -> Any:
+    """``mlm: wiki_mlm`` is ``mlm: {corpus: wiki_mlm}``; a mapping needs at least a corpus."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = {"corpus": value}
+    if not isinstance(value, dict) or not isinstance(value.get("corpus"), str):
+        raise _problem("give at least 'corpus' (a registered MLM corpus)")
+    return value
+
+
+def _alpha(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise _problem(f"{_show(value)} must be a number in (0, 1]")
+    return float(value)
+
+
+def _optional_positive_int(value: Any) -> int | None:
+    if value is not None and (not _is_int(value) or value < 1):
+        raise _problem(f"{_show(value)} must be a positive integer")
+    return value
+
+
+def _size_cap(value: Any) -> int:
+    if not _is_int(value) or value < 1:
+        raise _problem(f"{_show(value)} must be a positive integer (the paper: 131072)")
+    return value
+
+
+class MLMFile(_Section):
+    """Multilingual MLM as one more intermediate task (see :class:`MLMSpec`)."""
+
+    corpus: str = Field(description="a registered task of format mlm")
+    alpha: Annotated[float, Field(gt=0, le=1), BeforeValidator(_alpha)] = 0.3
+    n_examples: Annotated[int | None, Field(ge=1), BeforeValidator(_optional_positive_int)] = Field(
+        default=None, description="size used for task sampling; null: the corpus size")
+    languages: _OptionalNames = Field(default=None, description="null: every language the corpus has")
+
+
+class IntermediateFile(_Section):
+    """One intermediate setting written as a mapping (see :class:`IntermediateSpec`); the name defaults to the
+    tasks joined by '+'."""
+
+    _not_a_mapping: ClassVar[str] = "expected 'none', a task name, a list of tasks or a mapping"
+    _shorthand: bool = PrivateAttr(default=False)
+
+    tasks: Annotated[tuple[str, ...], BeforeValidator(functools.partial(_strings, allow_empty=True),
+                                                      json_schema_input_type=str | list[str])] = ()
+    mlm: Annotated[MLMFile | None, BeforeValidator(_mlm_shorthand, json_schema_input_type=str | MLMFile | None)] = None
+    size_cap: Annotated[int, Field(ge=1), BeforeValidator(_size_cap)] = SIZE_CAP
+    hyperparameters: Annotated[HyperparameterFile, BeforeValidator(_or_empty)] = Field(
+        default_factory=HyperparameterFile, description="phase-level overrides")
+    name: Annotated[str | None, BeforeValidator(lambda v: v if v is None or isinstance(v, str) else _bad_name(v))] = None
+
+    @classmethod
+    def shorthand(cls, name: str, tasks: tuple[str, ...] = ()) -> IntermediateFile:
+        """'none', a task name or a list of tasks, already checked."""
+        spec = cls.model_construct(name=name, tasks=tasks)
+        spec._shorthand = True
+        return spec
+
+    @model_validator(mode="after")
+    def _usable_name(self) -> IntermediateFile:
+        if self._shorthand:
+            return self
+        default = "+".join(self.tasks + (("mlm",) if self.mlm else ())) or "none"
+        name = default if self.name is None else self.name
+        if not _NAME.match(name.replace("+", "_")):
+            raise _field_problem("name", f"{_show(name)} is not a usable name")
+        self.name = name
+        return self
+
+    def to_spec(self) -> IntermediateSpec:
+        mlm = None
+        if self.mlm is not None:
+            m = self.mlm
+            mlm = MLMSpec(corpus=m.corpus, alpha=m.alpha, languages=m.languages, n_examples=m.n_examples)
+        return IntermediateSpec(name=str(self.name), tasks=self.tasks, mlm=mlm, size_cap=self.size_cap,
+                                hyperparameters=self.hyperparameters.overrides())
+
+
+def _bad_name(value: Any) -> Any:
+    raise _problem(f"{_show(value)} is not a usable name")
+
+
+def _settings(value: Any) -> list:
+    """The intermediate axis: a list of settings (a single setting is a one-item axis)."""
+    return value if isinstance(value, list) and value else [value]
+
+
+def _setting(item: Any) -> Any:
+    """One intermediate setting: 'none' (or null, 'baseline'), a task name, a list of tasks or a mapping."""
+    if item is None or (isinstance(item, str) and item.lower() in ("none", "baseline")):
+        return IntermediateFile.shorthand("none")
+    if isinstance(item, str):
+        return IntermediateFile.shorthand(item, (item,))
+    if isinstance(item, list):
+        tasks = _strings(item)
+        return IntermediateFile.shorthand("+".join(tasks), tasks)
+    return item
+
+
+def _distinct_settings(items: list[IntermediateFile]) -> list[IntermediateFile]:
+    names = [s.name for s in items]
+    dupes = sorted({str(n) for n in names if names.count(n) > 1})
+    if dupes:
+        raise _problem(f"duplicate setting name(s) {', '.join(dupes)}; give each a name")
+    return items
+
+
+def _task_overrides(value: Any) -> dict:
+    value = value or {}
+    if not isinstance(value, dict):
+        raise _problem("a mapping of task name -> hyperparameter overrides")
+    return {str(task): values or {} for task, values in value.items()}
+
+
+class RetrievalFile(_Section):
+    """BUCC / Tatoeba embed hidden_states[layer] (see :class:`RetrievalSpec`)."""
+
+    _not_a_mapping: ClassVar[str] = "expected a mapping with 'layer' and 'pooling'"
+
+    layer: Annotated[int, BeforeValidator(
+        lambda v: v if _is_int(v) else _raise(f"{_show(v)} must be an integer (hidden_states index)"))] = Field(
+        default=14, description="hidden_states index (0 = embeddings); the paper's '13th layer' is 14")
+    pooling: Annotated[Literal["mean", "cls"], BeforeValidator(
+        lambda v: v if v in POOLINGS else _raise(f"{_show(v)} must be one of {', '.join(POOLINGS)}"))] = "mean"
+
+
+class EvaluationFile(_Section):
+    max_examples: _OptionalInt = Field(default=None, description="per language; smoke runs only")
+    languages: _OptionalNames = Field(default=None, description="null: every language of the task")
+
+
+def _revisions(value: Any) -> dict[str, str]:
+    value = value or {}
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise _problem("expected a mapping of task name -> hub commit")
+    return {str(k): v for k, v in value.items()}
+
+
+class DataFile(_Section):
+    """Where the loaders read from."""
+
+    _not_a_mapping: ClassVar[str] = "expected a mapping with dir, version, revisions"
+
+    dir: _Text = Field(default=None, description="local data root in the original formats (relative to the plan "
+                                                 "file)")  # fmt: skip
+    version: _Text = Field(default=None, description="enters the lineage hash: bump it when local data changes")
+    revisions: Annotated[dict[str, str], BeforeValidator(_revisions)] = Field(
+        default_factory=dict, description="hub revisions to pin per task (enter the lineage hash)")
+
+
+def _raise(message: str) -> Any:
+    raise _problem(message)
+
+
+class PlanFile(_Section):
+    """A replication plan file (YAML): a grid of base models, intermediate settings, target tasks, seeds and
+    hyperparameters; every list is an axis of the grid. See replication/plan.py."""
+
+    model_config = ConfigDict(title="Replication plan",
+                              json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"})
+
+    name: Annotated[str, BeforeValidator(_plan_name)] = Field(json_schema_extra={"pattern": _NAME.pattern})
+    base_model: _Names = Field(default=("xlm-roberta-large",), description="hub name or local path; a list is an "
+                                                                           "axis")  # fmt: skip
+    seeds: Annotated[tuple[Annotated[int, Field(ge=0, lt=SEED_LIMIT)], ...],
+                     BeforeValidator(_seeds, json_schema_input_type=int | list[int])] = (1,)
+    data_fraction: Annotated[tuple[Annotated[float, Field(gt=0, le=1)], ...],
+                             BeforeValidator(_fractions, json_schema_input_type=float | list[float])] = Field(
+        default=(1.0,), description="share of intermediate training data; a list is an axis")
+    intermediate_language: _Names = Field(default=("en",), description="language of intermediate data ('en', "
+                                                                       "'mt', a code); a list is an axis")
+    hyperparameters: Annotated[HyperparameterFile, BeforeValidator(_or_empty)] = Field(
+        default_factory=HyperparameterFile, description="defaults for every phase")
+    tasks: Annotated[dict[str, HyperparameterFile], BeforeValidator(_task_overrides)] = Field(
+        default_factory=dict, description="per-task hyperparameter overrides")
+    targets: Annotated[tuple[str, ...], BeforeValidator(_targets, json_schema_input_type=str | list[str])]
+    intermediate: Annotated[
+        list[Annotated[IntermediateFile, BeforeValidator(_setting)]], BeforeValidator(_settings, json_schema_input_type=list[
+            str | list[str] | IntermediateFile | None] | str | IntermediateFile | None),
+        AfterValidator(_distinct_settings),
+    ] = Field(default=["none"], validate_default=True,
+              description="each item one intermediate setting (an axis): 'none' (the baseline), a task, a list of "
+                          "tasks, or a mapping")  # fmt: skip
+    retrieval: Annotated[RetrievalFile, BeforeValidator(_or_empty)] = Field(default_factory=RetrievalFile)
+    evaluation: Annotated[EvaluationFile, BeforeValidator(_or_empty)] = Field(default_factory=EvaluationFile)
+    source: _Text = Field(default=None, description="free text, kept with every result")
+    description: _Text = None
+    data: Annotated[DataFile, BeforeValidator(_or_empty)] = Field(default_factory=DataFile)
+
+    def to_plan(self) -> Plan:
+        return Plan(
+            name=self.name,
+            targets=self.targets,
+            base_models=self.base_model,
+            seeds=self.seeds,
+            data_fractions=self.data_fraction,
+            intermediate_languages=self.intermediate_language,
+            intermediate=tuple(s.to_spec() for s in self.intermediate),
+            hyperparameters=Hyperparameters(**self.hyperparameters.overrides()),
+            task_overrides={task: hp.overrides() for task, hp in self.tasks.items()},
+            retrieval=RetrievalSpec(layer=self.retrieval.layer, pooling=self.retrieval.pooling),
+            evaluation=EvaluationSpec(languages=self.evaluation.languages, max_examples=self.evaluation.max_examples),
+            data_dir=self.data.dir,
+            data_version=self.data.version,
+            data_revisions=self.data.revisions,
+            source=self.source,
+            description=self.description,
+        )
+
+
+def plan_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a plan file (docs/schemas/plan.schema.json)."""
+    return PlanFile.model_json_schema(by_alias=True)
 
 
 # ---------------------------------------------------------------------------------------------------------------
