@@ -51,6 +51,14 @@ def setup(backend: str | None = None) -> Context:
     return Context(rank, world, local_rank, backend)
 
 
+def barrier(world: int) -> None:
+    """Wait until every rank of the process group gets here (no-op for a single process)."""
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.barrier()
+
+
 def teardown() -> None:
     import torch.distributed as dist
 

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from replication.distributed import barrier
 from replication.models import MultiTaskModel, collate, feature_tokens, mask_tokens
 from replication.plan import SIZE_CAP, Hyperparameters
 from replication.tasks.formats import Format
@@ -473,7 +474,7 @@ def _save_checkpoint(
     steps: int, rank: int, world: int,
 ) -> None:  # fmt: skip
     """Model, optimizer, RNG and counters as plain tensors and data, written atomically by rank 0."""
-    _barrier(world)
+    barrier(world)
     if rank == 0:
         meta = {
             "best_step": result.best_step, "best_score": result.best_score, "evaluations": result.evaluations,
@@ -483,7 +484,7 @@ def _save_checkpoint(
         state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "rng": _rng_state(),
                  "step": progress.step, "meta": meta}  # fmt: skip
         save_atomic(state, path)
-    _barrier(world)
+    barrier(world)
 
 
 def _finish(
@@ -569,9 +570,3 @@ def _agree(value: float, world: int) -> float:
     dist.broadcast(t, src=0)
     return float(t.item())
 
-
-def _barrier(world: int) -> None:
-    if world > 1:
-        import torch.distributed as dist
-
-        dist.barrier()
