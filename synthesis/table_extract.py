@@ -393,111 +393,15 @@ def _build(lines, rules, rotated, short, label, caption, page_no, method) -> lis
     if len(lines) < 2:
         return []
     rule_ys = sorted(r[2] for r in rules)
-
-    def values_line(ln: _Line) -> bool:
-        rest = ln.segments[1:] if len(ln.segments) > 1 else []
-        return bool(rest) and sum(is_numeric_text(s.text) for s in rest) >= 0.5 * len(rest)
-
-    first_body = next((i for i, ln in enumerate(lines) if values_line(ln)), None)
-    if first_body is None:  # a table of words: one header line
-        first_body = 1
-    # Lines of values that share their rule band with a header line opening at an empty first column are headers.
-    cols0 = _columns(lines[first_body:]) or _columns(lines)
-    if len(cols0) < 2:
+    split = _split_header(lines, rule_ys)
+    if split is None:
         return []
-    col0_end = cols0[0][1]
-    header_bands = {
-        _band((ln.top + ln.bottom) / 2, rule_ys)
-        for ln in lines[:first_body]
-        if len(ln.segments) > 1 and ln.segments[0].x0 > col0_end
-    }
-    while (
-        first_body < len(lines) - 1
-        and rule_ys
-        and _band((lines[first_body].top + lines[first_body].bottom) / 2, rule_ys) in header_bands
-    ):
-        first_body += 1
-    # A one-segment line after the column headers is a section title ("Intermediate tasks"), not a header.
-    while first_body > 1 and len(lines[first_body - 1].segments) == 1:
-        first_body -= 1
+    first_body, cols0 = split
     head, body = lines[:first_body], lines[first_body:]
     cols = _columns(body) or cols0
-    width = len(cols)
-    grid: list[list[str]] = []
+    grid = _header_grid(head, cols)
     marks: dict[tuple[int, int], dict] = {}
-    for ln in head:
-        row = [""] * width
-        if len(ln.segments) == 1 and width > 2 and ln.segments[0].x0 > cols[0][1]:
-            row[1:] = [ln.segments[0].text] * (width - 1)  # a super-header over every data column
-        else:
-            for s in ln.segments:
-                for j in _col_of(s, cols):
-                    row[j] = (row[j] + " " + s.text).strip()
-        grid.append(row)
-    groups: list[tuple[str, ...]] = []
-    section, section_band, rows_in_band = "", -1, 0
-    for ln in body:
-        mid = (ln.top + ln.bottom) / 2
-        band = _band(mid, rule_ys)
-        side = tuple(
-            t
-            for t, a, b in rotated
-            if (a - 2 <= mid <= b + 2) or (rule_ys and _band((a + b) / 2, rule_ys) == band)
-        )
-        row = [""] * width
-        if (
-            len(ln.segments) == 1
-            and width >= 2
-            and not is_numeric_text(ln.segments[0].text)
-            and (ln.segments[0].x0 <= cols[0][1] or len(_col_of(ln.segments[0], cols)) >= 2)
-        ):
-            # A section title ("Intermediate tasks"): a group for the rows of its rule band, or of the next band
-            # when a rule sits right under it.
-            section, section_band, rows_in_band = ln.segments[0].text, band, 0
-            continue
-        if section:
-            if band == section_band:
-                rows_in_band += 1
-            elif band == section_band + 1 and rows_in_band == 0:
-                section_band, rows_in_band = band, 1  # the rows start in the band under the title
-            else:
-                section = ""  # a rule closed the section
-        if section:
-            side = (section, *side)
-        for s in ln.segments:
-            for j in _col_of(s, cols)[:1]:
-                row[j] = (row[j] + " " + s.text).strip()
-                r = len(grid)
-                bold = all(w.bold for w in s.words if any(ch.isdigit() for ch in w.text)) and any(
-                    ch.isdigit() for ch in s.text
-                )
-                under = any(
-                    u[2] >= s.words[0].bottom - 1
-                    and u[2] - s.words[0].bottom <= 3.5
-                    and min(u[1], s.x1) - max(u[0], s.x0) > 0.5 * (u[1] - u[0])
-                    for u in short
-                )
-                marks[(r, j)] = {
-                    "bold": bold,
-                    "underline": under,
-                    "bbox": (round(s.x0, 2), round(ln.top, 2), round(s.x1, 2), round(ln.bottom, 2)),
-                }
-        # A wrapped line of a text column (no row name, no values) continues the row above.
-        if (
-            grid
-            and len(grid) > len(head)
-            and not row[0]
-            and not any(is_numeric_text(c) for c in row if c)
-            and groups
-            and side == groups[-1]
-        ):
-            prev = grid[-1]
-            for j, c in enumerate(row):
-                if c:
-                    prev[j] = (prev[j] + " " + c).strip()
-            continue
-        grid.append(row)
-        groups.append(side)
+    groups = _add_body_rows(grid, marks, body, cols, len(head), rule_ys, rotated, short)
     grid, marks = _split_pairs(grid, len(head), marks)
     out = []
     for part, part_marks in _side_by_side(grid, len(head), marks):
@@ -514,6 +418,150 @@ def _build(lines, rules, rotated, short, label, caption, page_no, method) -> lis
         if table.cells:
             out.append(table)
     return out
+
+
+def _split_header(lines: list[_Line], rule_ys: list[float]) -> tuple[int, list[tuple[float, float]]] | None:
+    """The index of the first body line and the columns of the body (None when there are fewer than two columns):
+    the body starts at the first line of values, after any such line sharing its rule band with a header line."""
+
+    def values_line(ln: _Line) -> bool:
+        rest = ln.segments[1:] if len(ln.segments) > 1 else []
+        return bool(rest) and sum(is_numeric_text(s.text) for s in rest) >= 0.5 * len(rest)
+
+    first_body = next((i for i, ln in enumerate(lines) if values_line(ln)), None)
+    if first_body is None:  # a table of words: one header line
+        first_body = 1
+    # Lines of values that share their rule band with a header line opening at an empty first column are headers.
+    cols0 = _columns(lines[first_body:]) or _columns(lines)
+    if len(cols0) < 2:
+        return None
+    col0_end = cols0[0][1]
+    header_bands = {
+        _band((ln.top + ln.bottom) / 2, rule_ys)
+        for ln in lines[:first_body]
+        if len(ln.segments) > 1 and ln.segments[0].x0 > col0_end
+    }
+    while (
+        first_body < len(lines) - 1
+        and rule_ys
+        and _band((lines[first_body].top + lines[first_body].bottom) / 2, rule_ys) in header_bands
+    ):
+        first_body += 1
+    # A one-segment line after the column headers is a section title ("Intermediate tasks"), not a header.
+    while first_body > 1 and len(lines[first_body - 1].segments) == 1:
+        first_body -= 1
+    return first_body, cols0
+
+
+def _header_grid(head: list[_Line], cols: list[tuple[float, float]]) -> list[list[str]]:
+    """The header rows: each segment in the columns it spans; a lone segment right of the row names spans every
+    data column."""
+    width = len(cols)
+    grid: list[list[str]] = []
+    for ln in head:
+        row = [""] * width
+        if len(ln.segments) == 1 and width > 2 and ln.segments[0].x0 > cols[0][1]:
+            row[1:] = [ln.segments[0].text] * (width - 1)  # a super-header over every data column
+        else:
+            for s in ln.segments:
+                for j in _col_of(s, cols):
+                    row[j] = (row[j] + " " + s.text).strip()
+        grid.append(row)
+    return grid
+
+
+def _add_body_rows(
+    grid: list[list[str]],
+    marks: dict[tuple[int, int], dict],
+    body: list[_Line],
+    cols: list[tuple[float, float]],
+    n_head: int,
+    rule_ys: list[float],
+    rotated,  # noqa: ANN001
+    short,  # noqa: ANN001
+) -> list[tuple[str, ...]]:
+    """Append the body rows to ``grid`` (their cells' marks to ``marks``) and return each row's group labels: the
+    rotated labels beside it and the section title above it; a wrapped line continues the row above."""
+    width = len(cols)
+    groups: list[tuple[str, ...]] = []
+    section, section_band, rows_in_band = "", -1, 0
+    for ln in body:
+        mid = (ln.top + ln.bottom) / 2
+        band = _band(mid, rule_ys)
+        side = _rotated_beside(rotated, mid, band, rule_ys)
+        row = [""] * width
+        if _is_section_title(ln, cols):
+            # A section title ("Intermediate tasks"): a group for the rows of its rule band, or of the next band
+            # when a rule sits right under it.
+            section, section_band, rows_in_band = ln.segments[0].text, band, 0
+            continue
+        if section:
+            if band == section_band:
+                rows_in_band += 1
+            elif band == section_band + 1 and rows_in_band == 0:
+                section_band, rows_in_band = band, 1  # the rows start in the band under the title
+            else:
+                section = ""  # a rule closed the section
+        if section:
+            side = (section, *side)
+        for s in ln.segments:
+            for j in _col_of(s, cols)[:1]:
+                row[j] = (row[j] + " " + s.text).strip()
+                marks[(len(grid), j)] = _cell_mark(s, ln, short)
+        # A wrapped line of a text column (no row name, no values) continues the row above.
+        if (
+            grid
+            and len(grid) > n_head
+            and not row[0]
+            and not any(is_numeric_text(c) for c in row if c)
+            and groups
+            and side == groups[-1]
+        ):
+            prev = grid[-1]
+            for j, c in enumerate(row):
+                if c:
+                    prev[j] = (prev[j] + " " + c).strip()
+            continue
+        grid.append(row)
+        groups.append(side)
+    return groups
+
+
+def _rotated_beside(rotated, mid: float, band: int, rule_ys: list[float]) -> tuple[str, ...]:  # noqa: ANN001
+    """The rotated labels beside a line at height ``mid``: spanning it, or centred in its rule band."""
+    return tuple(
+        t
+        for t, a, b in rotated
+        if (a - 2 <= mid <= b + 2) or (rule_ys and _band((a + b) / 2, rule_ys) == band)
+    )
+
+
+def _is_section_title(ln: _Line, cols: list[tuple[float, float]]) -> bool:
+    """A lone segment of words in the row-name column, or spanning two columns or more: a section title."""
+    return (
+        len(ln.segments) == 1
+        and len(cols) >= 2
+        and not is_numeric_text(ln.segments[0].text)
+        and (ln.segments[0].x0 <= cols[0][1] or len(_col_of(ln.segments[0], cols)) >= 2)
+    )
+
+
+def _cell_mark(s: _Segment, ln: _Line, short) -> dict:  # noqa: ANN001
+    """A cell's marks: bold (every word with a digit is bold), underlined (a short rule just under it), its box."""
+    bold = all(w.bold for w in s.words if any(ch.isdigit() for ch in w.text)) and any(
+        ch.isdigit() for ch in s.text
+    )
+    under = any(
+        u[2] >= s.words[0].bottom - 1
+        and u[2] - s.words[0].bottom <= 3.5
+        and min(u[1], s.x1) - max(u[0], s.x0) > 0.5 * (u[1] - u[0])
+        for u in short
+    )
+    return {
+        "bold": bold,
+        "underline": under,
+        "bbox": (round(s.x0, 2), round(ln.top, 2), round(s.x1, 2), round(ln.bottom, 2)),
+    }
 
 
 def _side_by_side(grid: list[list[str]], nh: int, marks: dict) -> list[tuple[list[list[str]], dict]]:
