@@ -333,11 +333,10 @@ def write_card(out: Path, card: dict) -> None:
 
 
 def train(args: argparse.Namespace) -> dict:
+    """Build or read the pairs, fine-tune the backbone on the capped training set, measure it on the dev sets,
+    save the compact model and write its card; returns the card ({} with ``--dump-only``)."""
     import numpy as np
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    from synthesis.verifier_data import read_pairs, write_pairs
 
     t0 = time.time()
     random.seed(args.seed)
@@ -345,6 +344,58 @@ def train(args: argparse.Namespace) -> dict:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    pairs, data_meta = _load_pairs(args)
+    if args.dump_pairs and args.dump_only:
+        return {}
+    caps = dict(DEFAULT_CAPS)
+    for name in list(caps):
+        caps[name] = max(1, int(caps[name] * args.scale))
+    train_pairs = training_set(pairs, caps, args.seed)
+    if args.limit:
+        train_pairs = train_pairs[: args.limit]
+    counts = _family_counts(train_pairs)
+    print(
+        f"{len(train_pairs)} training pairs on {device}: "
+        + ", ".join(f"{k} {v['n']}" for k, v in sorted(counts.items())),
+        flush=True,
+    )
+    backbone = args.backbone
+    tokenizer, model = _load_backbone(backbone, args.offline, device)
+    _fit(model, tokenizer, train_pairs, args, device, t0)
+    train_seconds = time.time() - t0
+    model.eval()
+    dev = dev_figures(model, tokenizer, pairs, args.max_length, device, args.dev_per_set, args.seed)
+    _print_dev(dev)
+    out = Path(args.out)
+    model.to("cpu")
+    trained = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    model_id = f"verifier-{trained}-s{args.seed}"
+    save_model(
+        model,
+        tokenizer,
+        out,
+        {
+            "labels": list(LABELS),
+            "max_length": args.max_length,
+            "trained": trained,
+            "backbone": str(Path(backbone).name),
+            "format": "int8-rowwise",
+            "model_id": model_id,
+        },
+    )
+    card = _card(args, device, trained, train_seconds, data_meta, counts, _hyperparameters(args, caps), dev)
+    write_card(out, card)
+    if args.score_out:
+        score_pairs(out, pairs, Path(args.score_out), device)
+    print(f"trained in {train_seconds / 60:.1f} min; model and card in {out}", flush=True)
+    return card
+
+
+def _load_pairs(args: argparse.Namespace) -> tuple[list[Pair], dict]:
+    """The pairs and their data metadata: read from ``--pairs`` or built from the data and corpus; written to
+    ``--dump-pairs`` when asked."""
+    from synthesis.verifier_data import read_pairs, write_pairs
+
     if args.pairs:
         pairs, data_meta = read_pairs(Path(args.pairs))
     else:
@@ -352,30 +403,47 @@ def train(args: argparse.Namespace) -> dict:
     if args.dump_pairs:
         write_pairs(Path(args.dump_pairs), pairs, data_meta)
         print(f"wrote {len(pairs)} pairs to {args.dump_pairs}", flush=True)
-        if args.dump_only:
-            return {}
-    caps = dict(DEFAULT_CAPS)
-    for name in list(caps):
-        caps[name] = max(1, int(caps[name] * args.scale))
-    train_pairs = training_set(pairs, caps, args.seed)
-    if args.limit:
-        train_pairs = train_pairs[: args.limit]
+    return pairs, data_meta
+
+
+def _load_backbone(backbone: str, offline: bool, device: str):  # noqa: ANN202
+    """The backbone's tokenizer and its encoder with a fresh three-way classification head, on ``device``."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(backbone, local_files_only=offline)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        backbone, num_labels=3, local_files_only=offline, dtype=torch.float32
+    )
+    model.to(device)
+    return tokenizer, model
+
+
+def _print_dev(dev: dict) -> None:
+    """One line per dev set: its size, accuracy, macro-F1 and the majority-label baseline."""
+    for name, r in dev.items():
+        print(
+            f"dev {name}: n={r['n']} acc={r['accuracy']:.3f} macro-F1={r['macro_f1']:.3f} "
+            f"majority={r['majority']:.3f}",
+            flush=True,
+        )
+
+
+def _family_counts(train_pairs: list[Pair]) -> dict[str, dict]:
+    """Per source family: the number of training pairs and their labels."""
     counts: dict[str, dict] = {}
     for p in train_pairs:
         row = counts.setdefault(source_family(p), {"n": 0, "labels": Counter()})
         row["n"] += 1
         row["labels"][p.label] += 1
-    print(
-        f"{len(train_pairs)} training pairs on {device}: "
-        + ", ".join(f"{k} {v['n']}" for k, v in sorted(counts.items())),
-        flush=True,
-    )
-    backbone = args.backbone
-    tokenizer = AutoTokenizer.from_pretrained(backbone, local_files_only=args.offline)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        backbone, num_labels=3, local_files_only=args.offline, dtype=torch.float32
-    )
-    model.to(device)
+    return counts
+
+
+def _fit(model, tokenizer, train_pairs: list[Pair], args: argparse.Namespace, device: str, t0: float) -> None:  # noqa: ANN001
+    """The training loop: AdamW with linear warmup (6% of the steps) and linear decay, length-grouped batches
+    reshuffled per epoch, the merged loss, gradients clipped at 1; the running loss every 20 steps."""
+    import torch
+
     steps_per_epoch = math.ceil(len(train_pairs) / args.batch)
     total = steps_per_epoch * args.epochs
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
@@ -410,19 +478,11 @@ def train(args: argparse.Namespace) -> dict:
                 print(
                     f"epoch {epoch + 1} step {step}/{total} loss {running:.3f} {el / 60:.1f} min", flush=True
                 )
-    train_seconds = time.time() - t0
-    model.eval()
-    dev = dev_figures(model, tokenizer, pairs, args.max_length, device, args.dev_per_set, args.seed)
-    for name, r in dev.items():
-        print(
-            f"dev {name}: n={r['n']} acc={r['accuracy']:.3f} macro-F1={r['macro_f1']:.3f} "
-            f"majority={r['majority']:.3f}",
-            flush=True,
-        )
-    out = Path(args.out)
-    model.to("cpu")
-    trained = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    hyper = {
+
+
+def _hyperparameters(args: argparse.Namespace, caps: dict[str, int]) -> dict:
+    """The training hyperparameters as the model card records them."""
+    return {
         "epochs": args.epochs,
         "batch": args.batch,
         "lr": args.lr,
@@ -435,21 +495,24 @@ def train(args: argparse.Namespace) -> dict:
         "weight_decay": 0.01,
         "loss": "cross-entropy; two-way not_entailment: -log(p_refuted + p_nei)",
     }
-    model_id = f"verifier-{trained}-s{args.seed}"
-    save_model(
-        model,
-        tokenizer,
-        out,
-        {
-            "labels": list(LABELS),
-            "max_length": args.max_length,
-            "trained": trained,
-            "backbone": str(Path(backbone).name),
-            "format": "int8-rowwise",
-            "model_id": model_id,
-        },
-    )
-    card = {
+
+
+def _card(
+    args: argparse.Namespace,
+    device: str,
+    trained: str,
+    train_seconds: float,
+    data_meta: dict,
+    counts: dict[str, dict],
+    hyper: dict,
+    dev: dict,
+) -> dict:
+    """The model card: backbone, when, where and how long, code and data versions, counts, hyperparameters, dev
+    figures."""
+    import torch
+
+    backbone = args.backbone
+    return {
         "backbone": str(Path(backbone).name if Path(backbone).is_dir() else backbone),
         "trained": trained,
         "train_seconds": round(train_seconds, 1),
@@ -469,11 +532,6 @@ def train(args: argparse.Namespace) -> dict:
         "dev_note": "bare cross-encoder on a fixed sample per dev set; full pipeline figures: "
         "benchmarks/verifier_eval.py",
     }
-    write_card(out, card)
-    if args.score_out:
-        score_pairs(out, pairs, Path(args.score_out), device)
-    print(f"trained in {train_seconds / 60:.1f} min; model and card in {out}", flush=True)
-    return card
 
 
 def score_pairs(model_dir: Path, pairs: list[Pair], dest: Path, device: str) -> None:
