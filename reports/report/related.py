@@ -83,21 +83,7 @@ def find_related(
 ) -> dict:  # noqa: ANN001
     """Candidates ranked by relevance to the question; the top ``n`` related ones fetched (online)."""
     if settings.offline:
-        cands = []
-        for p in list_papers(store):
-            if p.id == paper.id or (paper.arxiv_id and p.arxiv_id == paper.arxiv_id):
-                continue
-            rel = _relevance(f"{p.title}\n{p.abstract}", q.text, embedder)
-            cands.append(
-                {
-                    "paper": p.id,
-                    "store_id": p.id,
-                    "arxiv_id": p.arxiv_id,
-                    "version": p.version,
-                    "title": p.title,
-                    **rel,
-                }
-            )
+        cands = _stored_candidates(store, paper, q, embedder)
         note = (
             f"offline: no search was made; the {len(cands)} other paper(s) already in the store were the "
             "candidates"
@@ -107,6 +93,42 @@ def find_related(
     from synthesis.sources.fetch import fetch
 
     source = source or ArxivSource(settings, store)
+    records, queries = _search_arxiv(source, store, paper, q)
+    cands = _record_candidates(records, paper, q, embedder)
+    out = _rank(
+        cands, n, queries, f"online: {len(queries)} arXiv requests; {len(cands)} candidates found", "online"
+    )
+    chosen = [c for c in out["candidates"] if c["taken"]]
+    if chosen:
+        results = fetch(store, settings, [c["paper"] for c in chosen], source=source)
+        for c, res in zip(chosen, results, strict=True):
+            c["store_id"] = res.paper_id
+    return out
+
+
+def _stored_candidates(store, paper: Paper, q: Question, embedder) -> list[dict]:  # noqa: ANN001
+    """Every other stored paper (not another version of ``paper``) with its relevance to the question."""
+    cands = []
+    for p in list_papers(store):
+        if p.id == paper.id or (paper.arxiv_id and p.arxiv_id == paper.arxiv_id):
+            continue
+        rel = _relevance(f"{p.title}\n{p.abstract}", q.text, embedder)
+        cands.append(
+            {
+                "paper": p.id,
+                "store_id": p.id,
+                "arxiv_id": p.arxiv_id,
+                "version": p.version,
+                "title": p.title,
+                **rel,
+            }
+        )
+    return cands
+
+
+def _search_arxiv(source, store, paper: Paper, q: Question) -> tuple[dict[str, object], list[str]]:  # noqa: ANN001
+    """arXiv records found by the question's queries and by looking up the paper's relevant references (one
+    record per arXiv id, first found kept), and every request made."""
     queries = build_queries(q, paper)
     records: dict[str, object] = {}
     for query in queries:
@@ -119,6 +141,11 @@ def find_related(
         except AssayError:  # a reference id arXiv does not know is not a reason to stop
             pass
         queries.append(f"id_list:{rid}")
+    return records, queries
+
+
+def _record_candidates(records: dict, paper: Paper, q: Question, embedder) -> list[dict]:  # noqa: ANN001
+    """The records other than ``paper`` itself, each with its relevance to the question (not yet stored)."""
     cands = []
     for r in records.values():
         if r.arxiv_id == paper.arxiv_id:
@@ -134,15 +161,7 @@ def find_related(
                 **rel,
             }
         )
-    out = _rank(
-        cands, n, queries, f"online: {len(queries)} arXiv requests; {len(cands)} candidates found", "online"
-    )
-    chosen = [c for c in out["candidates"] if c["taken"]]
-    if chosen:
-        results = fetch(store, settings, [c["paper"] for c in chosen], source=source)
-        for c, res in zip(chosen, results, strict=True):
-            c["store_id"] = res.paper_id
-    return out
+    return cands
 
 
 def _rank(cands: list[dict], n: int, queries: list[str], note: str, mode: str) -> dict:
