@@ -89,14 +89,7 @@ def check_references(
     for ref in refs:
         c = ReferenceCheck(ref.index, ref.raw, ref.arxiv_id, ref.version, ref.doi, None, "not checked", None)
         target = f"reference {ref.index}"
-        stored = _store_match(store, ref)
-        stored_latest: str | None = None
-        abstract = ""
-        if stored:
-            best = stored[-1]
-            c.exists, c.source, c.status = True, "store", "found in store"
-            c.title, c.authors, c.date, abstract = best.title, best.authors, best.published, best.abstract
-            stored_latest = stored[-1].version if ref.arxiv_id else None
+        stored, stored_latest, abstract = _fill_from_store(c, store, ref)
         if ref.arxiv_id and unreachable is not None:
             if c.exists is None:
                 c.status = f"not checked (arXiv unreachable: see {unreachable})"
@@ -111,32 +104,67 @@ def check_references(
             c.status = "not checked (no arXiv id and not in the store)"
             if ref.title:
                 c.title = ref.title
-        if paper and ref.arxiv_id and paper.arxiv_id == ref.arxiv_id:
-            c.is_examined_paper = True
-            c.relevant = True
-            c.relevance = {"score": 1.0, "method": "identity", "threshold": None, "related": True,
-                           "reason": "this is the examined paper"}
-            if ref.version and paper.version and ref.version != paper.version:
-                c.note = (f"the report cites {ref.version} of the examined paper; the evidence in this audit comes "
-                          f"from {paper.version}")
-                findings.append(Finding.make("paper_version_mismatch", target, c.note))
-        elif paper and (c.title or ref.title) and c.exists is not False:
-            rel = relevance.score(f"{c.title or ref.title}\n{abstract}", paper_text, question,
-                                  embedder=embedder)
-            c.relevance, c.relevant = asdict(rel), rel.related
-            if not rel.related:
-                findings.append(Finding.make("reference_unrelated", target,
-                                             f"{c.title or ref.raw!s}: {rel.reason}"))
-        if c.exists is False:
-            findings.append(Finding.make("reference_not_found", target, f"{ref.raw}: {c.status}"))
-        elif c.exists is None:
-            findings.append(Finding.make("reference_unchecked", target, f"{ref.raw}: {c.status}"))
-        if c.outdated:
-            findings.append(Finding.make(
-                "reference_outdated_version", target,
-                f"{ref.raw} cites {ref.version}; the latest version is {c.latest_version}"))
+        if paper:
+            findings += _judge_relevance(c, ref, paper, abstract, paper_text, question, embedder, target)
+        findings += _existence_findings(c, ref, target)
         checks.append(c)
     return checks, findings
+
+
+def _fill_from_store(c: ReferenceCheck, store: Store, ref: ReportReference) -> tuple[list[Paper], str | None, str]:
+    """Fill ``c`` from the latest stored version matching ``ref``; return the matches, that version (for an arXiv
+    reference) and its abstract."""
+    stored = _store_match(store, ref)
+    if not stored:
+        return stored, None, ""
+    best = stored[-1]
+    c.exists, c.source, c.status = True, "store", "found in store"
+    c.title, c.authors, c.date = best.title, best.authors, best.published
+    return stored, (best.version if ref.arxiv_id else None), best.abstract
+
+
+def _judge_relevance(
+    c: ReferenceCheck,
+    ref: ReportReference,
+    paper: Paper,
+    abstract: str,
+    paper_text: str,
+    question: str | None,
+    embedder,  # noqa: ANN001
+    target: str,
+) -> list[Finding]:
+    """Mark the examined paper itself (a version mismatch is a finding), else score the reference's relevance to
+    the paper and question (unrelated is a finding)."""
+    if ref.arxiv_id and paper.arxiv_id == ref.arxiv_id:
+        c.is_examined_paper = True
+        c.relevant = True
+        c.relevance = {"score": 1.0, "method": "identity", "threshold": None, "related": True,
+                       "reason": "this is the examined paper"}
+        if ref.version and paper.version and ref.version != paper.version:
+            c.note = (f"the report cites {ref.version} of the examined paper; the evidence in this audit comes "
+                      f"from {paper.version}")
+            return [Finding.make("paper_version_mismatch", target, c.note)]
+    elif (c.title or ref.title) and c.exists is not False:
+        rel = relevance.score(f"{c.title or ref.title}\n{abstract}", paper_text, question,
+                              embedder=embedder)
+        c.relevance, c.relevant = asdict(rel), rel.related
+        if not rel.related:
+            return [Finding.make("reference_unrelated", target, f"{c.title or ref.raw!s}: {rel.reason}")]
+    return []
+
+
+def _existence_findings(c: ReferenceCheck, ref: ReportReference, target: str) -> list[Finding]:
+    """Not found, not checked, or an outdated version cited."""
+    findings = []
+    if c.exists is False:
+        findings.append(Finding.make("reference_not_found", target, f"{ref.raw}: {c.status}"))
+    elif c.exists is None:
+        findings.append(Finding.make("reference_unchecked", target, f"{ref.raw}: {c.status}"))
+    if c.outdated:
+        findings.append(Finding.make(
+            "reference_outdated_version", target,
+            f"{ref.raw} cites {ref.version}; the latest version is {c.latest_version}"))
+    return findings
 
 
 def _arxiv_lookup(c: ReferenceCheck, ref: ReportReference, source, stored_latest: str | None) -> str:  # noqa: ANN001
