@@ -127,14 +127,28 @@ def _pdf_text(path: Path, data: bytes) -> str:
 def parse_report(text: str) -> ParsedReport:
     """Parse report text; never raises on odd content (problems are recorded on the result)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
-    lines = text.split("\n")
     rep = ParsedReport()
     if re.search(r"^#{1,6}\s", text, re.M):
         rep.layout = "markdown"
+    preamble, sections = _split_sections(rep, text.split("\n"))
+    _parse_preamble(rep, preamble)
+    rep.sections = [name for name, _, _ in sections]
+    seen = _parse_sections(rep, sections)
+    if not sections and not rep.claims:
+        # No headings at all: maybe a bare claims table or a bare reference list.
+        _parse_claims(rep, preamble[1:] if rep.title else preamble, quiet=True)
+    _note_missing(rep, seen)
+    return rep
 
-    # Split into a preamble and (heading, key, [(line_no, text)]) sections.
-    preamble: list[tuple[int, str]] = []
-    sections: list[tuple[str, str, list[tuple[int, str]]]] = []
+
+_Lines = list[tuple[int, str]]
+
+
+def _split_sections(rep: ParsedReport, lines: list[str]) -> tuple[_Lines, list[tuple[str, str, _Lines]]]:
+    """The preamble's (line number, text) and the (heading, key, body lines) sections; the first level-1 heading
+    before any section is the report's title."""
+    preamble: _Lines = []
+    sections: list[tuple[str, str, _Lines]] = []
     for no, raw in enumerate(lines, start=1):
         line = raw.rstrip()
         heading = _heading(line, title_seen=bool(rep.title))
@@ -150,9 +164,11 @@ def parse_report(text: str) -> ParsedReport:
             sections[-1][2].append((no, line))
         else:
             preamble.append((no, line))
+    return preamble, sections
 
-    _parse_preamble(rep, preamble)
-    rep.sections = [name for name, _, _ in sections]
+
+def _parse_sections(rep: ParsedReport, sections: list[tuple[str, str, _Lines]]) -> set[str]:
+    """Read each section by its key (a repeated section is a problem); return the keys seen."""
     seen: set[str] = set()
     for name, key, body in sections:
         if key in seen:
@@ -170,10 +186,11 @@ def parse_report(text: str) -> ParsedReport:
             _parse_references(rep, body)
         if key in ("methodology", "results", "introduction", "abstract", "summary"):
             _parse_counts(rep, key, _join(body))
+    return seen
 
-    if not sections and not rep.claims:
-        # No headings at all: maybe a bare claims table or a bare reference list.
-        _parse_claims(rep, preamble[1:] if rep.title else preamble, quiet=True)
+
+def _note_missing(rep: ParsedReport, seen: set[str]) -> None:
+    """A problem for each part the report lacks: claims, references, title, paper examined, question."""
     for key, label in (("claims", "the claims table"), ("references", "the references")):
         if key not in seen:
             rep.problems.append(ParseProblem(None, key, f"no section with {label} was found"))
@@ -185,7 +202,6 @@ def parse_report(text: str) -> ParsedReport:
         )
     if rep.question is None:
         rep.problems.append(ParseProblem(None, "introduction", "the research question is not stated"))
-    return rep
 
 
 def _heading(line: str, *, title_seen: bool) -> tuple[int, str] | None:
