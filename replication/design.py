@@ -186,8 +186,39 @@ def default_source() -> Path:
 
 def design(question: str, source: str | Path | None = None) -> Design:
     """The plan variant(s) a question needs; every problem is a one-line ReplicationError."""
-    from replication.plan import MAX_PLAN_BYTES, parse_plan, read_yaml
+    from replication.plan import parse_plan
 
+    q = _check_question(question)
+    path, raw, plan = _read_source(source)
+    d = Design(question=q, source=path.name if source is None else str(path))
+    d.facets = detect_facets(q)
+    out: dict[str, Any] = copy.deepcopy(raw)
+    out["targets"] = list(plan.targets)
+    qlow = q.lower()
+
+    inters = _design_targets(d, out, q)
+    models = _design_models(d, out, plan)
+    _design_languages(d, out, qlow)
+    _design_intermediate(d, out, raw, inters, qlow)
+    _design_intermediate_language(d, out, raw)
+    _design_data_fraction(d, out)
+    _design_seeds(d, out, plan)
+    for pattern, statement in UNSUPPORTED:  # things the harness cannot vary at all
+        if pattern.search(qlow):
+            d.cannot_vary.append(statement)
+    if not d.facets and not d.cannot_vary:
+        d.notes.append("no facet of the question maps to a plan axis: the plan is the source grid unchanged")
+
+    out["name"] = _name(plan.name, q)
+    out["description"] = _description(d)
+    _split_retrieval(d, out, models)
+    for p in d.plans:  # every plan written must validate
+        parse_plan(copy.deepcopy(p.plan), where=f"designed plan {p.plan['name']}")
+    return d
+
+
+def _check_question(question: str) -> str:
+    """The question with its white space collapsed; empty or overlong is an error."""
     q = " ".join(str(question or "").split())
     if not q:
         raise ReplicationError("--question: give a research question (it is empty)")
@@ -195,6 +226,13 @@ def design(question: str, source: str | Path | None = None) -> Design:
         raise ReplicationError(
             f"--question: {len(q)} characters; a research question is at most {MAX_QUESTION}"
         )
+    return q
+
+
+def _read_source(source: str | Path | None) -> tuple[Path, dict[str, Any], Any]:
+    """The source plan's path, its raw YAML mapping and the validated plan (names resolved)."""
+    from replication.plan import MAX_PLAN_BYTES, parse_plan, read_yaml
+
     path = Path(source) if source is not None else default_source()
     try:
         if path.stat().st_size > MAX_PLAN_BYTES:
@@ -207,15 +245,11 @@ def design(question: str, source: str | Path | None = None) -> Design:
     except (OSError, UnicodeDecodeError) as exc:
         raise ReplicationError(f"--from: cannot read plan {path}: {type(exc).__name__}") from None
     raw = read_yaml(text, where=str(path))
-    plan = parse_plan(copy.deepcopy(raw), where=str(path))  # validates the source; names resolved
-    src_name = path.name if source is None else str(path)
-    d = Design(question=q, source=src_name)
-    d.facets = detect_facets(q)
-    out: dict[str, Any] = copy.deepcopy(raw)
-    out["targets"] = list(plan.targets)
-    qlow = q.lower()
+    return path, raw, parse_plan(copy.deepcopy(raw), where=str(path))
 
-    # named tasks
+
+def _design_targets(d: Design, out: dict[str, Any], q: str) -> list[str]:
+    """Targets: the ones the question names, else the source plan's. Returns the intermediate tasks it names."""
     targets, inters = named_tasks(q)
     if targets:
         d.facets.append("target_tasks")
@@ -233,27 +267,33 @@ def design(question: str, source: str | Path | None = None) -> Design:
         )
     if inters:
         d.facets.append("intermediate_tasks")
+    return inters
 
-    # model size
+
+def _design_models(d: Design, out: dict[str, Any], plan: Any) -> list[str]:
+    """Base models: the XLM-R size pair when model size is asked about, else the source plan's. Returns them."""
     models = list(plan.base_models)
-    if "model_size" in d.facets:
-        models = [m for m in SIZE_AXIS]
-        out["base_model"] = models
-        d.axes.append(Axis("base_model", models,
-                           "model size: XLM-R Base (270M parameters, 12 layers) and Large (550M, 24 layers), the "
-                           "two public XLM-R sizes; every other axis is crossed with both, so each delta against the "
-                           "baseline can be compared between sizes"))  # fmt: skip
-        bigger = [m for m in plan.base_models if m not in SIZE_AXIS]
-        if bigger:
-            d.notes.append(
-                f"the source plan's base model(s) {', '.join(bigger)} are replaced by the XLM-R size pair"
-            )
-    else:
+    if "model_size" not in d.facets:
         d.axes.append(
             Axis("base_model", models, "model size is not asked about: the source plan's base model")
         )
+        return models
+    models = [m for m in SIZE_AXIS]
+    out["base_model"] = models
+    d.axes.append(Axis("base_model", models,
+                       "model size: XLM-R Base (270M parameters, 12 layers) and Large (550M, 24 layers), the "
+                       "two public XLM-R sizes; every other axis is crossed with both, so each delta against the "
+                       "baseline can be compared between sizes"))  # fmt: skip
+    bigger = [m for m in plan.base_models if m not in SIZE_AXIS]
+    if bigger:
+        d.notes.append(
+            f"the source plan's base model(s) {', '.join(bigger)} are replaced by the XLM-R size pair"
+        )
+    return models
 
-    # language families
+
+def _design_languages(d: Design, out: dict[str, Any], qlow: str) -> None:
+    """Language families: every language evaluated (results group them by family); low-resource languages noted."""
     evaluation = dict(out.get("evaluation") or {})
     if "language_family" in d.facets:
         if evaluation.get("languages") is not None:
@@ -281,7 +321,12 @@ def design(question: str, source: str | Path | None = None) -> Design:
             "much pretraining data a language had"
         )
 
-    # intermediate settings
+
+def _design_intermediate(
+    d: Design, out: dict[str, Any], raw: dict[str, Any], inters: list[str], qlow: str
+) -> None:
+    """Intermediate settings: the baseline and the named tasks' settings when the question names some, the single-
+    vs multi-task grid when it asks about that, else the source plan's."""
     settings = list(raw.get("intermediate", ["none"]))
     want_mlm = "mlm" in d.facets
     if inters:
@@ -294,58 +339,73 @@ def design(question: str, source: str | Path | None = None) -> Design:
     else:
         why = "the source plan's intermediate settings"
     if "multi_task" in d.facets:
-        singles = [s for s in settings if len(_tasks_of(s)) == 1 and not _has_mlm(s)]
-        multis = [s for s in settings if len(_tasks_of(s)) > 1 and not _has_mlm(s)]
-        if not want_mlm:
-            settings = [s for s in settings if not _has_mlm(s)]
-        if not multis:
-            tasks = [_tasks_of(s)[0] for s in singles if not _tasks_of(s)[0].startswith("squad")]
-            if len(tasks) >= 2:
-                settings.append({"name": "multi_task", "tasks": tasks, "size_cap": 131072,
-                                 "hyperparameters": {"epochs": 3}})  # fmt: skip
-        if not any(len(_tasks_of(s)) == 1 for s in settings):
-            d.cannot_vary.append(
-                "single- vs multi-task: the source plan and the question leave fewer than two "
-                "intermediate tasks, so there is no multi-task setting to compare"
-            )
-        why = ("single- vs multi-task: the baseline, each single intermediate task and the multi-task mixture (batches "
-               "sampled proportionally to min(examples, 2^17), all tasks but SQuAD as in the paper)"
-               + ("" if want_mlm else "; the MLM co-training variants are left out (the question does not ask "
-                  "about MLM)") + (f"; restricted to {', '.join(inters)}" if inters else ""))  # fmt: skip
-        if re.search(r"syntactic|syntax", qlow):
-            d.notes.append(
-                "syntactic vs semantic: CCG supertagging (ccg) is the syntactic intermediate task; the "
-                "others are semantic/commonsense; each single task is its own setting in the grid"
-            )
+        settings, why = _single_vs_multi(d, settings, inters, want_mlm, qlow)
     out["intermediate"] = settings
     d.axes.append(Axis("intermediate", [_setting_name(s) for s in settings], why))
 
-    # intermediate-data language
-    if "intermediate_language" in d.facets:
-        d.cannot_vary.append(
-            "the language of the intermediate data (machine-translated or multilingual intermediate "
-            "tasks): every intermediate task in the registry is English only, so intermediate_language "
-            "stays 'en'; the closest contrast the harness runs is English tasks with and without "
-            "multilingual MLM co-training (the '+mlm' settings)"
-        )
-        if not any(_has_mlm(s) for s in out["intermediate"]):
-            out["intermediate"] = list(out["intermediate"]) + [
-                s for s in raw.get("intermediate", []) if _has_mlm(s)
-            ]
-            d.axes[-1] = Axis(
-                "intermediate",
-                [_setting_name(s) for s in out["intermediate"]],
-                d.axes[-1].rationale + "; the '+mlm' settings are kept as the multilingual contrast",
-            )
 
-    # amount of data
+def _single_vs_multi(
+    d: Design, settings: list[Any], inters: list[str], want_mlm: bool, qlow: str
+) -> tuple[list[Any], str]:
+    """The settings with a multi-task mixture of the single tasks added when there is none (MLM co-training left
+    out unless asked about), and the axis's rationale."""
+    singles = [s for s in settings if len(_tasks_of(s)) == 1 and not _has_mlm(s)]
+    multis = [s for s in settings if len(_tasks_of(s)) > 1 and not _has_mlm(s)]
+    if not want_mlm:
+        settings = [s for s in settings if not _has_mlm(s)]
+    if not multis:
+        tasks = [_tasks_of(s)[0] for s in singles if not _tasks_of(s)[0].startswith("squad")]
+        if len(tasks) >= 2:
+            settings.append({"name": "multi_task", "tasks": tasks, "size_cap": 131072,
+                             "hyperparameters": {"epochs": 3}})  # fmt: skip
+    if not any(len(_tasks_of(s)) == 1 for s in settings):
+        d.cannot_vary.append(
+            "single- vs multi-task: the source plan and the question leave fewer than two "
+            "intermediate tasks, so there is no multi-task setting to compare"
+        )
+    why = ("single- vs multi-task: the baseline, each single intermediate task and the multi-task mixture (batches "
+           "sampled proportionally to min(examples, 2^17), all tasks but SQuAD as in the paper)"
+           + ("" if want_mlm else "; the MLM co-training variants are left out (the question does not ask "
+              "about MLM)") + (f"; restricted to {', '.join(inters)}" if inters else ""))  # fmt: skip
+    if re.search(r"syntactic|syntax", qlow):
+        d.notes.append(
+            "syntactic vs semantic: CCG supertagging (ccg) is the syntactic intermediate task; the "
+            "others are semantic/commonsense; each single task is its own setting in the grid"
+        )
+    return settings, why
+
+
+def _design_intermediate_language(d: Design, out: dict[str, Any], raw: dict[str, Any]) -> None:
+    """Intermediate data is English only: say so, and keep the '+mlm' settings as the multilingual contrast."""
+    if "intermediate_language" not in d.facets:
+        return
+    d.cannot_vary.append(
+        "the language of the intermediate data (machine-translated or multilingual intermediate "
+        "tasks): every intermediate task in the registry is English only, so intermediate_language "
+        "stays 'en'; the closest contrast the harness runs is English tasks with and without "
+        "multilingual MLM co-training (the '+mlm' settings)"
+    )
+    if not any(_has_mlm(s) for s in out["intermediate"]):
+        out["intermediate"] = list(out["intermediate"]) + [
+            s for s in raw.get("intermediate", []) if _has_mlm(s)
+        ]
+        d.axes[-1] = Axis(
+            "intermediate",
+            [_setting_name(s) for s in out["intermediate"]],
+            d.axes[-1].rationale + "; the '+mlm' settings are kept as the multilingual contrast",
+        )
+
+
+def _design_data_fraction(d: Design, out: dict[str, Any]) -> None:
     if "data_fraction" in d.facets:
         out["data_fraction"] = list(FRACTION_AXIS)
         d.axes.append(Axis("data_fraction", list(FRACTION_AXIS),
                            "amount of intermediate data: 10%, 25%, 50% and all of each intermediate training set "
                            "(the baseline has no intermediate data and runs once)"))  # fmt: skip
 
-    # seeds
+
+def _design_seeds(d: Design, out: dict[str, Any], plan: Any) -> None:
+    """Seeds: five when robustness is asked about (and the source has fewer), else the source plan's."""
     seeds = list(plan.seeds)
     if "robustness" in d.facets and len(seeds) < len(ROBUST_SEEDS):
         seeds = list(ROBUST_SEEDS)
@@ -365,20 +425,6 @@ def design(question: str, source: str | Path | None = None) -> Design:
             "adversarial or perturbed inputs: the harness evaluates the tasks' own test sets; "
             "robustness here means stability across seeds and languages"
         )
-
-    # things the harness cannot vary at all
-    for pattern, statement in UNSUPPORTED:
-        if pattern.search(qlow):
-            d.cannot_vary.append(statement)
-    if not d.facets and not d.cannot_vary:
-        d.notes.append("no facet of the question maps to a plan axis: the plan is the source grid unchanged")
-
-    out["name"] = _name(plan.name, q)
-    out["description"] = _description(d)
-    _split_retrieval(d, out, models)
-    for p in d.plans:  # every plan written must validate
-        parse_plan(copy.deepcopy(p.plan), where=f"designed plan {p.plan['name']}")
-    return d
 
 
 def family_coverage(targets: list[str]) -> str:
