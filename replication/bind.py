@@ -328,69 +328,97 @@ def _difference(a: dict[int, float], b: dict[int, float]) -> dict[int, float]:
     return {s: a[s] - b[s] for s in sorted(set(a) & set(b))}
 
 
+class _Unmeasured(Exception):
+    """Why a query cannot be measured on the records (the message is the reason shown)."""
+
+
 def measure(q: Query, records: Sequence[Mapping[str, Any]]) -> tuple[dict[int, float], list[Mapping], str]:
     """Per-seed values of the query over the records, the records used, and why it is empty when it is."""
+    try:
+        base, treated = _select_runs(q, records)
+        cells, used = [], []
+        for t in _query_targets(q, base, treated):
+            v, rs = _measure_target(q, t, base, treated)
+            cells.append(v)
+            used += rs
+    except _Unmeasured as why:
+        return {}, [], str(why)
+    return _combine(cells), used, ""
+
+
+def _select_runs(q: Query, records: Sequence[Mapping[str, Any]]) -> tuple[list[Mapping], list[Mapping]]:
+    """The baseline runs and the treated runs (with the query's intermediate task, or any) of the one model the
+    query fits."""
     if not records:
-        return {}, [], "no run yet (the runs folder has no finished run)"
+        raise _Unmeasured("no run yet (the runs folder has no finished run)")
     pool = [r for r in records if q.model is None or q.model in str(r["base_model"]).lower()]
     if q.model and not pool:
         models = sorted({Path(str(r["base_model"])).name for r in records})
-        return (
-            {},
-            [],
-            f"other model: the claim is about {q.model}, the runs use {', '.join(models) or 'none'}",
-        )
+        raise _Unmeasured(f"other model: the claim is about {q.model}, the runs use {', '.join(models) or 'none'}")
     if q.split != "test":
-        return {}, [], f"the claim is about {q.split} sets; the runs' scores are on test sets"
+        raise _Unmeasured(f"the claim is about {q.split} sets; the runs' scores are on test sets")
     inter_needed = q.intermediate if q.intermediate not in ((), (BEST,)) else None
     if inter_needed:
         pool = [r for r in pool if r["intermediate"] == "+".join(q.intermediate)
                 or tuple(r.get("intermediate_tasks") or ()) == tuple(q.intermediate)]  # fmt: skip
         if not pool:
-            return {}, [], f"no run yet with intermediate task {'+'.join(q.intermediate)}"
+            raise _Unmeasured(f"no run yet with intermediate task {'+'.join(q.intermediate)}")
     models = sorted({str(r["base_model"]) for r in pool})
     if len(models) > 1:
-        return {}, [], f"runs of several models fit ({', '.join(models)}); the claim names none"
+        raise _Unmeasured(f"runs of several models fit ({', '.join(models)}); the claim names none")
     model_runs = [r for r in records if models and r["base_model"] == models[0]]
     base = [r for r in model_runs if r["intermediate"] == "none"]
     treated = pool if inter_needed else [r for r in model_runs if r["intermediate"] != "none"]
+    return base, treated
+
+
+def _query_targets(q: Query, base: list[Mapping], treated: list[Mapping]) -> list[str]:
+    """The targets the query names (each must have runs), or for an average every target with runs."""
     targets = sorted({r["target"] for r in (base if q.kind == "score" and not q.intermediate else treated)})
     if q.targets != (AVERAGE,):
         missing = [t for t in q.targets if t not in targets]
         if missing:
-            return {}, [], f"no run yet on {', '.join(missing)} with this setting"
+            raise _Unmeasured(f"no run yet on {', '.join(missing)} with this setting")
         targets = list(q.targets)
     if not targets:
-        return {}, [], "no run yet for this setting"
-    cells, used = [], []
-    for t in targets:
-        b = _by_seed([r for r in base if r["target"] == t], q)
-        if q.intermediate == (BEST,):
-            options = {}
-            for name in sorted({r["intermediate"] for r in treated if r["target"] == t}):
-                v = _by_seed([r for r in treated if r["target"] == t and r["intermediate"] == name], q)
-                if v:
-                    options[name] = v
-            if not options:
-                return {}, [], f"no intermediate-task run on {t}"
-            name = max(options, key=lambda k: sum(options[k].values()) / len(options[k]))
-            rs = [r for r in treated if r["target"] == t and r["intermediate"] == name]
-            v = options[name]
-        elif q.intermediate:
-            rs = [r for r in treated if r["target"] == t]
-            v = _by_seed(rs, q)
-        else:
-            rs, v = [r for r in base if r["target"] == t], b
-        if q.kind in ("delta", "direction"):
-            if not b:
-                return {}, [], f"no baseline run on {t}"
-            v = _difference(v, b)
-            rs = rs + [r for r in base if r["target"] == t]
-        if not v:
-            return {}, [], f"no scores on {t} for these languages"
-        cells.append(v)
-        used += rs
-    return _combine(cells), used, ""
+        raise _Unmeasured("no run yet for this setting")
+    return targets
+
+
+def _measure_target(
+    q: Query, t: str, base: list[Mapping], treated: list[Mapping]
+) -> tuple[dict[int, float], list[Mapping]]:
+    """Per-seed values of the query on target ``t`` (against the baseline for a delta or direction), and the
+    records used."""
+    b = _by_seed([r for r in base if r["target"] == t], q)
+    if q.intermediate == (BEST,):
+        rs, v = _best_intermediate(q, t, treated)
+    elif q.intermediate:
+        rs = [r for r in treated if r["target"] == t]
+        v = _by_seed(rs, q)
+    else:
+        rs, v = [r for r in base if r["target"] == t], b
+    if q.kind in ("delta", "direction"):
+        if not b:
+            raise _Unmeasured(f"no baseline run on {t}")
+        v = _difference(v, b)
+        rs = rs + [r for r in base if r["target"] == t]
+    if not v:
+        raise _Unmeasured(f"no scores on {t} for these languages")
+    return v, rs
+
+
+def _best_intermediate(q: Query, t: str, treated: list[Mapping]) -> tuple[list[Mapping], dict[int, float]]:
+    """The runs and per-seed values of the intermediate setting with the highest mean on ``t``."""
+    options = {}
+    for name in sorted({r["intermediate"] for r in treated if r["target"] == t}):
+        v = _by_seed([r for r in treated if r["target"] == t and r["intermediate"] == name], q)
+        if v:
+            options[name] = v
+    if not options:
+        raise _Unmeasured(f"no intermediate-task run on {t}")
+    name = max(options, key=lambda k: sum(options[k].values()) / len(options[k]))
+    return [r for r in treated if r["target"] == t and r["intermediate"] == name], options[name]
 
 
 def judge(q: Query, per_seed: Mapping[int, float]) -> tuple[str, str, dict[str, Any]]:
