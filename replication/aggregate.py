@@ -292,6 +292,8 @@ def _task_block(
     base_by_seed: Mapping[int, Mapping] | None,
     per_seed_family: dict[str, dict[int, list[float]]],
 ) -> dict:
+    """One target's scores, and (against ``base_by_seed``) its deltas per seed, language and family over the
+    languages both runs scored; each seed's family deltas are also added to ``per_seed_family``."""
     first = next(iter(by_seed.values()))
     metrics = _score_metrics(target, first["metrics"], first)
     _, spec_langs = _spec_info(target, first)
@@ -311,13 +313,7 @@ def _task_block(
             lang_vals.setdefault(lang, {}).setdefault("score", []).append(s)
         if base_by_seed is None:
             continue
-        base = base_by_seed.get(seed)
-        if base is None and _seedless(target, base_by_seed):
-            base = next(iter(base_by_seed.values()))
-        if base is None:
-            unmatched.append(seed)
-            continue
-        theirs = {lang: s for lang, m in base["metrics"].items() if (s := _lang_score(m, metrics)) is not None}
+        theirs = _baseline_scores(target, seed, base_by_seed, metrics)
         common = sorted(set(mine) & set(theirs))
         if not common:
             unmatched.append(seed)
@@ -327,29 +323,48 @@ def _task_block(
         for lang in common:
             lang_vals[lang].setdefault("baseline", []).append(theirs[lang])
             lang_vals[lang].setdefault("delta", []).append(mine[lang] - theirs[lang])
-        by_fam: dict[str, list[float]] = {}
-        for lang in common:
-            by_fam.setdefault(_family(lang, rec), []).append(mine[lang] - theirs[lang])
-        for fam, vals in by_fam.items():
-            d = sum(vals) / len(vals)
+        for fam, d in _family_deltas(rec, mine, theirs, common).items():
             fam_deltas.setdefault(fam, {})[seed] = d
             per_seed_family.setdefault(fam, {}).setdefault(seed, []).append(d)
-
-    def st(vals: list[float] | None) -> dict | None:
-        s = Stat.of(vals or [])
-        return asdict(s) if s else None
-
     return {
         "metrics": list(metrics),
-        "score": st(scores),
-        "baseline": st(base_scores),
-        "delta": st(deltas),
+        "score": _stat(scores),
+        "baseline": _stat(base_scores),
+        "delta": _stat(deltas),
         "seeds": sorted(by_seed),
         "unmatched_seeds": unmatched,
         "missing_languages": sorted(missing_langs),
-        "languages": {lang: {k: st(v) for k, v in d.items()} for lang, d in sorted(lang_vals.items())},
-        "families": {fam: {"delta": st(list(v.values()))} for fam, v in sorted(fam_deltas.items())},
+        "languages": {lang: {k: _stat(v) for k, v in d.items()} for lang, d in sorted(lang_vals.items())},
+        "families": {fam: {"delta": _stat(list(v.values()))} for fam, v in sorted(fam_deltas.items())},
     }
+
+
+def _baseline_scores(
+    target: str, seed: int, base_by_seed: Mapping[int, Mapping], metrics: Sequence[str]
+) -> dict[str, float]:
+    """The baseline's score per language for ``seed`` (its only run when the target's baseline is seedless); empty
+    when there is no baseline run to compare with."""
+    base = base_by_seed.get(seed)
+    if base is None and _seedless(target, base_by_seed):
+        base = next(iter(base_by_seed.values()))
+    if base is None:
+        return {}
+    return {lang: s for lang, m in base["metrics"].items() if (s := _lang_score(m, metrics)) is not None}
+
+
+def _family_deltas(
+    rec: Mapping, mine: Mapping[str, float], theirs: Mapping[str, float], common: Sequence[str]
+) -> dict[str, float]:
+    """One seed's mean delta per language family over the languages both runs scored."""
+    by_fam: dict[str, list[float]] = {}
+    for lang in common:
+        by_fam.setdefault(_family(lang, rec), []).append(mine[lang] - theirs[lang])
+    return {fam: sum(vals) / len(vals) for fam, vals in by_fam.items()}
+
+
+def _stat(vals: list[float] | None) -> dict | None:
+    s = Stat.of(vals or [])
+    return asdict(s) if s else None
 
 
 def _average_block(
