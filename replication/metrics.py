@@ -205,8 +205,6 @@ def extract_spans(
     (CLS start and end, minimum over windows) wins when null score - best non-null score > threshold.
     Returns (predictions, n-best lists with text/score/start_char/end_char).
     """
-    import numpy as np
-
     by_example: dict[str, list[QAFeature]] = {}
     for f in features:
         by_example.setdefault(f.example_id, []).append(f)
@@ -216,39 +214,55 @@ def extract_spans(
         candidates: list[dict] = []
         min_null = math.inf
         for feat in by_example.get(ex_id, []):
-            start_logits = np.asarray(feat.start_logits, dtype=np.float64)
-            end_logits = np.asarray(feat.end_logits, dtype=np.float64)
-            null = float(start_logits[feat.cls_index] + end_logits[feat.cls_index])
+            null = _window_candidates(feat, context, candidates, n_best, max_answer_length)
             min_null = min(min_null, null)
-            starts = np.argsort(start_logits, kind="stable")[::-1][:n_best]
-            ends = np.argsort(end_logits, kind="stable")[::-1][:n_best]
-            n_tok = len(feat.offsets)
-            for s in starts.tolist():
-                for e in ends.tolist():
-                    if s >= n_tok or e >= n_tok or feat.offsets[s] is None or feat.offsets[e] is None:
-                        continue
-                    if e < s or e - s + 1 > max_answer_length:
-                        continue
-                    if feat.token_is_max_context is not None and not feat.token_is_max_context.get(s, False):
-                        continue
-                    c0, c1 = feat.offsets[s][0], feat.offsets[e][1]
-                    candidates.append({"text": context[c0:c1], "score": float(start_logits[s] + end_logits[e]),
-                                       "start_char": c0, "end_char": c1})
-        candidates.sort(key=lambda c: -c["score"])
-        candidates = candidates[:n_best]
-        if version_2 and min_null < math.inf:
-            candidates.append({"text": "", "score": min_null, "start_char": -1, "end_char": -1})
-            candidates.sort(key=lambda c: -c["score"])
-        nbest_out[ex_id] = candidates
-        best_non_null = next((c for c in candidates if c["start_char"] >= 0), None)
-        if version_2:
-            if best_non_null is None or min_null - best_non_null["score"] > null_score_diff_threshold:
-                predictions[ex_id] = ""
-            else:
-                predictions[ex_id] = best_non_null["text"]
-        else:
-            predictions[ex_id] = best_non_null["text"] if best_non_null is not None else ""
+        nbest_out[ex_id], predictions[ex_id] = _best_answer(candidates, min_null, n_best, version_2,
+                                                            null_score_diff_threshold)  # fmt: skip
     return predictions, nbest_out
+
+
+def _window_candidates(
+    feat: QAFeature, context: str, candidates: list[dict], n_best: int, max_answer_length: int
+) -> float:
+    """Add one window's valid spans among its top ``n_best`` starts and ends to ``candidates``; return the window's
+    null score (start and end logits at CLS)."""
+    import numpy as np
+
+    start_logits = np.asarray(feat.start_logits, dtype=np.float64)
+    end_logits = np.asarray(feat.end_logits, dtype=np.float64)
+    null = float(start_logits[feat.cls_index] + end_logits[feat.cls_index])
+    starts = np.argsort(start_logits, kind="stable")[::-1][:n_best]
+    ends = np.argsort(end_logits, kind="stable")[::-1][:n_best]
+    n_tok = len(feat.offsets)
+    for s in starts.tolist():
+        for e in ends.tolist():
+            if s >= n_tok or e >= n_tok or feat.offsets[s] is None or feat.offsets[e] is None:
+                continue
+            if e < s or e - s + 1 > max_answer_length:
+                continue
+            if feat.token_is_max_context is not None and not feat.token_is_max_context.get(s, False):
+                continue
+            c0, c1 = feat.offsets[s][0], feat.offsets[e][1]
+            candidates.append({"text": context[c0:c1], "score": float(start_logits[s] + end_logits[e]),
+                               "start_char": c0, "end_char": c1})
+    return null
+
+
+def _best_answer(
+    candidates: list[dict], min_null: float, n_best: int, version_2: bool, null_score_diff_threshold: float
+) -> tuple[list[dict], str]:
+    """An example's n-best list (with the null answer under ``version_2``) and its predicted text."""
+    candidates.sort(key=lambda c: -c["score"])
+    candidates = candidates[:n_best]
+    if version_2 and min_null < math.inf:
+        candidates.append({"text": "", "score": min_null, "start_char": -1, "end_char": -1})
+        candidates.sort(key=lambda c: -c["score"])
+    best_non_null = next((c for c in candidates if c["start_char"] >= 0), None)
+    if version_2:
+        if best_non_null is None or min_null - best_non_null["score"] > null_score_diff_threshold:
+            return candidates, ""
+        return candidates, best_non_null["text"]
+    return candidates, best_non_null["text"] if best_non_null is not None else ""
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -574,26 +588,18 @@ def benchmark_average(
     never a silent average over fewer tasks. ``task_info`` gives {task: (score metrics, languages)} for tasks the
     registry does not know (results read back from files); registered tasks come from the registry.
     """
-    from replication.tasks.registry import XTREME_TASKS, get_task
+    from replication.tasks.registry import XTREME_TASKS
 
     info = dict(task_info or {})
-
-    def describe(name: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
-        if name in info:
-            metrics, langs = info[name]
-            return name, tuple(metrics), tuple(langs)
-        spec = get_task(name)
-        return spec.name, spec.metrics, spec.languages
-
     wanted = list(tasks) if tasks is not None else list(XTREME_TASKS)
     resolved = {}
     for name, per_lang in results.items():
-        resolved[describe(name)[0]] = per_lang
+        resolved[_describe_task(name, info)[0]] = per_lang
     per_task: dict[str, float] = {}
     missing_tasks: list[str] = []
     missing_langs: dict[str, list[str]] = {}
     for name in wanted:
-        canonical, metrics, languages = describe(name)
+        canonical, metrics, languages = _describe_task(name, info)
         per_lang = resolved.get(canonical)
         if not per_lang:
             missing_tasks.append(canonical)
@@ -608,13 +614,7 @@ def benchmark_average(
         per_task[canonical] = task_score(canonical, langs, metrics)
     partial = bool(missing_tasks or missing_langs)
     if partial and not allow_partial:
-        parts = []
-        if missing_tasks:
-            parts.append(f"tasks without results: {', '.join(missing_tasks)}")
-        for t, langs in missing_langs.items():
-            parts.append(f"{t} lacks {', '.join(langs)}")
-        raise ReplicationError("cannot compute the benchmark average: " + "; ".join(parts)
-                               + " (run them, or ask for a partial average)")
+        raise ReplicationError(_missing_message(missing_tasks, missing_langs))
     if not per_task:
         raise ReplicationError("no task results to average")
     return {
@@ -625,3 +625,26 @@ def benchmark_average(
         "missing_languages": missing_langs,
         "n_tasks": len(per_task),
     }
+
+
+def _describe_task(
+    name: str, info: Mapping[str, tuple[Sequence[str], Sequence[str]]]
+) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """(canonical name, score metrics, languages) of a task: from ``info`` when given there, else the registry."""
+    from replication.tasks.registry import get_task
+
+    if name in info:
+        metrics, langs = info[name]
+        return name, tuple(metrics), tuple(langs)
+    spec = get_task(name)
+    return spec.name, spec.metrics, spec.languages
+
+
+def _missing_message(missing_tasks: list[str], missing_langs: dict[str, list[str]]) -> str:
+    parts = []
+    if missing_tasks:
+        parts.append(f"tasks without results: {', '.join(missing_tasks)}")
+    for t, langs in missing_langs.items():
+        parts.append(f"{t} lacks {', '.join(langs)}")
+    return ("cannot compute the benchmark average: " + "; ".join(parts)
+            + " (run them, or ask for a partial average)")
