@@ -186,20 +186,7 @@ def _equal(q: Quantity, value: float, decimals: int, percent: bool) -> bool:
 
 def check_claim(claim: str, tables: list[Table]) -> CellCheck:
     """Find the cell(s) the claim names by row and column header and compare its numbers with them."""
-    named: list[tuple[Table, list[int], list[int]]] = []
-    for t in tables:
-        rows = _named_rows(t, claim)
-        if not rows and len(t.rows) == 1:
-            rows = [0]
-        cols = _named_columns(t, claim) if rows else []
-        if rows and cols:
-            named.append((t, rows, cols))
-    candidates = [
-        (t, c)
-        for t, rows, cols in named
-        for c in t.cells
-        if c.row in rows and c.col in cols and c.value.numeric
-    ]
+    candidates = _named_cells(claim, tables)
     if not candidates:
         return CellCheck("not_found", "no table cell is named by both a row and a column header in the claim")
     headers = [h for t, c in candidates for h in (*t.rows[c.row], *t.columns[c.col])]
@@ -219,17 +206,8 @@ def check_claim(claim: str, tables: list[Table]) -> CellCheck:
     for t, c in candidates:
         delta_table = c.value.signed or bool(_DELTA_CAPTION.search(t.caption))
         for q in numbers:
-            claimed = q.value
-            if direction and delta_table and q.value >= 0 and not q.text.lstrip().startswith(("+", "-")):
-                claimed = direction * q.value
-            targets = [(v, c.value.decimals) for v in c.value.values]
-            if direction and not delta_table:
-                targets += [
-                    (v - base, c.value.decimals)
-                    for v in c.value.values[:1]
-                    for base in _baselines(t, c, claim)
-                ]
-            for v, dec in targets:
+            claimed = _signed_claim(q, direction, delta_table)
+            for v, dec in _targets(t, c, claim, direction, delta_table):
                 probe = Quantity(claimed, q.text, q.unit, q.measures, q.span, q.kind, q.decimals)
                 if _equal(probe, v, dec, c.value.percent):
                     return CellCheck(
@@ -258,6 +236,47 @@ def check_claim(claim: str, tables: list[Table]) -> CellCheck:
         t.citation(c),
         candidates,
     )
+
+
+def _named_cells(claim: str, tables: list[Table]) -> list[tuple[Table, Cell]]:
+    """The numeric cells whose row and column headers the claim names (a one-row table's row needs no name)."""
+    named: list[tuple[Table, list[int], list[int]]] = []
+    for t in tables:
+        rows = _named_rows(t, claim)
+        if not rows and len(t.rows) == 1:
+            rows = [0]
+        cols = _named_columns(t, claim) if rows else []
+        if rows and cols:
+            named.append((t, rows, cols))
+    return [
+        (t, c)
+        for t, rows, cols in named
+        for c in t.cells
+        if c.row in rows and c.col in cols and c.value.numeric
+    ]
+
+
+def _signed_claim(q: Quantity, direction: int, delta_table: bool) -> float:
+    """The claimed value, signed by the claim's direction when the table gives signed differences and the number
+    is written without a sign ("improves by 2.1" against "+2.1")."""
+    if direction and delta_table and q.value >= 0 and not q.text.lstrip().startswith(("+", "-")):
+        return direction * q.value
+    return q.value
+
+
+def _targets(
+    table: Table, cell: Cell, claim: str, direction: int, delta_table: bool
+) -> list[tuple[float, int]]:
+    """The values (with their decimals) a claimed number may equal: the cell's, and for a claimed change in a
+    table of absolute values, the cell's first value less each baseline."""
+    targets = [(v, cell.value.decimals) for v in cell.value.values]
+    if direction and not delta_table:
+        targets += [
+            (v - base, cell.value.decimals)
+            for v in cell.value.values[:1]
+            for base in _baselines(table, cell, claim)
+        ]
+    return targets
 
 
 def _baselines(table: Table, cell: Cell, claim: str) -> list[float]:
