@@ -1,8 +1,9 @@
 """The phases of one run: intermediate training (shared by every run with the same lineage), target fine-tuning
 on English with English dev selection, zero-shot evaluation on every language, and retrieval without training.
 
-Examples come from `replication.data` (hub or local files) unless a source is registered for a task with
-:func:`register_examples` (the synthetic world and tests do that), so the same code runs on real and synthetic data.
+Examples come from `replication.data` (the task declaration's files or hub sources) unless the declaration holds
+them in memory (``TaskSpec.examples``, set with :func:`register_examples` by the synthetic world and tests), so the
+same code runs on real and synthetic data.
 """
 
 from __future__ import annotations
@@ -12,44 +13,88 @@ import math
 import os
 import shutil
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from replication.distributed import barrier
 from replication.errors import MissingData, ReplicationError
 from replication.plan import Hyperparameters, IntermediatePhase, RunSpec
 from replication.tasks.formats import Format
+from replication.tasks.spec import ExampleSource
 
-ExampleSource = Callable[[str, str], list]  # (split, language) -> examples
-_SOURCES: dict[str, ExampleSource] = {}
 Log = Callable[[str], None]
 StopAfter = Mapping[str, int]  # phase ("intermediate" | "target") -> stop after this optimizer step
 
 
 def register_examples(task: str, source: ExampleSource) -> None:
-    """Serve a task's examples from ``source(split, language)`` instead of replication.data.
+    """Serve a registered task's examples from ``source(split, language)`` instead of replication.data (sets the
+    declaration's ``examples``).
 
     A source raises KeyError or FileNotFoundError for a split or language it does not have (read as MissingData).
     """
-    _SOURCES[task] = source
+    from replication.tasks.registry import set_examples
+
+    set_examples(task, source)
 
 
 def unregister_examples(task: str) -> None:
-    """Stop serving a task from a registered source (no-op if none)."""
-    _SOURCES.pop(task, None)
+    """Stop serving a task from memory (no-op if it is not, or is no longer, registered)."""
+    from replication.tasks.registry import set_examples
+
+    set_examples(task, None)
+
+
+def _memory_source(task: str) -> ExampleSource | None:
+    """The in-memory example source the task's declaration holds, None if it has none (or is not registered)."""
+    from replication.tasks.registry import get_task
+
+    try:
+        return get_task(task).examples
+    except ReplicationError:
+        return None
+
+
+class _MemorySources(MutableMapping[str, ExampleSource]):
+    """The declarations' in-memory example sources, by task name, as a mapping (for callers that patch one)."""
+
+    def __getitem__(self, task: str) -> ExampleSource:
+        source = _memory_source(task)
+        if source is None:
+            raise KeyError(task)
+        return source
+
+    def __setitem__(self, task: str, source: ExampleSource) -> None:
+        register_examples(task, source)
+
+    def __delitem__(self, task: str) -> None:
+        self[task]  # noqa: B018 - KeyError when there is none
+        unregister_examples(task)
+
+    def __iter__(self) -> Iterator[str]:
+        from replication.tasks.registry import list_tasks
+
+        return iter([t.name for t in list_tasks() if t.examples is not None])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+_SOURCES: MutableMapping[str, ExampleSource] = _MemorySources()
 
 
 def load_examples(task: str, split: str, language: str, spec: RunSpec, purpose: str | None = None) -> list:
     """One split of one task in one language.
 
-    ``purpose="select"`` marks model-selection data, which must be English dev data (checked here for registered
+    ``purpose="select"`` marks model-selection data, which must be English dev data (checked here for in-memory
     sources too, and by `replication.data.load_split`). A split that is not there raises MissingData.
     """
     if purpose == "select" and (language != "en" or split != "dev"):
         raise ReplicationError(f"{task}: model selection uses English dev data only; asked for {split} {language!r}")
-    if task in _SOURCES:
+    source = _memory_source(task)
+    if source is not None:
         try:
-            return list(_SOURCES[task](split, language))
+            return list(source(split, language))
         except (KeyError, FileNotFoundError) as exc:
             raise MissingData(f"{task}: no {split} data for {language!r} ({exc})") from None
     from replication import data
@@ -144,23 +189,59 @@ def ensure_intermediate(
 
     Model selection uses the first ``max_dev_examples`` English dev examples of each task (paper: 500).
     """
-    from replication.models import HeadSpec, MultiTaskModel, load_encoder, load_tokenizer
-    from replication.tasks.registry import get_task
-    from replication.training import TaskData, train
+    from replication.models import MultiTaskModel, load_encoder, load_tokenizer
+    from replication.training import train
 
     phase = spec.intermediate
     assert phase is not None
     pdir = runs_dir / phase.id
-    done = pdir / "phase.json"
-    model_dir = pdir / "model"
-    if done.is_file() and model_dir.is_dir():
-        stats = json.loads(done.read_text(encoding="utf-8"))
-        if rank == 0:
-            shutil.rmtree(pdir / "checkpoint", ignore_errors=True)  # left over by a kill right after finishing
+    finished = _finished_intermediate(pdir, rank)
+    if finished is not None:
         log(f"intermediate {phase.spec.name} ({phase.id}): finished earlier, reused")
-        return str(model_dir), stats
+        return finished
     log(f"intermediate {phase.spec.name} ({phase.id}): training on {', '.join(phase.task_hyperparameters)}")
     tokenizer = load_tokenizer(spec.base_model)
+    tasks, heads, dev_sets = _intermediate_training_data(spec, phase, runs_dir / "features", tokenizer, log, notes)
+    model = MultiTaskModel(load_encoder(spec.base_model), heads, seed=spec.seed)
+    result = train(
+        model, tasks, phase.hyperparameters, seed=spec.seed, tokenizer=tokenizer, checkpoint_dir=pdir / "checkpoint",
+        device=device, evaluate=_mean_dev_score(dev_sets, tokenizer, device) if dev_sets else None,
+        size_cap=phase.spec.size_cap, log=log, rank=rank, world=world, stop_after_step=stop_after_step,
+    )  # fmt: skip
+    stats = {
+        "id": phase.id, "name": phase.spec.name, "tasks": list(phase.spec.tasks),
+        "mlm": None if phase.spec.mlm is None else {"corpus": phase.spec.mlm.corpus, "alpha": phase.spec.mlm.alpha},
+        "steps": result.steps, "best_step": result.best_step, "best_dev": result.best_score,
+        "evaluations": result.evaluations, "stopped_early": result.stopped_early,
+        "throughput": result.throughput(),
+        "sampling": _sampling(tasks, phase.spec.size_cap),
+    }  # fmt: skip
+    if rank == 0:
+        _save_intermediate(pdir, model, tokenizer, stats)
+    barrier(world)
+    return str(pdir / "model"), stats
+
+
+def _finished_intermediate(pdir: Path, rank: int) -> tuple[str, dict] | None:
+    """(model path, stats) of an intermediate phase that finished earlier, None if it did not."""
+    done, model_dir = pdir / "phase.json", pdir / "model"
+    if not (done.is_file() and model_dir.is_dir()):
+        return None
+    stats = json.loads(done.read_text(encoding="utf-8"))
+    if rank == 0:
+        shutil.rmtree(pdir / "checkpoint", ignore_errors=True)  # left over by a kill right after finishing
+    return str(model_dir), stats
+
+
+def _intermediate_training_data(
+    spec: RunSpec, phase: IntermediatePhase, features_dir: Path, tokenizer: Any, log: Log, notes: list[str] | None,
+) -> tuple[list, list, list]:
+    """Training data and heads of every intermediate task (the MLM corpus last), and the English dev sets that
+    model selection scores: (tasks, heads, dev_sets)."""
+    from replication.models import HeadSpec
+    from replication.tasks.registry import get_task
+    from replication.training import TaskData
+
     tasks, heads, dev_sets = [], [], []
     for name in phase.spec.tasks:
         t = get_task(name)
@@ -168,7 +249,7 @@ def ensure_intermediate(
         train_ex = _try_load(name, "train", phase.language, spec, required=True)
         train_ex = subsample(train_ex, phase.data_fraction, hp.max_train_examples)
         label_ids = _label_ids(t, train_ex)
-        feats = _featurize(t, train_ex, tokenizer, hp, True, label_ids, runs_dir / "features", "train", phase.language)
+        feats = _featurize(t, train_ex, tokenizer, hp, True, label_ids, features_dir, "train", phase.language)
         tasks.append(TaskData(name, str(t.format), feats, hp.batch_size, size=len(train_ex)))
         heads.append(HeadSpec(name, str(t.format), _num_labels(t, label_ids)))
         dev_ex = _limit(_try_load(name, "dev", "en", spec, purpose="select", log=log, notes=notes),
@@ -181,7 +262,11 @@ def ensure_intermediate(
         feats, n = mlm_features(spec, phase, tokenizer, hp)
         tasks.append(TaskData(mlm.corpus, str(Format.MLM), feats, hp.batch_size, size=mlm.n_examples or n))
         heads.append(HeadSpec(mlm.corpus, str(Format.MLM)))
-    model = MultiTaskModel(load_encoder(spec.base_model), heads, seed=spec.seed)
+    return tasks, heads, dev_sets
+
+
+def _mean_dev_score(dev_sets: list, tokenizer: Any, device: Any) -> Callable[[Any], float]:
+    """Model selection of a multi-task phase: the mean over tasks of each task's dev selection score."""
 
     def evaluate(m: Any) -> float:
         scores = []
@@ -190,30 +275,20 @@ def ensure_intermediate(
             scores.append(selection_score(t, metrics))
         return float(sum(scores) / len(scores))
 
-    result = train(
-        model, tasks, phase.hyperparameters, seed=spec.seed, tokenizer=tokenizer, checkpoint_dir=pdir / "checkpoint",
-        device=device, evaluate=evaluate if dev_sets else None, size_cap=phase.spec.size_cap, log=log,
-        rank=rank, world=world, stop_after_step=stop_after_step,
-    )  # fmt: skip
-    stats = {
-        "id": phase.id, "name": phase.spec.name, "tasks": list(phase.spec.tasks),
-        "mlm": None if mlm is None else {"corpus": mlm.corpus, "alpha": mlm.alpha},
-        "steps": result.steps, "best_step": result.best_step, "best_dev": result.best_score,
-        "evaluations": result.evaluations, "stopped_early": result.stopped_early,
-        "throughput": result.throughput(),
-        "sampling": _sampling(tasks, phase.spec.size_cap),
-    }  # fmt: skip
-    if rank == 0:
-        tmp = pdir / ".model.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        model.encoder.save_pretrained(str(tmp))
-        tokenizer.save_pretrained(str(tmp))
-        shutil.rmtree(model_dir, ignore_errors=True)
-        os.replace(tmp, model_dir)
-        _write_json(done, stats)
-        shutil.rmtree(pdir / "checkpoint", ignore_errors=True)
-    _barrier(world)
-    return str(model_dir), stats
+    return evaluate
+
+
+def _save_intermediate(pdir: Path, model: Any, tokenizer: Any, stats: dict) -> None:
+    """Rank 0: the encoder and tokenizer into ``model/`` (atomically, by rename), then ``phase.json``, which marks
+    the phase finished; the resumable checkpoint goes."""
+    tmp, model_dir = pdir / ".model.tmp", pdir / "model"
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.encoder.save_pretrained(str(tmp))
+    tokenizer.save_pretrained(str(tmp))
+    shutil.rmtree(model_dir, ignore_errors=True)
+    os.replace(tmp, model_dir)
+    _write_json(pdir / "phase.json", stats)
+    shutil.rmtree(pdir / "checkpoint", ignore_errors=True)
 
 
 def _sampling(tasks: list, size_cap: int) -> dict[str, float]:
@@ -405,10 +480,9 @@ def predict(
             M.QAFeature(f["example_id"], f["offsets"], o["start_logits"], o["end_logits"])
             for f, o in zip(feats, outputs, strict=True)
         ]
-        v2 = task.name.startswith("squad_v2")
-        answers, _ = M.extract_spans({e.id: e.context for e in examples}, qa_feats, version_2=v2)
+        answers, _ = M.extract_spans({e.id: e.context for e in examples}, qa_feats, version_2=task.unanswerable)
         golds = {e.id: list(e.answers) for e in examples}
-        norm_lang = lang if task.name == "mlqa" else None
+        norm_lang = lang if task.language_normalization else None
         scores = M.qa_scores(answers, golds, lang=norm_lang)
         preds = [{"id": e.id, "prediction": answers.get(e.id, ""), "gold": list(e.answers)} for e in examples]
         return preds, scores
@@ -467,7 +541,7 @@ def _featurize(task: Any, examples: list, tokenizer: Any, hp: Hyperparameters, t
     def build() -> list[dict]:
         return featurize(task.format, examples, tokenizer, hp, training, label_ids)
 
-    if cache_dir is None or task.name in _SOURCES or not examples:
+    if cache_dir is None or _memory_source(task.name) is not None or not examples:
         return build()
     from replication import data
 
@@ -604,7 +678,7 @@ def _sides(spec: RunSpec, task: str, split: str, lang: str, log: Log | None = No
            notes: list[str] | None = None) -> tuple[list, list]:  # fmt: skip
     """(source sentences in ``lang`` with gold ids, English candidates) of one split; ([], []) with a note when
     the split is not there for this language."""
-    if task not in _SOURCES:
+    if _memory_source(task) is None:
         from replication import data
 
         try:
@@ -667,13 +741,6 @@ def _default(v: Any) -> Any:
     if hasattr(v, "tolist"):
         return v.tolist()
     raise TypeError(type(v).__name__)
-
-
-def _barrier(world: int) -> None:
-    if world > 1:
-        import torch.distributed as dist
-
-        dist.barrier()
 
 
 __all__ = ["execute", "register_examples", "load_examples", "ensure_intermediate", "run_target", "run_retrieval",

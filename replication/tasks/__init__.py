@@ -1,4 +1,9 @@
-"""Task registry, formats and languages of the intermediate and XTREME target tasks."""
+"""Task declarations, registry, formats and languages of the intermediate and XTREME target tasks.
+
+A task is one `TaskSpec` declaration (`replication.tasks.spec`); the paper's tasks are declared in
+`replication.tasks.intermediate` and `replication.tasks.xtreme`, their file and hub readers live in
+`replication.tasks.readers`.
+"""
 
 from replication.tasks.formats import (
     ChoiceExample,
@@ -6,6 +11,7 @@ from replication.tasks.formats import (
     Format,
     PairExample,
     QAExample,
+    RetrievalData,
     RetrievalExample,
     TaggingExample,
     TextExample,
@@ -16,9 +22,11 @@ from replication.tasks.registry import (
     XTREME_LANGUAGES,
     XTREME_TASKS,
     HubSource,
+    LocalFiles,
     TaskSpec,
     family_of,
     get_task,
+    layout,
     list_tasks,
     register_languages,
     register_task,
@@ -33,14 +41,17 @@ __all__ = [
     "Example",
     "Format",
     "HubSource",
+    "LocalFiles",
     "PairExample",
     "QAExample",
+    "RetrievalData",
     "RetrievalExample",
     "TaggingExample",
     "TaskSpec",
     "TextExample",
     "family_of",
     "get_task",
+    "layout",
     "list_tasks",
     "register_languages",
     "register_task",

@@ -69,4 +69,19 @@ class TextExample:
     text: str
 
 
+@dataclass
+class RetrievalData:
+    """Both sides of a retrieval split: sentences in ``lang`` (gold_id set where paired) and English sentences."""
+
+    source: list[RetrievalExample]
+    target: list[RetrievalExample]
+
+    @property
+    def gold(self) -> list[tuple[str, str]]:
+        return [(e.id, e.gold_id) for e in self.source if e.gold_id is not None]
+
+    def __iter__(self):  # ``src, tgt = load_retrieval(...)``
+        return iter((self.source, self.target))
+
+
 Example = PairExample | ChoiceExample | QAExample | TaggingExample | RetrievalExample | TextExample
