@@ -324,6 +324,7 @@ def train(
 
     ``compile`` compiles the encoder's layers with ``torch.compile`` (:func:`compile_layers`): it pays off on a
     GPU for long phases; the first steps then include the compilation.
+    Over 60 lines only by its fifteen-parameter signature: the body is the loop, one screen top to bottom.
     """
     log_losses = log is not None  # reading a loss value is a host sync: only when someone reads the log
     log = log or (lambda _: None)
@@ -334,8 +335,7 @@ def train(
     eval_every = hp.eval_every or per_epoch
     stream = BatchStream(tasks, steps * hp.grad_accum_steps, seed, size_cap)
     optimizer, ddp = _prepare(model, tasks, hp, device, world, compile)
-    ckpt_path = checkpoint_dir / CHECKPOINT if checkpoint_dir is not None else None
-    best_path = checkpoint_dir / BEST if checkpoint_dir is not None else None
+    ckpt_path, best_path = _checkpoint_paths(checkpoint_dir)
     result = TrainResult(steps=steps, best_step=None, best_score=None)
     progress = _resume(ckpt_path, best_path, model, optimizer, result, log)
     given = stream.position(progress.step * hp.grad_accum_steps)  # batches each task has given (sampler position)
@@ -343,21 +343,13 @@ def train(
     t_mark = time.perf_counter()
     while progress.step < steps:
         step = progress.step
-        torch.manual_seed(seed * 1_000_003 + step)  # dropout depends on (seed, step) only
-        gen = torch.Generator().manual_seed(seed * 1_000_033 + step)
-        for group in optimizer.param_groups:
-            group["lr"] = hp.learning_rate * lr_factor(step, steps, hp.warmup_ratio)
+        gen = _seed_step(seed, step)
+        _set_lr(optimizer, hp.learning_rate * lr_factor(step, steps, hp.warmup_ratio))
         for micro in range(hp.grad_accum_steps):
-            ti = int(stream.schedule[step * hp.grad_accum_steps + micro])
-            global_batch = stream.batch(ti, given[ti])
-            given[ti] += 1
-            indices = global_batch[rank::world] or global_batch[:1]  # never leave a rank without work
+            ti, indices = _next_batch(stream, given, step * hp.grad_accum_steps + micro, rank, world)
             last = micro == hp.grad_accum_steps - 1
             _forward_backward(ddp, tasks[ti], indices, tokenizer, hp, gen, device, world, last, progress, log_losses)
-        if hp.max_grad_norm > 0:
-            nn.utils.clip_grad_norm_(model.parameters(), hp.max_grad_norm)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
+        _apply_gradients(model, optimizer, hp.max_grad_norm)
         progress.step = step = step + 1
         due_eval = evaluate is not None and (step % eval_every == 0 or step == steps)
         due_ckpt = ckpt_path is not None and (step % hp.checkpoint_every == 0 or step == steps)
@@ -367,8 +359,7 @@ def train(
             _sync(device)
             progress.seconds += time.perf_counter() - t_mark
             if progress.recent and due_log:
-                log(f"step {step}/{steps} loss {float(torch.stack(progress.recent).mean()):.4f}")
-                progress.recent.clear()
+                _log_loss(log, progress, step, steps)
         stop = due_eval and _select(model, evaluate, hp, result, progress, best_path, rank, world, log)
         if ckpt_path is not None and (due_ckpt or stop):
             _save_checkpoint(ckpt_path, model, optimizer, result, progress, steps, rank, world)
@@ -379,6 +370,47 @@ def train(
         if pause:
             t_mark = time.perf_counter()
     return _finish(model, tasks, hp, device, world, result, progress)
+
+
+def _checkpoint_paths(checkpoint_dir: Path | None) -> tuple[Path | None, Path | None]:
+    """Where the resumable checkpoint and the best weights go (none without a checkpoint folder)."""
+    if checkpoint_dir is None:
+        return None, None
+    return checkpoint_dir / CHECKPOINT, checkpoint_dir / BEST
+
+
+def _seed_step(seed: int, step: int) -> torch.Generator:
+    """Seed dropout from (seed, step) only, and return the step's generator (for MLM masking)."""
+    torch.manual_seed(seed * 1_000_003 + step)
+    return torch.Generator().manual_seed(seed * 1_000_033 + step)
+
+
+def _set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
+def _next_batch(stream: BatchStream, given: list[int], index: int, rank: int, world: int) -> tuple[int, list[int]]:
+    """The task of micro-batch ``index`` in the schedule and this rank's share of its examples (advancing that
+    task's sampler position in ``given``)."""
+    ti = int(stream.schedule[index])
+    global_batch = stream.batch(ti, given[ti])
+    given[ti] += 1
+    return ti, global_batch[rank::world] or global_batch[:1]  # never leave a rank without work
+
+
+def _apply_gradients(model: nn.Module, optimizer: torch.optim.Optimizer, max_grad_norm: float) -> None:
+    """Clip the accumulated gradients (when ``max_grad_norm`` > 0), step, and clear them."""
+    if max_grad_norm > 0:
+        nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+
+
+def _log_loss(log: Log, progress: _Progress, step: int, steps: int) -> None:
+    """Log the mean loss of the steps since the last log line."""
+    log(f"step {step}/{steps} loss {float(torch.stack(progress.recent).mean()):.4f}")
+    progress.recent.clear()
 
 
 def _prepare(
