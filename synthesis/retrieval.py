@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from synthesis.entities import clean, content_words
-from synthesis.papers import get_pages, get_paper, get_passages
+from synthesis.papers import Paper, Passage, get_pages, get_paper, get_passages
 from synthesis.store import Store, read_tables
 from synthesis.tables import Cell, Table
 
@@ -255,19 +255,37 @@ def _base_units(store: Store, paper_id: str) -> list[Unit]:
     if paper is None:
         return []
     pages = get_pages(store, paper_id)
+    passages = get_passages(store, paper_id)
+    spans = [*_rejoined_sentences(passages, pages), *_passage_spans(passages, pages), *_table_row_spans(pages)]
+    units = _units_of(paper, pages, spans)
+    _set_context(units, section_paths(store, paper_id))
+    if not units:
+        # No passages stored (or none usable): fall back to sentences of the page text itself.
+        units = _units_of(paper, pages, [(no, s, e, "sentence", None) for no, text in enumerate(pages, 1)
+                                         for s, e in split_sentences(text) if e - s <= MAX_UNIT_CHARS])
+    return units
+
+
+_Span = tuple[int, int, int, str, str | None]  # page, start, end, kind, section
+
+
+def _units_of(paper: Paper, pages: list[str], spans: list[_Span]) -> list[Unit]:
+    """A unit per span of page text, in order, leaving out short ones and repeats."""
     units: list[Unit] = []
     seen: set[tuple[int, int, int]] = set()
-
-    def add(page: int, s: int, e: int, kind: str, section: str | None) -> None:
+    for page, s, e, kind, section in spans:
         text = pages[page - 1][s:e] if 0 < page <= len(pages) else ""
         if len(clean(text)) < 12 or (page, s, e) in seen:
-            return
+            continue
         seen.add((page, s, e))
         units.append(Unit(paper.id, paper.version, page, s, e, text, kind, section,
                           content_words(text) + number_tokens(text)))
+    return units
 
-    passages = get_passages(store, paper_id)
-    # Sentences that a block or column break cut in two, joined again (same page): whole evidence, whole quotes.
+
+def _rejoined_sentences(passages: list[Passage], pages: list[str]) -> list[_Span]:
+    """Sentences that a block or column break cut in two, joined again (same page): whole evidence, whole quotes."""
+    out: list[_Span] = []
     for i, p in enumerate(passages[:-1]):
         if p.kind != "sentence" or not (0 < p.page_no <= len(pages)) or ends_sentence(p.text):
             continue
@@ -278,26 +296,38 @@ def _base_units(store: Store, paper_id: str) -> list[Unit]:
             end = q.char_end
             if ends_sentence(q.text):
                 if end - p.char_start <= MAX_UNIT_CHARS:
-                    add(p.page_no, p.char_start, end, "sentence", p.section)
+                    out.append((p.page_no, p.char_start, end, "sentence", p.section))
                 break
+    return out
+
+
+def _passage_spans(passages: list[Passage], pages: list[str]) -> list[_Span]:
+    """The stored passages whose offsets point into their page; long ones and abstracts split into sentences."""
+    out: list[_Span] = []
     for p in passages:
         if p.page_no < 1 or p.page_no > len(pages) or pages[p.page_no - 1][p.char_start:p.char_end] != p.text:
             continue  # offsets that do not point into the page cannot give verbatim quotes
         if len(p.text) > MAX_UNIT_CHARS or p.kind == "abstract":
-            for s, e in split_sentences(p.text, p.char_start):
-                add(p.page_no, s, e, p.kind, p.section)
+            out += [(p.page_no, s, e, p.kind, p.section) for s, e in split_sentences(p.text, p.char_start)]
         else:
-            add(p.page_no, p.char_start, p.char_end, p.kind, p.section)
-    # Table rows: runs of numbers after a name, which sentence splitting does not isolate.
+            out.append((p.page_no, p.char_start, p.char_end, p.kind, p.section))
+    return out
+
+
+def _table_row_spans(pages: list[str]) -> list[_Span]:
+    """Table rows: runs of numbers after a name, which sentence splitting does not isolate."""
+    out: list[_Span] = []
     for no, text in enumerate(pages, 1):
         for m in re.finditer(r"[^\n]+", text):
             line = m.group(0)
             if not is_table_line(line):
                 continue
-            for s, e in table_rows(line):
-                add(no, m.start() + s, m.start() + e, "table-row", None)
-    # Context: the titles of the enclosing sections and the previous sentence of the same page.
-    paths = section_paths(store, paper_id)
+            out += [(no, m.start() + s, m.start() + e, "table-row", None) for s, e in table_rows(line)]
+    return out
+
+
+def _set_context(units: list[Unit], paths: dict[str, str]) -> None:
+    """Each unit's context: the titles of the enclosing sections and the previous sentence of the same page."""
     # A sentence that a page break cut in two ("... shows no" | "clear trend.") leaves the next page's first
     # sentence with only a fragment before it: the end of the previous page joins the context then.
     prev: Unit | None = None
@@ -315,13 +345,6 @@ def _base_units(store: Store, paper_id: str) -> list[Unit]:
         u.context = " ".join(c for c in ctx if c)
         if u.kind in ("sentence", "abstract"):
             before, prev = prev, u
-    if not units:
-        # No passages stored (or none usable): fall back to sentences of the page text itself.
-        for no, text in enumerate(pages, 1):
-            for s, e in split_sentences(text):
-                if e - s <= MAX_UNIT_CHARS:
-                    add(no, s, e, "sentence", None)
-    return units
 
 
 def inline_units(evidence: list[str], paper: str = "inline", *, windows: bool = False) -> list[Unit]:
