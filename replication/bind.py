@@ -211,40 +211,57 @@ def parse_claim(text: str, vocab: Vocabulary) -> Query | str:
     tasks, rest = vocab.find_tasks(text)
     for pattern in _MODELS:
         rest = re.sub(pattern, " ", rest, flags=re.I)
-    model = next((m for p, m in _MODELS.items() if re.search(p, text, re.I)), None)
     numbers = [m.group(0) for m in _NUMBER.finditer(rest)]
+    if _COUNT.search(text):
+        return _count_query(text, tasks, numbers)
     inter = [t for t in tasks if t in vocab.intermediates and t not in vocab.targets]
     targ = [t for t in tasks if t in vocab.targets]
-    family = vocab.find_family(text)
-    metric = next((name for word, name in (("exact match", "exact_match"), ("f1", "f1"), ("accuracy", "accuracy"))
-                   if re.search(rf"\b{word}\b", text, re.I)), None)  # fmt: skip
-    split = "dev" if _DEV.search(text) else "test"
-
-    if _COUNT.search(text):
-        if len(tasks) != 1 or len(numbers) != 1:
-            return "a dataset statistic, but not one task and one number"
-        value, _ = _number(numbers[0])
-        split = next(s for s, w in (("dev", "dev"), ("test", "test"), ("train", "train")) if re.search(
-            rf"\b{w}\w*\s+(?:examples|items|questions|sentences|pairs)", text, re.I))  # fmt: skip
-        return Query("count", value, targets=(tasks[0],), split=split)
     if re.search(
         r"\bbest(?:[- ]performing)? (?:intermediate[- ]task )?models?\b|\bbest intermediate", text, re.I
     ):
         inter = [BEST]
     if _AVERAGE.search(text) and not targ:
         targ = [AVERAGE]
+    scope = {  # what the claim restricts its measurement to
+        "metric": next((name for word, name in (("exact match", "exact_match"), ("f1", "f1"),
+                                                ("accuracy", "accuracy"))
+                        if re.search(rf"\b{word}\b", text, re.I)), None),
+        "family": vocab.find_family(text),
+        "model": next((m for p, m in _MODELS.items() if re.search(p, text, re.I)), None),
+        "split": "dev" if _DEV.search(text) else "test",
+    }  # fmt: skip
     delta = bool(_DELTA.search(rest))
     if not numbers:
-        if not delta:
-            return "no number and no direction to measure"
-        if not inter:
-            return "names no intermediate task (which one to measure is not said)"
-        if not targ:
-            return "names no target task or benchmark average"
-        negated = bool(_NEGATION.search(text)) != bool(_NEGATIVE.search(text))
-        return Query(
-            "direction", None, tuple(inter), tuple(targ), metric, family, model, split, -1 if negated else 1
-        )
+        return _direction_query(text, delta, inter, targ, scope)
+    return _value_query(text, rest, numbers, delta, inter, targ, scope)
+
+
+def _count_query(text: str, tasks: list[str], numbers: list[str]) -> Query | str:
+    """A dataset statistic: one task, one number, and the split counted."""
+    if len(tasks) != 1 or len(numbers) != 1:
+        return "a dataset statistic, but not one task and one number"
+    value, _ = _number(numbers[0])
+    split = next(s for s, w in (("dev", "dev"), ("test", "test"), ("train", "train")) if re.search(
+        rf"\b{w}\w*\s+(?:examples|items|questions|sentences|pairs)", text, re.I))  # fmt: skip
+    return Query("count", value, targets=(tasks[0],), split=split)
+
+
+def _direction_query(text: str, delta: bool, inter: list[str], targ: list[str], scope: dict) -> Query | str:
+    """A claim without a number: that an intermediate task helps (or does not help) a target."""
+    if not delta:
+        return "no number and no direction to measure"
+    if not inter:
+        return "names no intermediate task (which one to measure is not said)"
+    if not targ:
+        return "names no target task or benchmark average"
+    negated = bool(_NEGATION.search(text)) != bool(_NEGATIVE.search(text))
+    return Query("direction", None, tuple(inter), tuple(targ), **scope, sign=-1 if negated else 1)
+
+
+def _value_query(
+    text: str, rest: str, numbers: list[str], delta: bool, inter: list[str], targ: list[str], scope: dict
+) -> Query | str:
+    """A claim with one number on one target: a delta against the baseline or an absolute score."""
     if len(numbers) > 1:
         return f"several numbers ({', '.join(numbers)}): which one is measured is not clear"
     if numbers[0].endswith(("million", "billion", "k")) or not (delta or _ABSOLUTE.search(text)):
@@ -259,13 +276,9 @@ def parse_claim(text: str, vocab: Vocabulary) -> Query | str:
             return "names no intermediate task (which one to measure is not said)"
         if _NEGATIVE.search(rest):
             value = -abs(value)
-        return Query(
-            "delta", value, tuple(inter), tuple(targ), metric, family, model, split, decimals=decimals
-        )
+        return Query("delta", value, tuple(inter), tuple(targ), **scope, decimals=decimals)
     if _ABSOLUTE.search(text):
-        return Query(
-            "score", value, tuple(inter), tuple(targ), metric, family, model, split, decimals=decimals
-        )
+        return Query("score", value, tuple(inter), tuple(targ), **scope, decimals=decimals)
     return "a number but no measured quantity (score, improvement, examples)"
 
 
