@@ -79,57 +79,74 @@ def _set_boundaries(doc):  # noqa: ANN001, ANN202
                 starts[j] = True
             i = j
             continue
-        text = tok.text
-        ends_here = text in _ENDERS or (len(text) > 1 and text[-1] in "!?" and not text[:-1].isalpha())
-        abbrev = False
-        weak = False
-        if text == "." and i > 0 and not doc[i - 1].is_space and doc[i - 1].idx + len(doc[i - 1].text) == tok.idx:
-            prev = doc[i - 1]
-            abbrev = _is_abbrev(prev)
-            weak = prev.text.lower() in _WEAK
-        elif len(text) > 1 and text.endswith(".") and not text[:-1].replace(".", "").isdigit():
-            # spaCy keeps some abbreviations whole ("e.g.", "vs.", "R.")
-            ends_here = True
-            abbrev = _is_abbrev(tok)
-            weak = text.lower().rstrip(".") in _WEAK
-        if not ends_here and _FOOTNOTE_END.match(text) and text.split(".")[0].lower() not in ABBREVIATIONS:
-            # "the test sets.3 For all": a footnote mark after the period; the sentence ends with it
-            ends_here = True
+        ends_here, abbrev, weak = _ends_sentence(doc, i)
         if not ends_here:
             i += 1
             continue
-        j = i + 1
-        while j < n and not doc[j - 1].whitespace_ and (doc[j].text in _CLOSERS or doc[j].text in _ENDERS):
-            j += 1
-        k = j
-        while k < n and doc[k].is_space and "\n" not in doc[k].text:
-            k += 1
-        if k >= n or (doc[k].is_space and "\n" in doc[k].text):
-            i = k
-            continue
-        nxt = doc[k].text
-        first = nxt[0]
-        if not doc[k - 1].whitespace_ and not doc[k - 1].is_space and first.isalnum():
-            # no space after the period ("arXiv:2004.04721.Done" or "1.5"): not a boundary
-            i = k
-            continue
-        if first.islower() or first in ",;:)]}%":
-            i = k
-            continue
-        if abbrev:
-            split = weak and nxt[:1].isupper() and nxt.lower() in _STARTERS
-            if not split:
-                i = k
-                continue
-        starts[k] = True
-        i = k
-    # one bulk write: setting token.is_sent_start one by one rescans the doc each time (quadratic)
+        i, starts_next = _after_end(doc, i, abbrev, weak)
+        if starts_next:
+            starts[i] = True
+    _write_starts(doc, starts)
+    return doc
+
+
+def _ends_sentence(doc, i: int) -> tuple[bool, bool, bool]:  # noqa: ANN001
+    """Whether token ``i`` may end a sentence, whether it ends an abbreviation, and whether that abbreviation is
+    a weak one (one that often ends a sentence: "etc.", "et al.")."""
+    tok = doc[i]
+    text = tok.text
+    ends_here = text in _ENDERS or (len(text) > 1 and text[-1] in "!?" and not text[:-1].isalpha())
+    abbrev = False
+    weak = False
+    if text == "." and i > 0 and not doc[i - 1].is_space and doc[i - 1].idx + len(doc[i - 1].text) == tok.idx:
+        prev = doc[i - 1]
+        abbrev = _is_abbrev(prev)
+        weak = prev.text.lower() in _WEAK
+    elif len(text) > 1 and text.endswith(".") and not text[:-1].replace(".", "").isdigit():
+        # spaCy keeps some abbreviations whole ("e.g.", "vs.", "R.")
+        ends_here = True
+        abbrev = _is_abbrev(tok)
+        weak = text.lower().rstrip(".") in _WEAK
+    if not ends_here and _FOOTNOTE_END.match(text) and text.split(".")[0].lower() not in ABBREVIATIONS:
+        # "the test sets.3 For all": a footnote mark after the period; the sentence ends with it
+        ends_here = True
+    return ends_here, abbrev, weak
+
+
+def _after_end(doc, i: int, abbrev: bool, weak: bool) -> tuple[int, bool]:  # noqa: ANN001
+    """After a possible end at token ``i``: the index of the next token past closing marks and spaces (a newline
+    is left for the caller), and whether a sentence starts there."""
+    n = len(doc)
+    j = i + 1
+    while j < n and not doc[j - 1].whitespace_ and (doc[j].text in _CLOSERS or doc[j].text in _ENDERS):
+        j += 1
+    k = j
+    while k < n and doc[k].is_space and "\n" not in doc[k].text:
+        k += 1
+    if k >= n or (doc[k].is_space and "\n" in doc[k].text):
+        return k, False
+    nxt = doc[k].text
+    first = nxt[0]
+    if not doc[k - 1].whitespace_ and not doc[k - 1].is_space and first.isalnum():
+        # no space after the period ("arXiv:2004.04721.Done" or "1.5"): not a boundary
+        return k, False
+    if first.islower() or first in ",;:)]}%":
+        return k, False
+    if abbrev:
+        split = weak and nxt[:1].isupper() and nxt.lower() in _STARTERS
+        if not split:
+            return k, False
+    return k, True
+
+
+def _write_starts(doc, starts: list[bool]) -> None:  # noqa: ANN001
+    """Set every token's ``is_sent_start`` in one bulk write: setting them one by one rescans the doc each time
+    (quadratic)."""
     import numpy
     from spacy.attrs import SENT_START
 
     values = numpy.array([1 if s else -1 for s in starts], dtype="int64").astype("uint64").reshape(-1, 1)
     doc.from_array([SENT_START], values)
-    return doc
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
