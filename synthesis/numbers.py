@@ -218,42 +218,52 @@ def parse_numbers(text: str) -> list[Quantity]:
     """Every number in ``text``, in order, with unit and what it measures when the sentence says."""
     if not text:
         return []
+    out = [q for m in _NUM.finditer(text) if (q := _digit_quantity(text, m)) is not None]
+    out += _word_quantities(text, [q.span for q in out])
+    out.sort(key=lambda q: q.span)
+    return _totals(text, out)
+
+
+def _digit_quantity(text: str, m: re.Match) -> Quantity | None:
+    """The number written in digits at ``m`` (None when it is no finite value), its sign told from a hyphen."""
+    start, end = m.span()
+    # A sign glued to a preceding word is a hyphen ("XLM-R", "GPT-3"), not a minus.
+    sign = m.group("sign")
+    glued = False
+    if sign and start > 0 and (text[start - 1].isalnum() or text[start - 1] in ")]"):
+        start = m.start("int")
+        sign = None
+        glued = text[m.start() - 1].isalpha()
+    elif not sign and start > 1 and text[start - 1] == "-" and text[start - 2].isalpha():
+        glued = True
+    # "- 0.9" with a space is a table delta only when something non-word precedes it.
+    if sign and sign.strip() and sign != sign.strip() and start > 0 and text[start - 1].isalpha():
+        start = m.start("int")
+        sign = None
+    try:
+        value, decimals = _digits_value(m)
+    except (ValueError, OverflowError):
+        return None
+    if not sign and m.group("sign"):
+        value = abs(value)
+    if not math.isfinite(value):
+        return None
+    # A trailing scale letter is only a scale when it is not the start of a unit like "M" in "MB".
+    raw = text[start:end].rstrip()
+    end = start + len(raw)
+    unit, unit_end = _unit_after(text, end)
+    kind = "reference" if glued else _kind(text, start, end, value, m.group("int"), decimals)
+    measures = _measures(text, start, unit_end, unit) if kind == "measure" else None
+    if kind == "measure" and unit is None and decimals == 0 and m.group("eexp") is None \
+            and m.group("texp") is None and abs(value) < 100 and measures and not m.group("frac"):
+        kind = "count"
+    return Quantity(value, raw, unit, measures, (start, end), kind, decimals)
+
+
+def _word_quantities(text: str, taken: list[tuple[int, int]]) -> list[Quantity]:
+    """Numbers written as words ("three", "twice"), outside the ``taken`` spans of digits: counts, save "one" as a
+    pronoun and parts of compound words."""
     out: list[Quantity] = []
-    taken: list[tuple[int, int]] = []
-    for m in _NUM.finditer(text):
-        start, end = m.span()
-        # A sign glued to a preceding word is a hyphen ("XLM-R", "GPT-3"), not a minus.
-        sign = m.group("sign")
-        glued = False
-        if sign and start > 0 and (text[start - 1].isalnum() or text[start - 1] in ")]"):
-            start = m.start("int")
-            sign = None
-            glued = text[m.start() - 1].isalpha()
-        elif not sign and start > 1 and text[start - 1] == "-" and text[start - 2].isalpha():
-            glued = True
-        # "- 0.9" with a space is a table delta only when something non-word precedes it.
-        if sign and sign.strip() and sign != sign.strip() and start > 0 and text[start - 1].isalpha():
-            start = m.start("int")
-            sign = None
-        try:
-            value, decimals = _digits_value(m)
-        except (ValueError, OverflowError):
-            continue
-        if not sign and m.group("sign"):
-            value = abs(value)
-        if not math.isfinite(value):
-            continue
-        # A trailing scale letter is only a scale when it is not the start of a unit like "M" in "MB".
-        raw = text[start:end].rstrip()
-        end = start + len(raw)
-        unit, unit_end = _unit_after(text, end)
-        kind = "reference" if glued else _kind(text, start, end, value, m.group("int"), decimals)
-        measures = _measures(text, start, unit_end, unit) if kind == "measure" else None
-        if kind == "measure" and unit is None and decimals == 0 and m.group("eexp") is None \
-                and m.group("texp") is None and abs(value) < 100 and measures and not m.group("frac"):
-            kind = "count"
-        out.append(Quantity(value, raw, unit, measures, (start, end), kind, decimals))
-        taken.append((start, end))
     for m in _WORD_NUM.finditer(text):
         start, end = m.span()
         if any(a <= start < b for a, b in taken):
@@ -273,8 +283,7 @@ def parse_numbers(text: str) -> list[Quantity]:
         unit, unit_end = _unit_after(text, end)
         measures = _measures(text, start, unit_end, unit)
         out.append(Quantity(float(_WORDS[word]), text[start:end], unit, measures, (start, end), "count", 0))
-    out.sort(key=lambda q: q.span)
-    return _totals(text, out)
+    return out
 
 
 def _totals(text: str, out: list[Quantity]) -> list[Quantity]:
