@@ -90,9 +90,41 @@ def retrieval_claims(store, settings, corpus: Path, public: list[Pair], *, seed:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Fit the combiner's inline and retrieval models on the verifier's features for the held-back pairs (or
+    refit them from dumped rows) and save them with a summary of their data."""
     from synthesis.combiner import fit, save
-    from synthesis.settings import load_settings
 
+    args = _parse_args(argv)
+    if args.from_rows:
+        _refit_from_rows(args)
+        return
+    held = _held_back(args)
+    t0 = time.time()
+    claims, verdicts, rclaims, rverdicts, paper = _verify_held(args, held)
+    rows = [v["signals"] for v in verdicts]
+    rrows = [v["signals"] for v in rverdicts]
+    if args.dump_rows:
+        Path(args.dump_rows).write_text(json.dumps(
+            [{"features": r, "label": c["label"], "source": c["source"], "mode": "inline"}
+             for r, c in zip(rows, claims, strict=True)]
+            + [{"features": r, "label": c["label"], "source": c["source"], "mode": "retrieval"}
+               for r, c in zip(rrows, rclaims, strict=True)]))
+    params = {
+        "inline": fit(rows, [c["label"] for c in claims], seed=args.seed, l2=args.l2),
+        "retrieval": fit(rrows, [c["label"] for c in rclaims], seed=args.seed, l2=args.l2),
+    }
+    params["data"] = {
+        "held_back_pairs": len(held),
+        "by_source": _count(held),
+        "retrieval_claims": {"paper": paper, "by_source": _count_claims(rclaims)},
+        "seconds": round(time.time() - t0, 1),
+        "produced_by": "python -m synthesis.fit_combiner " + " ".join(argv or []),
+    }
+    save(params, Path(args.out))
+    _summary(params)
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=str(Path(__file__).with_name("data") / "combiner.json"))
     ap.add_argument("--data", default=str(default_data_root()))
@@ -116,16 +148,26 @@ def main(argv: list[str] | None = None) -> None:
                     help="the corpus folder (index.json): its generation paper gives the retrieval-mode rows")
     args = ap.parse_args(argv)
     args.l2 = None if args.l2 == "auto" else float(args.l2)
-    if args.from_rows:
-        dumped = json.loads(Path(args.from_rows).read_text())
-        params = {m: fit([r["features"] for r in dumped if r["mode"] == m],
-                         [r["label"] for r in dumped if r["mode"] == m], seed=args.seed, l2=args.l2)
-                  for m in ("inline", "retrieval")}
-        previous = json.loads(Path(args.out).read_text()) if Path(args.out).is_file() else {}
-        params["data"] = dict(previous.get("data", {}), refitted_from_rows=Path(args.from_rows).name)
-        save(params, Path(args.out))
-        _summary(params)
-        return
+    return args
+
+
+def _refit_from_rows(args: argparse.Namespace) -> None:
+    """Fit both modes from rows written by ``--dump-rows``, keeping the data summary of the saved combiner."""
+    from synthesis.combiner import fit, save
+
+    dumped = json.loads(Path(args.from_rows).read_text())
+    params = {m: fit([r["features"] for r in dumped if r["mode"] == m],
+                     [r["label"] for r in dumped if r["mode"] == m], seed=args.seed, l2=args.l2)
+              for m in ("inline", "retrieval")}
+    previous = json.loads(Path(args.out).read_text()) if Path(args.out).is_file() else {}
+    params["data"] = dict(previous.get("data", {}), refitted_from_rows=Path(args.from_rows).name)
+    save(params, Path(args.out))
+    _summary(params)
+
+
+def _held_back(args: argparse.Namespace) -> list[Pair]:
+    """The pairs held back from the cross-encoder for the combiner (not the two-way sets), shuffled, at most
+    ``--limit``."""
     if args.pairs:
         from synthesis.verifier_data import read_pairs
 
@@ -142,8 +184,14 @@ def main(argv: list[str] | None = None) -> None:
     held = [p for p in pairs if is_calib(p) and p.source not in two_way]
     held.sort(key=lambda p: (p.source, p.group, p.claim, p.evidence))
     random.Random(args.seed).shuffle(held)
-    held = held[: args.limit]
-    t0 = time.time()
+    return held[: args.limit]
+
+
+def _verify_held(args: argparse.Namespace, held: list[Pair]) -> tuple[list[dict], list[dict], list[dict], list[dict], str]:
+    """Verify the held-back pairs inline, and claims against the corpus's generation paper by retrieval: their
+    claims and verdicts in both modes, and that paper's id."""
+    from synthesis.settings import load_settings
+
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(args.home or tmp, offline=True, embedding_model="none")
         if args.scores:
@@ -157,27 +205,7 @@ def main(argv: list[str] | None = None) -> None:
             rclaims, paper = retrieval_claims(store, settings, Path(args.corpus), held, seed=args.seed)
             rverdicts = verify_claims(store, settings, [{k: c[k] for k in ("id", "text")} for c in rclaims],
                                       [paper], use_embeddings=False)
-    rows = [v["signals"] for v in verdicts]
-    rrows = [v["signals"] for v in rverdicts]
-    if args.dump_rows:
-        Path(args.dump_rows).write_text(json.dumps(
-            [{"features": r, "label": c["label"], "source": c["source"], "mode": "inline"}
-             for r, c in zip(rows, claims, strict=True)]
-            + [{"features": r, "label": c["label"], "source": c["source"], "mode": "retrieval"}
-               for r, c in zip(rrows, rclaims, strict=True)]))
-    params = {
-        "inline": fit(rows, [c["label"] for c in claims], seed=args.seed, l2=args.l2),
-        "retrieval": fit(rrows, [c["label"] for c in rclaims], seed=args.seed, l2=args.l2),
-    }
-    params["data"] = {
-        "held_back_pairs": len(held),
-        "by_source": _count(held),
-        "retrieval_claims": {"paper": paper, "by_source": _count_claims(rclaims)},
-        "seconds": round(time.time() - t0, 1),
-        "produced_by": "python -m synthesis.fit_combiner " + " ".join(argv or []),
-    }
-    save(params, Path(args.out))
-    _summary(params)
+    return claims, verdicts, rclaims, rverdicts, paper
 
 
 def _summary(params: dict) -> None:
