@@ -588,9 +588,12 @@ _OptionalInt = Annotated[int | None, Field(ge=1), BeforeValidator(_positive_int_
 _Rate = Annotated[float, Field(gt=0), BeforeValidator(_number(positive=True), json_schema_input_type=float | str)]
 _NonNegative = Annotated[float, Field(ge=0), BeforeValidator(_number(), json_schema_input_type=float | str)]
 _Ratio = Annotated[float, Field(ge=0, lt=1), BeforeValidator(_number(below_one=True), json_schema_input_type=float | str)]
-_Names = Annotated[tuple[str, ...], BeforeValidator(_strings, json_schema_input_type=str | list[str])]
-_OptionalNames = Annotated[tuple[str, ...] | None, BeforeValidator(_optional_strings,
-                                                                   json_schema_input_type=str | list[str] | None)]
+_Seed = Annotated[int, Field(ge=0, lt=SEED_LIMIT)]
+_Fraction = Annotated[float, Field(gt=0, le=1)]
+_Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+_Names = Annotated[tuple[_Name, ...], BeforeValidator(_strings, json_schema_input_type=_Name | list[_Name])]
+_OptionalNames = Annotated[tuple[_Name, ...] | None, BeforeValidator(_optional_strings,
+                                                                     json_schema_input_type=_Name | list[_Name] | None)]
 _Text = Annotated[str | None, BeforeValidator(_text, json_schema_input_type=str | int | float | None)]
 
 
@@ -698,12 +701,14 @@ class IntermediateFile(_Section):
     _shorthand: bool = PrivateAttr(default=False)
 
     tasks: Annotated[tuple[str, ...], BeforeValidator(functools.partial(_strings, allow_empty=True),
-                                                      json_schema_input_type=str | list[str])] = ()
+                                                      json_schema_input_type=_Name | list[_Name])] = ()
     mlm: Annotated[MLMFile | None, BeforeValidator(_mlm_shorthand, json_schema_input_type=str | MLMFile | None)] = None
     size_cap: Annotated[int, Field(ge=1), BeforeValidator(_size_cap)] = SIZE_CAP
     hyperparameters: Annotated[HyperparameterFile, BeforeValidator(_or_empty)] = Field(
         default_factory=HyperparameterFile, description="phase-level overrides")
-    name: Annotated[str | None, BeforeValidator(lambda v: v if v is None or isinstance(v, str) else _bad_name(v))] = None
+    name: Annotated[str | None, BeforeValidator(lambda v: v if isinstance(v, str) else _bad_name(v),
+                                                json_schema_input_type=str)] = Field(
+        default=None, description="default: the tasks (and 'mlm') joined by '+'")
 
     @classmethod
     def shorthand(cls, name: str, tasks: tuple[str, ...] = ()) -> IntermediateFile:
@@ -818,10 +823,10 @@ class PlanFile(_Section):
     name: Annotated[str, BeforeValidator(_plan_name)] = Field(json_schema_extra={"pattern": _NAME.pattern})
     base_model: _Names = Field(default=("xlm-roberta-large",), description="hub name or local path; a list is an "
                                                                            "axis")  # fmt: skip
-    seeds: Annotated[tuple[Annotated[int, Field(ge=0, lt=SEED_LIMIT)], ...],
-                     BeforeValidator(_seeds, json_schema_input_type=int | list[int])] = (1,)
-    data_fraction: Annotated[tuple[Annotated[float, Field(gt=0, le=1)], ...],
-                             BeforeValidator(_fractions, json_schema_input_type=float | list[float])] = Field(
+    seeds: Annotated[tuple[_Seed, ...], BeforeValidator(_seeds, json_schema_input_type=_Seed | list[_Seed])] = Field(
+        default=(1,), description="a list is an axis")
+    data_fraction: Annotated[tuple[_Fraction, ...],
+                             BeforeValidator(_fractions, json_schema_input_type=_Fraction | list[_Fraction])] = Field(
         default=(1.0,), description="share of intermediate training data; a list is an axis")
     intermediate_language: _Names = Field(default=("en",), description="language of intermediate data ('en', "
                                                                        "'mt', a code); a list is an axis")
@@ -829,7 +834,7 @@ class PlanFile(_Section):
         default_factory=HyperparameterFile, description="defaults for every phase")
     tasks: Annotated[dict[str, HyperparameterFile], BeforeValidator(_task_overrides)] = Field(
         default_factory=dict, description="per-task hyperparameter overrides")
-    targets: Annotated[tuple[str, ...], BeforeValidator(_targets, json_schema_input_type=str | list[str])]
+    targets: Annotated[tuple[str, ...], BeforeValidator(_targets, json_schema_input_type=_Name | list[_Name])]
     intermediate: Annotated[
         list[Annotated[IntermediateFile, BeforeValidator(_setting)]], BeforeValidator(_settings, json_schema_input_type=list[
             str | list[str] | IntermediateFile | None] | str | IntermediateFile | None),
