@@ -12,10 +12,12 @@ import json
 import re
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from synthesis import pdfcache
+from synthesis import pdfcache, store_papers
 from synthesis.errors import AssayError
 from synthesis.papers import ARXIV_ID, Section
 from synthesis.pdftext import (
@@ -29,6 +31,9 @@ from synthesis.pdftext import (
 )
 from synthesis.settings import Settings
 from synthesis.store import Store
+
+if TYPE_CHECKING:
+    from synthesis.frontmatter import FrontMatter
 
 _CAPTION_RE = re.compile(r"^(?:Figure|Fig\.|Table|Tab\.|Algorithm)\s*[A-Z]?\d+[a-z]?(?:\s*[:.|]|\s+[A-Z(])")
 # footnotes ("3UDPOS ...", "2 See also ...", "4https://..."), page-foot addresses and e-mails
@@ -111,73 +116,137 @@ def parse_tables(data: bytes, pages: list[str]) -> tuple[list, str | None]:
 
 def parse_raw(raw: RawDocument, timings: dict[str, float] | None = None) -> ParsedPaper:
     """Clean and segment extracted page texts (the part of :func:`parse_pdf` after pypdf)."""
-    from synthesis.frontmatter import extract_front_matter
-    from synthesis.references import parse_references
-    from synthesis.sections import find_headings
     from synthesis.sentences import sentence_spans
 
     timings = dict(timings or {})
     t1 = time.perf_counter()
+    layout = _lay_out(raw)
+    pages = layout.pages
+    t2 = time.perf_counter()
+    timings["cleaning"] = t2 - t1
+
+    section_of = _section_lookup(layout.sections)
+    captions, abstract_span, body = _sort_blocks(layout.blocks, pages, section_of)
+    order, joins = _page_runs(layout.blocks, body, pages, section_of)
+    stream, segments = _sentence_stream(order, joins, pages)
+    spans = sentence_spans(stream)
+    t3 = time.perf_counter()
+    timings["segmentation"] = t3 - t2
+
+    sentences, groups = _sentence_passages(spans, segments, pages, section_of)
+    abstract, abstract_passage = _abstract(abstract_span, pages)
+    passages = captions + sentences + ([abstract_passage] if abstract_passage else [])
+    order_of_kind = {"abstract": 0, "caption": 1, "sentence": 2}
+    passages.sort(key=lambda x: (x.page_no, x.char_start, order_of_kind.get(x.kind, 3)))
+    for x in passages:
+        if pages[x.page_no - 1][x.char_start : x.char_end] != x.text:  # pragma: no cover - a bug, not bad input
+            raise RuntimeError(f"passage offsets do not match page {x.page_no}: {x.text[:60]!r}")
+    position = {id(x): i for i, x in enumerate(passages)}
+    continued = [[position[id(x)] for x in g] for g in groups]
+    return ParsedPaper(
+        pages=pages,
+        sections=layout.sections,
+        passages=passages,
+        references=layout.references,
+        title=layout.front.title or (raw.metadata_title or ""),
+        authors=layout.front.authors,
+        abstract=re.sub(r"\s+", " ", abstract).strip(),
+        pdf_title=raw.metadata_title,
+        continued=continued,
+        timings=timings,
+    )
+
+
+@dataclass
+class _Layout:
+    """The cleaned pages of a document and what was found on them, before sentences are cut."""
+
+    pages: list[str]  # the stored text of each page
+    sections: list[Section]
+    blocks: list[tuple[int, int, int, str | None]]  # (page_no, start, end, kind) in document order
+    front: FrontMatter  # title and authors
+    references: list  # list[synthesis.references.ParsedReference]
+
+
+def _lay_out(raw: RawDocument) -> _Layout:
+    """Clean the extracted lines, find the headings, front matter and references, and join each page's lines into
+    its stored text, cut into blocks (headings, captions, running text)."""
+    from synthesis.frontmatter import extract_front_matter
+    from synthesis.references import parse_references
+    from synthesis.sections import find_headings
 
     lines = clean_pages(raw.pages)
     widths = [typical_width(p) for p in lines]
     headings = find_headings(lines, widths)
     lines, heading_at = _apply_headings(lines, headings)
     front = extract_front_matter(raw.first_page_runs)
-    ref_lines = _section_lines(lines, heading_at, "References")
-    references = parse_references(ref_lines)
-    pages: list[str] = []
-    sections: list[Section] = []
-    blocks: list[tuple[int, int, int, str | None]] = []  # (page_no, start, end, kind) in document order
+    references = parse_references(_section_lines(lines, heading_at, "References"))
+    layout = _Layout([], [], [], front, references)
     for p, page in enumerate(lines):
-        hard = {i for (pp, i) in heading_at if pp == p}
-        hard |= {i for i, line in enumerate(page) if _CAPTION_RE.match(line)}
-        if p == 0:  # front matter: title, authors, affiliations each keep their own line
-            first = min((i for (pp, i) in heading_at if pp == 0), default=0)
-            hard |= set(range(first))
-        text, starts = join_lines(page, hard, widths[p])
-        pages.append(text)
-        head_starts = {starts[i] for (pp, i) in heading_at if pp == p}
-        for i in sorted(i for (pp, i) in heading_at if pp == p):
-            h = heading_at[(p, i)]
-            sections.append(Section(len(sections), h.number, h.title, p + 1, starts[i]))
-        pos = 0
-        for chunk in text.split("\n"):
-            start, end = pos, pos + len(chunk)
-            pos = end + 1
-            while start < end and text[start].isspace():
-                start += 1
-            while end > start and text[end - 1].isspace():
-                end -= 1
-            if end <= start:
-                continue
-            if start in head_starts:
-                kind = "heading"
-            elif _CAPTION_RE.match(text[start:end]):
-                kind = "caption"
-            else:
-                kind = None
-            blocks.append((p + 1, start, end, kind))
-    t2 = time.perf_counter()
-    timings["cleaning"] = t2 - t1
+        _lay_out_page(layout, p, page, heading_at, widths[p])
+    return layout
 
-    section_of = _section_lookup(sections)
-    passages: list[ParsedPassage] = []
+
+def _lay_out_page(layout: _Layout, p: int, page: list[str], heading_at: dict, width: float) -> None:
+    """Join the lines of page ``p`` (0-based) into its text and add it, its sections and its blocks to ``layout``."""
+    hard = {i for (pp, i) in heading_at if pp == p}
+    hard |= {i for i, line in enumerate(page) if _CAPTION_RE.match(line)}
+    if p == 0:  # front matter: title, authors, affiliations each keep their own line
+        first = min((i for (pp, i) in heading_at if pp == 0), default=0)
+        hard |= set(range(first))
+    text, starts = join_lines(page, hard, width)
+    layout.pages.append(text)
+    head_starts = {starts[i] for (pp, i) in heading_at if pp == p}
+    for i in sorted(i for (pp, i) in heading_at if pp == p):
+        h = heading_at[(p, i)]
+        layout.sections.append(Section(len(layout.sections), h.number, h.title, p + 1, starts[i]))
+    pos = 0
+    for chunk in text.split("\n"):
+        start, end = pos, pos + len(chunk)
+        pos = end + 1
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end <= start:
+            continue
+        if start in head_starts:
+            kind = "heading"
+        elif _CAPTION_RE.match(text[start:end]):
+            kind = "caption"
+        else:
+            kind = None
+        layout.blocks.append((p + 1, start, end, kind))
+
+
+def _sort_blocks(blocks: list[tuple[int, int, int, str | None]], pages: list[str],
+                 section_of: Callable[[int, int], str | None],
+                 ) -> tuple[list[ParsedPassage], list[tuple[int, int, int]], list[tuple[int, int, int]]]:
+    """(caption passages, abstract blocks, body blocks that sentences are cut from), blocks as (page_no, start,
+    end); the bibliography is not body (it is stored entry by entry in refs)."""
+    captions: list[ParsedPassage] = []
     abstract_span: list[tuple[int, int, int]] = []
-    body: list[tuple[int, int, int]] = []  # blocks sentences are cut from, (page_no, start, end)
+    body: list[tuple[int, int, int]] = []
     for page_no, start, end, kind in blocks:
         sec = section_of(page_no, start)
         if kind == "caption":
-            passages.append(ParsedPassage("caption", sec, page_no, start, end, pages[page_no - 1][start:end]))
+            captions.append(ParsedPassage("caption", sec, page_no, start, end, pages[page_no - 1][start:end]))
         elif kind is None and sec == "Abstract":
             abstract_span.append((page_no, start, end))
-        if kind is None and sec != "References":  # the bibliography is stored entry by entry in refs
+        if kind is None and sec != "References":
             body.append((page_no, start, end))
-    order, joins = _page_runs(blocks, body, pages, section_of)
-    # The text stream that sentences are cut from: body blocks, newline-separated except where the text runs on
-    # over a page break (then a space, and such a sentence is stored as one passage per page).
+    return captions, abstract_span, body
+
+
+def _sentence_stream(order: list[tuple[int, int, int]], joins: set, pages: list[str],
+                     ) -> tuple[str, list[tuple[int, int, int, int]]]:
+    """The text stream that sentences are cut from, and its segments (stream_start, page_no, page_start, length).
+
+    Body blocks, newline-separated except where the text runs on over a page break (then a space, and such a
+    sentence is stored as one passage per page).
+    """
     stream_parts: list[str] = []
-    segments: list[tuple[int, int, int, int]] = []  # (stream_start, page_no, page_start, length)
+    segments: list[tuple[int, int, int, int]] = []
     spos = 0
     prev_block: tuple[int, int, int] | None = None
     for block in order:
@@ -190,13 +259,17 @@ def parse_raw(raw: RawDocument, timings: dict[str, float] | None = None) -> Pars
         stream_parts.append(pages[page_no - 1][start:end])
         spos += end - start
         prev_block = block
-    stream = "".join(stream_parts)
-    spans = sentence_spans(stream)
-    t3 = time.perf_counter()
-    timings["segmentation"] = t3 - t2
+    return "".join(stream_parts), segments
 
+
+def _sentence_passages(spans: list[tuple[int, int]], segments: list[tuple[int, int, int, int]], pages: list[str],
+                       section_of: Callable[[int, int], str | None],
+                       ) -> tuple[list[ParsedPassage], list[list[ParsedPassage]]]:
+    """Map sentence spans of the stream back to page offsets: (sentence passages, groups of the passages of each
+    sentence stored as several, one per page). Pieces with fewer than two words are dropped."""
+    passages: list[ParsedPassage] = []
+    groups: list[list[ParsedPassage]] = []
     seg_i = 0
-    groups: list[list[ParsedPassage]] = []  # sentences stored as several passages (one per page)
     for a, b in spans:
         while seg_i < len(segments) and segments[seg_i][0] + segments[seg_i][3] <= a:
             seg_i += 1
@@ -218,33 +291,18 @@ def parse_raw(raw: RawDocument, timings: dict[str, float] | None = None) -> Pars
         passages.extend(pieces)
         if len(pieces) > 1:
             groups.append(pieces)
+    return passages, groups
 
-    abstract = ""
-    if abstract_span:
-        page_no = abstract_span[0][0]
-        same = [s for s in abstract_span if s[0] == page_no]
-        a, b = same[0][1], same[-1][2]
-        abstract = pages[page_no - 1][a:b]
-        passages.append(ParsedPassage("abstract", "Abstract", page_no, a, b, abstract))
-    order = {"abstract": 0, "caption": 1, "sentence": 2}
-    passages.sort(key=lambda x: (x.page_no, x.char_start, order.get(x.kind, 3)))
-    for x in passages:
-        if pages[x.page_no - 1][x.char_start : x.char_end] != x.text:  # pragma: no cover - a bug, not bad input
-            raise RuntimeError(f"passage offsets do not match page {x.page_no}: {x.text[:60]!r}")
-    position = {id(x): i for i, x in enumerate(passages)}
-    continued = [[position[id(x)] for x in g] for g in groups]
-    return ParsedPaper(
-        pages=pages,
-        sections=sections,
-        passages=passages,
-        references=references,
-        title=front.title or (raw.metadata_title or ""),
-        authors=front.authors,
-        abstract=re.sub(r"\s+", " ", abstract).strip(),
-        pdf_title=raw.metadata_title,
-        continued=continued,
-        timings=timings,
-    )
+
+def _abstract(abstract_span: list[tuple[int, int, int]], pages: list[str]) -> tuple[str, ParsedPassage | None]:
+    """(abstract text, its passage): the Abstract section's blocks on its first page; ("", None) when none."""
+    if not abstract_span:
+        return "", None
+    page_no = abstract_span[0][0]
+    same = [s for s in abstract_span if s[0] == page_no]
+    a, b = same[0][1], same[-1][2]
+    abstract = pages[page_no - 1][a:b]
+    return abstract, ParsedPassage("abstract", "Abstract", page_no, a, b, abstract)
 
 
 def _is_side_block(text: str) -> bool:
@@ -262,7 +320,8 @@ def _names_or_address(text: str) -> bool:
     return len(words) >= 3 and sum(bool(_NAME_WORD_RE.match(w)) for w in words) >= 0.6 * len(words)
 
 
-def _page_runs(blocks: list, body: list[tuple[int, int, int]], pages: list[str], section_of) -> tuple[list, set]:  # noqa: ANN001
+def _page_runs(blocks: list, body: list[tuple[int, int, int]], pages: list[str],
+               section_of: Callable[[int, int], str | None]) -> tuple[list, set]:
     """Order body blocks for segmentation and find where text runs on over a page break.
 
     A page whose first block starts in lower case (or with a number) continues the last open prose block of the page before (one
@@ -349,7 +408,7 @@ def _section_lines(lines: list[list[str]], heading_at: dict, title: str) -> list
     return out
 
 
-def _section_lookup(sections: list[Section]):  # noqa: ANN202
+def _section_lookup(sections: list[Section]) -> Callable[[int, int], str | None]:
     """A function (page_no, offset) -> title of the section enclosing that point (None before the first)."""
     keys = [(s.page_no, s.char_start) for s in sections]
     titles = [s.title for s in sections]
@@ -419,6 +478,21 @@ def ingest_pdf(
     _check_id_free(store, paper_id)
     parsed = parse_pdf(data, name)
     t0 = time.perf_counter()
+    file_name = Path(pdf).name if isinstance(pdf, str | Path) else None
+    paper_row, final_title = _paper_row((paper_id, base, ver, sha), parsed, title, metadata, file_name)
+    other = _cache_and_write(store, settings, data, sha, paper_row, parsed)
+    if other is not None:  # another process stored the same bytes meanwhile
+        return _existing(store, sha) or IngestResult(other, False, len(parsed.pages), final_title)
+    parsed.timings["store"] = time.perf_counter() - t0
+    return IngestResult(paper_id, True, len(parsed.pages), final_title)
+
+
+def _paper_row(ids: tuple[str, str | None, str | None, str], parsed: ParsedPaper, title: str | None,
+               metadata: dict, file_name: str | None) -> tuple[tuple, str]:
+    """(the papers row of a parsed PDF (see :func:`write_rows`), its title) from ``ids`` = (paper id, arXiv id,
+    version, sha256): the caller's title and metadata win over what was extracted, and ``meta`` records what produced the
+    text and what was extracted."""
+    paper_id, base, ver, sha = ids
     final_title = (title or metadata.get("title") or parsed.title or "").strip()
     authors = metadata.get("authors") or parsed.authors
     abstract = (metadata.get("abstract") or parsed.abstract or "").strip()
@@ -426,7 +500,7 @@ def ingest_pdf(
         "tool": _tool_version(),
         "extractor": f"pypdf {_pypdf_version()}",
         "cleaning": CLEANING_VERSION,
-        "file_name": Path(pdf).name if isinstance(pdf, str | Path) else None,
+        "file_name": file_name,
         "pdf_title": parsed.pdf_title,
         "extracted_title": parsed.title,
         "extracted_authors": parsed.authors,
@@ -434,69 +508,55 @@ def ingest_pdf(
         "continued_sentences": parsed.continued,  # passage idx groups that form one sentence over a page break
     }
     meta.update({k: v for k, v in metadata.items() if k not in _PAPER_FIELDS})
-    paper_row = (
+    row = (
         paper_id, base, ver, metadata.get("doi"), final_title, json.dumps(list(authors)),
         metadata.get("published"), metadata.get("updated"), abstract, sha, len(parsed.pages),
         metadata.get("source") or ("arxiv" if metadata.get("published") and base else "local"),
         json.dumps(meta, sort_keys=True, default=str),
     )
+    return row, final_title
+
+
+def _cache_and_write(store: Store, settings: Settings, data: bytes, sha: str, paper_row: tuple,
+                     parsed: ParsedPaper) -> str | None:
+    """Put the PDF in the cache and write the paper's rows, in one transaction. Returns None when written, or the
+    id of the paper another process stored from the same bytes meanwhile (nothing written). On any failure a PDF
+    this call cached and no paper references leaves the cache again."""
+    paper_id = paper_row[0]
     cache_path = pdfcache.path_for(settings.pdf_cache, sha)
     created_file = False
     try:
         # The PDF is cached under the write lock, like the rows that reference it: the cache's garbage collection
         # (which holds the same lock) never sees it cached but not yet referenced by a committed paper.
         with store.transaction() as conn:
-            row = conn.execute("SELECT id FROM papers WHERE pdf_sha256 = ?", (sha,)).fetchone()
-            if row is not None:  # another process stored it meanwhile
-                raise _AlreadyStored(row["id"])
+            other = store_papers.paper_id_by_sha(store, sha)
+            if other is not None:
+                raise _AlreadyStored(other)
             _check_id_free(store, paper_id)
             created_file = not cache_path.is_file()
             pdfcache.put_bytes(settings.pdf_cache, data)
             write_rows(conn, paper_row, parsed)
     except _AlreadyStored as done:
-        return _existing(store, sha) or IngestResult(done.paper_id, False, len(parsed.pages), final_title)
+        return done.paper_id
     except BaseException:
         if created_file and not _referenced(store, sha):
             _remove_cached(cache_path)
         raise
-    parsed.timings["store"] = time.perf_counter() - t0
-    return IngestResult(paper_id, True, len(parsed.pages), final_title)
+    return None
 
 
 def write_rows(conn: sqlite3.Connection, paper_row: tuple, parsed: ParsedPaper) -> None:
-    """INSERT the paper row (id, arxiv_id, version, doi, title, authors, published, updated, abstract, pdf_sha256,
-    n_pages, source, meta) and its pages, sections, passages and references; call inside a transaction."""
+    """Write the paper row (id, arxiv_id, version, doi, title, authors, published, updated, abstract, pdf_sha256,
+    n_pages, source, meta) and its pages, sections, passages, references and (when extracted) tables; call inside a
+    transaction."""
     paper_id = paper_row[0]
-    conn.execute(
-        "INSERT INTO papers (id, arxiv_id, version, doi, title, authors, published, updated, abstract,"
-        " pdf_sha256, n_pages, source, meta) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        paper_row,
-    )
-    conn.executemany(
-        "INSERT INTO pages (paper_id, page_no, text) VALUES (?,?,?)",
-        [(paper_id, i + 1, text) for i, text in enumerate(parsed.pages)],
-    )
-    conn.executemany(
-        "INSERT INTO sections (paper_id, idx, number, title, page_no, char_start) VALUES (?,?,?,?,?,?)",
-        [(paper_id, s.idx, s.number, s.title, s.page_no, s.char_start) for s in parsed.sections],
-    )
-    conn.executemany(
-        "INSERT INTO passages (paper_id, idx, kind, section, page_no, char_start, char_end, text)"
-        " VALUES (?,?,?,?,?,?,?,?)",
-        [
-            (paper_id, i, p.kind, p.section, p.page_no, p.char_start, p.char_end, p.text)
-            for i, p in enumerate(parsed.passages)
-        ],
-    )
-    conn.executemany(
-        "INSERT INTO refs (paper_id, idx, raw, title, authors, year, arxiv_id, doi) VALUES (?,?,?,?,?,?,?,?)",
-        [
-            (paper_id, i, r.raw, r.title, json.dumps(r.authors), r.year, r.arxiv_id, r.doi)
-            for i, r in enumerate(parsed.references)
-        ],
-    )
+    store_papers.insert_paper(conn, paper_row)
+    store_papers.insert_pages(conn, paper_id, parsed.pages)
+    store_papers.insert_sections(conn, paper_id, parsed.sections)
+    store_papers.insert_passages(conn, paper_id, parsed.passages)
+    store_papers.insert_references(conn, paper_id, parsed.references)
     if "tables" in parsed.timings:
-        from synthesis.store import write_tables
+        from synthesis.store_papers import write_tables
         from synthesis.table_extract import extractor_name
 
         write_tables(conn, paper_id, parsed.tables, extractor_name(), parsed.timings["tables"], parsed.tables_error)
@@ -505,22 +565,21 @@ def write_rows(conn: sqlite3.Connection, paper_row: tuple, parsed: ParsedPaper) 
 def ensure_tables(store: Store, settings: Settings, paper_id: str) -> list:
     """The stored tables of a paper, extracting them first for papers ingested before tables existed (from the
     PDF cache; a paper whose PDF is no longer cached gets an empty extraction recorded with the reason)."""
-    from synthesis.store import read_tables, tables_extracted, write_tables
+    from synthesis.store_papers import read_tables, tables_extracted, write_tables
     from synthesis.table_extract import extractor_name
 
     if tables_extracted(store, paper_id):
         return read_tables(store, paper_id)
-    row = store.one("SELECT pdf_sha256 FROM papers WHERE id = ?", (paper_id,))
-    if row is None:
+    sha = store_papers.pdf_sha_of(store, paper_id)
+    if sha is None:
         raise AssayError(f"no paper {paper_id!r} in the store")
-    pages = [r["text"] for r in store.query("SELECT text FROM pages WHERE paper_id = ? ORDER BY page_no",
-                                            (paper_id,))]
-    path = pdfcache.path_for(settings.pdf_cache, row["pdf_sha256"])
+    pages = store_papers.page_texts(store, paper_id)
+    path = pdfcache.path_for(settings.pdf_cache, sha)
     t0 = time.perf_counter()
     if path.is_file():
         tables, error = parse_tables(path.read_bytes(), pages)
     else:
-        tables, error = [], f"the PDF {row['pdf_sha256'][:12]} is not in the cache; re-ingest the paper for tables"
+        tables, error = [], f"the PDF {sha[:12]} is not in the cache; re-ingest the paper for tables"
     with store.transaction() as conn:
         write_tables(conn, paper_id, tables, extractor_name(), time.perf_counter() - t0, error)
     return read_tables(store, paper_id)
@@ -536,10 +595,10 @@ class _AlreadyStored(Exception):
 
 
 def _check_id_free(store: Store, paper_id: str) -> None:
-    clash = store.one("SELECT pdf_sha256 FROM papers WHERE id = ?", (paper_id,))
+    clash = store_papers.pdf_sha_of(store, paper_id)
     if clash is not None:
         raise AssayError(
-            f"{paper_id} is already stored from a different PDF (sha256 {clash['pdf_sha256'][:12]}); "
+            f"{paper_id} is already stored from a different PDF (sha256 {clash[:12]}); "
             "check the file or the arXiv id"
         )
 
@@ -554,8 +613,8 @@ def collect_cache_garbage(store: Store, settings: Settings, *,
     if not settings.pdf_cache.is_dir():
         return []
     try:
-        with store.transaction() as conn:  # the write lock: no ingest can cache and commit meanwhile
-            referenced = {r[0] for r in conn.execute("SELECT pdf_sha256 FROM papers")}
+        with store.transaction():  # the write lock: no ingest can cache and commit meanwhile
+            referenced = store_papers.referenced_pdf_shas(store)
             return pdfcache.collect_garbage(settings.pdf_cache, referenced, grace_seconds=grace_seconds)
     except (sqlite3.Error, OSError):
         return []
@@ -579,13 +638,13 @@ def _remove_cached(path: Path) -> None:
 
 
 def _existing(store: Store, sha: str) -> IngestResult | None:
-    row = store.one("SELECT id, n_pages, title FROM papers WHERE pdf_sha256 = ?", (sha,))
+    row = store_papers.paper_summary_by_sha(store, sha)
     return IngestResult(row["id"], False, row["n_pages"], row["title"]) if row else None
 
 
 def _referenced(store: Store, sha: str) -> bool:
     try:
-        return store.one("SELECT 1 FROM papers WHERE pdf_sha256 = ?", (sha,)) is not None
+        return store_papers.pdf_is_referenced(store, sha)
     except Exception:  # noqa: BLE001 - a broken store must not hide the original error
         return True
 

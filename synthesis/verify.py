@@ -17,6 +17,7 @@ from synthesis.entities import language_of
 from synthesis.errors import AssayError
 from synthesis.evaluation import normalize_label, score
 from synthesis.retrieval import BM25, Unit, inline_units, paper_units
+from synthesis.store_papers import pdf_sha_of
 from synthesis.verifier.decide import decide
 from synthesis.verifier.rules import Check, Decision
 from synthesis.verifier.thresholds import LABELS, MAX_CLAIM_CHARS, MODEL_TOP_K
@@ -97,8 +98,7 @@ class Verifier:
     def _sha(self, paper_id: str) -> str | None:
         """The PDF hash the evidence was read from (pins the quote to one exact file, not just an arXiv id)."""
         if paper_id not in self._shas:
-            row = self.store.one("SELECT pdf_sha256 FROM papers WHERE id = ?", (paper_id,)) if self.store else None
-            self._shas[paper_id] = row["pdf_sha256"] if row else None
+            self._shas[paper_id] = pdf_sha_of(self.store, paper_id) if self.store else None
         return self._shas[paper_id]
 
     def prime(self, texts: list[str]) -> None:
@@ -128,58 +128,81 @@ class Verifier:
         return self._units[key]
 
     def verify_one(self, claim: dict, paper_ids: list[str]) -> dict:
-        cid = str(claim.get("id", ""))
+        """The verdict of one claim: against its inline ``evidence`` list when it carries one, else against the
+        stored text of ``paper_ids``."""
         raw = claim.get("text")
         text, why = _precheck(raw if isinstance(raw, str) else "")
-        result = {"id": cid, "text": raw if isinstance(raw, str) else "", "label": "not_enough_info",
-                  "confidence": 0.0, "evidence": [], "reasons": [], "papers": list(paper_ids)}
+        result = {"id": str(claim.get("id", "")), "text": raw if isinstance(raw, str) else "",
+                  "label": "not_enough_info", "confidence": 0.0, "evidence": [], "reasons": [],
+                  "papers": list(paper_ids)}
         if why:
-            result["reasons"] = [why]
-            result["confidence"] = self.calibration_prob("not_enough_info", None)
-            return result
+            return self._undecided(result, why)
         assert text is not None
         extra: list[str] = []
         if len(text) > MAX_CLAIM_CHARS:
             extra.append(f"the claim is {len(text):,} characters long, which is not one atomic claim: split it into "
                          "single statements (as `assay claims` does) and verify those")
             text = text[:MAX_CLAIM_CHARS].rsplit(" ", 1)[0]
-        if "evidence" in claim and isinstance(claim["evidence"], list):
-            units = inline_units([e for e in claim["evidence"] if isinstance(e, str)])
-            units = [u for u in units if language_of(u.text) != "other"] or units
-            if not units:
-                result["reasons"] = ["the claim carries an empty evidence list"]
-                result["confidence"] = self.calibration_prob("not_enough_info", None)
-                return result
-            if len(units) > 1:  # the evidence as a whole, for claims that draw on several sentences
-                joined = " ".join(u.text for u in units)
-                whole = inline_units([joined])[0]
-                whole.start, whole.kind = -1, "inline-all"
-                units.append(whole)
-            sims = None
-            if self.embedder is not None:
-                vecs = self.embedder.encode([u.text for u in units])
-                sims = vecs @ self._claim_vec(text)
-            d = decide(text, units, None, embed_sims=sims, nli=self.nli, embedder=self.embedder)
+        inline = "evidence" in claim
+        if inline and isinstance(claim["evidence"], list):
+            d = self._decide_inline(text, [e for e in claim["evidence"] if isinstance(e, str)], result)
         else:
-            if not paper_ids:
-                result["reasons"] = ["no paper to verify against: give --papers or a `paper` field"]
-                return result
-            units, bm25, vecs = self.index(paper_ids)
-            if not units:
-                result["reasons"] = [f"the paper(s) {', '.join(paper_ids)} have no stored text (scanned or empty "
-                                     "PDF?); nothing to check the claim against"]
-                result["confidence"] = self.calibration_prob("not_enough_info", None)
-                return result
-            sims = None
-            if vecs is not None and self.embedder is not None:
-                sims = vecs @ self._claim_vec(text)
-            d = decide(text, units, bm25, embed_sims=sims, nli=self.nli, readings=self._readings,
-                       embedder=self.embedder)
+            d = self._decide_stored(text, paper_ids, result)
+        if d is None:  # nothing to check the claim against: the result says why
+            return result
+        return self._assemble(result, text, d, extra, inline)
+
+    def _undecided(self, result: dict, reason: str) -> dict:
+        """``result`` as a not_enough_info verdict for ``reason``, with the calibrated confidence of that label."""
+        result["reasons"] = [reason]
+        result["confidence"] = self.calibration_prob("not_enough_info", None)
+        return result
+
+    def _decide_inline(self, text: str, evidence: list[str], result: dict) -> Decision | None:
+        """The rules' decision against evidence sentences the claim carries; None (and ``result`` filled in) when
+        the list is empty."""
+        units = inline_units(evidence)
+        units = [u for u in units if language_of(u.text) != "other"] or units
+        if not units:
+            self._undecided(result, "the claim carries an empty evidence list")
+            return None
+        if len(units) > 1:  # the evidence as a whole, for claims that draw on several sentences
+            joined = " ".join(u.text for u in units)
+            whole = inline_units([joined])[0]
+            whole.start, whole.kind = -1, "inline-all"
+            units.append(whole)
+        sims = None
+        if self.embedder is not None:
+            vecs = self.embedder.encode([u.text for u in units])
+            sims = vecs @ self._claim_vec(text)
+        return decide(text, units, None, embed_sims=sims, nli=self.nli, embedder=self.embedder)
+
+    def _decide_stored(self, text: str, paper_ids: list[str], result: dict) -> Decision | None:
+        """The rules' decision against the stored text of the papers; None (and ``result`` filled in) when there
+        is no paper or no text to check against."""
+        if not paper_ids:
+            result["reasons"] = ["no paper to verify against: give --papers or a `paper` field"]
+            return None
+        units, bm25, vecs = self.index(paper_ids)
+        if not units:
+            self._undecided(result, f"the paper(s) {', '.join(paper_ids)} have no stored text (scanned or empty "
+                                    "PDF?); nothing to check the claim against")
+            return None
+        sims = None
+        if vecs is not None and self.embedder is not None:
+            sims = vecs @ self._claim_vec(text)
+        return decide(text, units, bm25, embed_sims=sims, nli=self.nli, readings=self._readings,
+                      embedder=self.embedder)
+
+    def _assemble(self, result: dict, text: str, d: Decision, extra: list[str], inline: bool) -> dict:
+        """Fill ``result`` from the decision: label and confidence (the model's when it reads the candidates),
+        evidence, reasons, signals and the numbers checked. ``extra`` holds the reasons a too-long claim is not
+        decided."""
         result["label"] = d.label
         result["confidence"] = round(self.calibration_prob(d.label, d.features), 4)
         model_evidence = None
         if self.scorer is not None and d.checks:
-            model_evidence = self._model_decision(text, d, result, "inline" if "evidence" in claim else "retrieval")
+            model_evidence = self._model_decision(text, d, result, "inline" if inline else "retrieval")
         elif self.scorer is None:
             d.reasons.append("decided by the rules alone (lexical-only mode: no verifier model)")
         if extra:  # too long to be one claim: say what its beginning gave, decide nothing
@@ -188,7 +211,7 @@ class Verifier:
             result["confidence"] = self.calibration_prob("not_enough_info", None)
         chosen = model_evidence if model_evidence is not None else _evidence(d)
         result["evidence"] = [dict(e, pdf_sha256=self._sha(e["paper"])) for e in chosen] \
-            if "evidence" not in claim else [
+            if not inline else [
             {"paper": "inline", "version": None, "page": None, "quote": c["quote"], "score": c["score"],
              "index": c["char_start"]} for c in chosen]
         result["reasons"] = extra + d.reasons

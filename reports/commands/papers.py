@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from reports.context import state
 from synthesis.errors import AssayError
+
+if TYPE_CHECKING:
+    from synthesis.papers import Paper
+    from synthesis.store import Store
 
 
 def register(app: typer.Typer) -> None:
@@ -85,13 +89,11 @@ def papers(
 ) -> None:
     """List the stored papers."""
     from synthesis.papers import list_papers
+    from synthesis.store_papers import sentence_counts
 
     store = state(ctx).store
     rows = list_papers(store)
-    counts = {
-        r["paper_id"]: r["n"]
-        for r in store.query("SELECT paper_id, COUNT(*) AS n FROM passages WHERE kind = 'sentence' GROUP BY paper_id")
-    }
+    counts = sentence_counts(store)
     if as_json:
         typer.echo(json.dumps([
             {"id": p.id, "arxiv_id": p.arxiv_id, "version": p.version, "title": p.title, "authors": p.authors,
@@ -133,41 +135,71 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show one stored paper: metadata, a page's text, its sections or its references."""
-    from dataclasses import asdict
-
-    from synthesis.papers import get_pages, get_references, get_sections, resolve_paper
+    from synthesis.papers import resolve_paper
 
     store = state(ctx).store
     p = resolve_paper(store, paper)
     if page is not None:
-        pages = get_pages(store, p.id)
-        if not 1 <= page <= len(pages):
-            raise AssayError(f"{p.id} has pages 1 to {len(pages)}; --page {page} is out of range")
-        if as_json:
-            typer.echo(json.dumps({"id": p.id, "page": page, "text": pages[page - 1]}))
-        else:
-            typer.echo(pages[page - 1])
+        _show_page(store, p, page, as_json)
+    elif sections:
+        _show_sections(store, p, as_json)
+    elif references:
+        _show_references(store, p, as_json)
+    else:
+        _show_metadata(store, p, as_json)
+
+
+def _show_page(store: Store, p: Paper, page: int, as_json: bool) -> None:
+    """`assay show --page N`: the stored text of one page."""
+    from synthesis.papers import get_pages
+
+    pages = get_pages(store, p.id)
+    if not 1 <= page <= len(pages):
+        raise AssayError(f"{p.id} has pages 1 to {len(pages)}; --page {page} is out of range")
+    if as_json:
+        typer.echo(json.dumps({"id": p.id, "page": page, "text": pages[page - 1]}))
+    else:
+        typer.echo(pages[page - 1])
+
+
+def _show_sections(store: Store, p: Paper, as_json: bool) -> None:
+    """`assay show --sections`: the section headings with their pages."""
+    from dataclasses import asdict
+
+    from synthesis.papers import get_sections
+
+    secs = get_sections(store, p.id)
+    if as_json:
+        typer.echo(json.dumps([asdict(s) for s in secs], indent=2))
         return
-    if sections:
-        secs = get_sections(store, p.id)
-        if as_json:
-            typer.echo(json.dumps([asdict(s) for s in secs], indent=2))
-        else:
-            for s in secs:
-                label = f"{s.number} {s.title}" if s.number else s.title
-                typer.echo(f"p.{s.page_no:<4}{label}")
+    for s in secs:
+        label = f"{s.number} {s.title}" if s.number else s.title
+        typer.echo(f"p.{s.page_no:<4}{label}")
+
+
+def _show_references(store: Store, p: Paper, as_json: bool) -> None:
+    """`assay show --references`: the parsed bibliography."""
+    from dataclasses import asdict
+
+    from synthesis.papers import get_references
+
+    refs = get_references(store, p.id)
+    if as_json:
+        typer.echo(json.dumps([asdict(r) for r in refs], indent=2))
         return
-    if references:
-        refs = get_references(store, p.id)
-        if as_json:
-            typer.echo(json.dumps([asdict(r) for r in refs], indent=2))
-        else:
-            for r in refs:
-                who = r.authors[0] + (" et al." if len(r.authors) > 1 else "") if r.authors else "?"
-                extra = f"  arXiv:{r.arxiv_id}" if r.arxiv_id else (f"  doi:{r.doi}" if r.doi else "")
-                typer.echo(f"[{r.idx + 1}] {who} ({r.year or 'n.d.'}). {r.title or r.raw[:100]}{extra}")
-        return
-    n_sent = store.one("SELECT COUNT(*) AS n FROM passages WHERE paper_id = ? AND kind = 'sentence'", (p.id,))["n"]
+    for r in refs:
+        who = r.authors[0] + (" et al." if len(r.authors) > 1 else "") if r.authors else "?"
+        extra = f"  arXiv:{r.arxiv_id}" if r.arxiv_id else (f"  doi:{r.doi}" if r.doi else "")
+        typer.echo(f"[{r.idx + 1}] {who} ({r.year or 'n.d.'}). {r.title or r.raw[:100]}{extra}")
+
+
+def _show_metadata(store: Store, p: Paper, as_json: bool) -> None:
+    """`assay show`: the paper's metadata, counts and abstract."""
+    from dataclasses import asdict
+
+    from synthesis.store_papers import sentence_count
+
+    n_sent = sentence_count(store, p.id)
     data = asdict(p)
     data["pages"] = p.n_pages  # the key `assay papers --json` uses
     data["sentences"] = n_sent
