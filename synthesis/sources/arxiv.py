@@ -14,7 +14,6 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import arxiv
-from arxiv import _feed
 
 from synthesis.errors import AssayError, NetworkError
 from synthesis.papers import ARXIV_ID
@@ -135,6 +134,19 @@ def _prefer_https(url: str) -> str:
     return url
 
 
+def parse_atom_feed(body: bytes) -> arxiv.ParsedFeed:
+    """The ``arxiv`` package's own parse of an API answer (an Atom feed) into ``arxiv.Result`` objects.
+
+    This is the one place assay reaches into the package's private ``arxiv._feed``: arxiv 4.x exposes no public
+    function that parses a feed it did not fetch itself (``arxiv.Client`` fetches with its own ``requests``
+    session, outside our rate limit, Retry-After handling, response cache and offline mode; ``arxiv.ParsedFeed`` is
+    public, its parser is not). If a release renames it, only this function changes.
+    """
+    from arxiv import _feed
+
+    return _feed.parse(body)
+
+
 def check_feed(body: bytes) -> None:
     """Raise unless ``body`` is an arXiv Atom feed whose entries all make records (checked before it is cached);
     an API error entry becomes an AssayError with its message."""
@@ -157,7 +169,7 @@ def check_feed(body: bytes) -> None:
             message = _clean(entry.findtext(f"{ATOM}summary")) or entry_id
             raise AssayError(f"arXiv rejected the request: {message}")
     try:
-        results = _feed.parse(body).results
+        results = parse_atom_feed(body).results
     except (ValueError, TypeError, OverflowError) as exc:  # e.g. a date that is not a date
         raise NetworkError(f"the arXiv API answered with a feed assay cannot read ({_clean(str(exc))})") from exc
     for result in results:
@@ -174,9 +186,11 @@ class _Client(arxiv.Client):
         self.query_url_format = escaped + ("&" if "?" in api_url else "?") + "{}"
         self._http = http
 
-    def _parse_feed(self, url: str, first_page: bool = True, _try_index: int = 0) -> _feed.ParsedFeed:
+    def _parse_feed(self, url: str, first_page: bool = True, _try_index: int = 0) -> arxiv.ParsedFeed:
+        # arxiv.Client has no public hook for fetching a page; overriding this method (the one ``Client.results``
+        # calls for each page) is how every request goes through Http. See parse_atom_feed for the parsing.
         body = self._http.get(url, "the arXiv API", validate=check_feed, max_age=self._max_age)
-        return _feed.parse(body)
+        return parse_atom_feed(body)
 
 
 class ArxivSource:
