@@ -17,6 +17,9 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field, StrictInt, StrictStr
 
 from synthesis.claim_context import (
     antecedent_start,
@@ -34,6 +37,7 @@ from synthesis.numbers import comparable, parse_numbers
 from synthesis.papers import get_pages, get_paper, get_passages
 from synthesis.retrieval import ends_sentence, split_sentences
 from synthesis.store import Store, read_tables
+from synthesis.verdicts import ClaimInput
 
 CLAIM_TYPES = ("numeric_result", "dataset_statistic", "hyperparameter_or_method", "comparison", "background")
 _SECTION_OK = re.compile(r"abstract|intro|contribution|result|discussion|conclu|summary|finding|analysis|"
@@ -66,6 +70,31 @@ _ADVERBS = r"(?:(?:meaningfully|significantly|substantially|consistently|noticea
            r"really|further|greatly)\s+)?"
 
 
+class ClaimRecord(ClaimInput):
+    """One line of the claims.jsonl that ``assay claims`` writes (:meth:`Claim.to_json`): the contract's ``id``,
+    ``text``, ``paper``, ``page``, ``span`` (what ``assay verify`` reads, :class:`synthesis.verdicts.ClaimInput`) with
+    the claim's provenance and kind. Every such line is also a valid ClaimInput."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    paper: StrictStr = Field(min_length=1)
+    version: str | None
+    page: StrictInt = Field(ge=1)
+    span: tuple[StrictInt, StrictInt]
+    kind: Literal[KINDS]  # type: ignore[valid-type]
+    type: str
+    numbers: list[dict[str, Any]]
+    source_text: str
+    section: str | None
+    origin: str = Field(description="abstract | contribution | results | caption | conclusion | setup | table | "
+                                    "sentence")  # fmt: skip
+    refs: list[str] = Field(description="tables, figures, sections the source sentence pointed to")
+    also_stated: list[dict[str, Any]] = Field(description="near-duplicates dropped for this one: id, page, span")
+    joined: int = Field(ge=0, description="sentences before it joined into the claim so that it reads on its own")
+    self_contained: bool
+    notes: list[str]
+
+
 @dataclass
 class Claim:
     """One claim of a paper with its provenance."""
@@ -90,6 +119,7 @@ class Claim:
     self_contained: bool = True  # False: it points back at something neither it nor a joined sentence says
 
     def to_json(self) -> dict:
+        """The claims.jsonl line (the contract: :class:`ClaimRecord`)."""
         return {"id": self.id, "text": self.text, "paper": self.paper, "version": self.version, "page": self.page,
                 "span": list(self.span), "kind": self.kind, "type": self.type, "numbers": self.numbers,
                 "source_text": self.source_text, "section": self.section, "origin": self.origin,

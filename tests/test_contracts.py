@@ -146,16 +146,22 @@ def corpus_copy(tmp_path: Path, corpus_home: Path, monkeypatch: pytest.MonkeyPat
 
 
 def test_claims_and_verdicts_from_the_cli(assay, corpus_copy: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    from synthesis.claims import ClaimRecord
     from synthesis.verdicts import ClaimInput, Verdict
 
     claims = tmp_path / "claims.jsonl"
-    r = assay("claims", "2005.13013v1", "--kind", "finding", "--out", str(claims))
+    kinds = "finding,hedge,future_work,setup,table_fact,background"
+    r = assay("claims", "2005.13013v1", "--kind", kinds, "--out", str(claims))
     assert r.code == 0, r.err
     rows = _lines(claims)
     assert rows
     for row in rows:
         _valid(row, "claim")
         ClaimInput.model_validate(row)
+        ClaimRecord.model_validate(row)
+    with pytest.raises(ValueError):
+        ClaimRecord.model_validate({**rows[0], "kind": "opinion"})
+    rows = [r for r in rows if r["kind"] == "finding"]
     _invalid({"id": "x"}, "claim")
     _invalid({"id": "x", "text": 123}, "claim")
 
