@@ -97,7 +97,9 @@ def main() -> None:
     ap.add_argument("--kind", choices=("audit", "report"), default="audit", help="What the items are.")
     ap.add_argument("--n", type=int, default=16, help="Items in the manifest (at least 2).")
     ap.add_argument("--out", type=Path, help="Write the figures as JSON here.")
-    ap.add_argument("--verifier-model", default="none", help="ASSAY_VERIFIER_MODEL for the items (default none).")
+    ap.add_argument(
+        "--verifier-model", default="none", help="ASSAY_VERIFIER_MODEL for the items (default none)."
+    )
     ap.add_argument("--no-ray", action="store_true", help="Skip the Ray runs.")
     ap.add_argument("--repeat", type=int, default=1, help="Run everything R times; keep each run's fastest.")
     args = ap.parse_args()
@@ -145,7 +147,9 @@ def main() -> None:
             plan.append(("ray (resume)", "ray", ["--executor", "ray"], os.cpu_count() or 1, "ray"))
         load_before = os.getloadavg()[0]
         best: dict[str, dict] = {}
-        for rep in range(max(1, args.repeat)):  # interleaved, so that a busy spell on the machine hits all alike
+        for rep in range(
+            max(1, args.repeat)
+        ):  # interleaved, so that a busy spell on the machine hits all alike
             for name, folder, extra, workers, executor in plan:
                 wall, counts = _batch(home, manifest, tmp / "out" / f"r{rep}" / folder, env, *extra)
                 done = counts["done"]
@@ -175,8 +179,10 @@ def main() -> None:
             ipm = f"{r['items_per_min']:.1f}" if r["items_per_min"] else "-"
             busy = f"{r['mean_item_s']:.2f}" if r["mean_item_s"] else "-"
             print(f"{r['name']:<20}{r['wall_s']:>9.1f}{ipm:>11}{r['done']:>6}{r['skipped']:>9}{busy:>15}")
-        print(f"\n2 workers vs 1: {result['speedup_2_workers']:.2f}x  (1-min load average {load_before:.1f} before, "
-              f"{os.getloadavg()[0]:.1f} after, on {os.cpu_count()} CPUs)")
+        print(
+            f"\n2 workers vs 1: {result['speedup_2_workers']:.2f}x  (1-min load average {load_before:.1f} before, "
+            f"{os.getloadavg()[0]:.1f} after, on {os.cpu_count()} CPUs)"
+        )
         if use_ray:
             print(f"Ray vs the local pool (2 at once): {result['ray_overhead_s_per_item']:+.2f} s per item in all, "
                   f"{result['ray_overhead_s_per_item_without_startup']:+.2f} s per item without Ray's start-up "

@@ -36,8 +36,21 @@ def run_once(data: bytes, name: str, home: Path, n: int) -> dict[str, float]:
     from synthesis.store import Store
 
     parsed = parse_pdf(data, name)
-    row = (f"bench:{n}:{name}", None, None, None, parsed.title, "[]", None, None, parsed.abstract,
-           f"{n}-{name}", len(parsed.pages), "local", "{}")
+    row = (
+        f"bench:{n}:{name}",
+        None,
+        None,
+        None,
+        parsed.title,
+        "[]",
+        None,
+        None,
+        parsed.abstract,
+        f"{n}-{name}",
+        len(parsed.pages),
+        "local",
+        "{}",
+    )
     with Store(home / "bench.sqlite3") as store:
         t0 = time.perf_counter()
         with store.transaction() as conn:
@@ -95,15 +108,21 @@ def main() -> None:
         tot_pages += t["pages"]
         tot_base += base
         cells = "".join(f"{t[s] * 1000:>11.0f} ms" for s in STAGES)
-        print(f"{name:<22}{t['pages']:>6}{t['passages']:>9}{cells}{total:>9.2f}{t['pages'] / total:>9.1f}"
-              f"{t['pages'] / base:>10.1f}{base / total:>7.2f}")
+        print(
+            f"{name:<22}{t['pages']:>6}{t['passages']:>9}{cells}{total:>9.2f}{t['pages'] / total:>9.1f}"
+            f"{t['pages'] / base:>10.1f}{base / total:>7.2f}"
+        )
     total = sum(tot.values())
     cells = "".join(f"{tot[s] * 1000:>11.0f} ms" for s in STAGES)
-    print(f"{'all':<22}{int(tot_pages):>6}{'':>9}{cells}{total:>9.2f}{tot_pages / total:>9.1f}"
-          f"{tot_pages / tot_base:>10.1f}{tot_base / total:>7.2f}")
+    print(
+        f"{'all':<22}{int(tot_pages):>6}{'':>9}{cells}{total:>9.2f}{tot_pages / total:>9.1f}"
+        f"{tot_pages / tot_base:>10.1f}{tot_base / total:>7.2f}"
+    )
     shares = ", ".join(f"{s} {100 * tot[s] / total:.0f}%" for s in STAGES)
     print(f"\nshare of time: {shares}")
-    print("ratio = bare pypdf time / our full pipeline time (1.0 would mean cleaning, segmentation and storing are free)")
+    print(
+        "ratio = bare pypdf time / our full pipeline time (1.0 would mean cleaning, segmentation and storing are free)"
+    )
 
 
 if __name__ == "__main__":

@@ -61,7 +61,9 @@ def main() -> None:
         t0 = time.perf_counter()
         verify_claims(store, lexical, claims, [pid], use_embeddings=False, use_model=False)
         t_lex = time.perf_counter() - t0
-        print(f"lexical rules only      {t_lex:7.2f} s  {n / t_lex:8.1f} claims/s  (baseline, the old verifier)")
+        print(
+            f"lexical rules only      {t_lex:7.2f} s  {n / t_lex:8.1f} claims/s  (baseline, the old verifier)"
+        )
         from synthesis.crossencoder import load_scorer
 
         t0 = time.perf_counter()
@@ -71,7 +73,9 @@ def main() -> None:
             t0 = time.perf_counter()
             verify_claims(store, lexical, claims, [pid], use_embeddings=False)
             dt = time.perf_counter() - t0
-            print(f"model, {what:<16} {dt:7.2f} s  {n / dt:8.1f} claims/s  ({dt / t_lex:.1f}x the rules' time)")
+            print(
+                f"model, {what:<16} {dt:7.2f} s  {n / dt:8.1f} claims/s  ({dt / t_lex:.1f}x the rules' time)"
+            )
         if not args.embedding_model:
             print("no embedding model available: pass --embedding-model")
             return
@@ -89,10 +93,14 @@ def main() -> None:
         t_warm = time.perf_counter() - t0
         cached = store.one("SELECT COUNT(*) n FROM embeddings")["n"]
         print(f"model load              {t_load:7.2f} s  (once per process)")
-        print(f"embeddings, cold cache  {t_cold:7.2f} s  {n / t_cold:8.1f} claims/s  "
-              f"({t_cold / t_lex:.1f}x the lexical time; {cached} vectors cached)")
-        print(f"embeddings, warm cache  {t_warm:7.2f} s  {n / t_warm:8.1f} claims/s  "
-              f"({t_warm / t_lex:.1f}x the lexical time)")
+        print(
+            f"embeddings, cold cache  {t_cold:7.2f} s  {n / t_cold:8.1f} claims/s  "
+            f"({t_cold / t_lex:.1f}x the lexical time; {cached} vectors cached)"
+        )
+        print(
+            f"embeddings, warm cache  {t_warm:7.2f} s  {n / t_warm:8.1f} claims/s  "
+            f"({t_warm / t_lex:.1f}x the lexical time)"
+        )
         print(f"retrieval mode reported: {out[0]['retrieval']}")
         store.close()
 

@@ -97,12 +97,31 @@ def load_results(path: str | Path) -> list[dict]:
     return out
 
 
-def run_row(record: Mapping[str, Any], result_path: str | Path | None = None) -> tuple[str, str | None, str, str | None, str]:
+def run_row(
+    record: Mapping[str, Any], result_path: str | Path | None = None
+) -> tuple[str, str | None, str, str | None, str]:
     """(id, plan, status, result_path, data) for the store's ``runs`` table; data is a small JSON summary."""
-    summary = {k: record.get(k) for k in ("base_model", "intermediate", "intermediate_tasks", "target", "seed",
-                                          "data_fraction", "intermediate_language", "wall_time_s", "retrieval")}
-    return (record["id"], record.get("plan"), record.get("status", "done"),
-            str(result_path) if result_path is not None else None, json.dumps(summary, sort_keys=True))
+    summary = {
+        k: record.get(k)
+        for k in (
+            "base_model",
+            "intermediate",
+            "intermediate_tasks",
+            "target",
+            "seed",
+            "data_fraction",
+            "intermediate_language",
+            "wall_time_s",
+            "retrieval",
+        )
+    }
+    return (
+        record["id"],
+        record.get("plan"),
+        record.get("status", "done"),
+        str(result_path) if result_path is not None else None,
+        json.dumps(summary, sort_keys=True),
+    )
 
 
 def store_rows(record: Mapping[str, Any]) -> list[tuple[str, str, str, str, float]]:
@@ -264,10 +283,13 @@ def aggregate(results: Sequence[Mapping[str, Any]], *, plan: str | None = None) 
         tasks_out: dict[str, Any] = {}
         per_seed_family: dict[str, dict[int, list[float]]] = {}
         for target, by_seed in sorted(cells[key].items()):
-            tasks_out[target] = _task_block(target, by_seed, None if is_base else base.get(target, {}),
-                                            per_seed_family)
-        families = {fam: {"delta": asdict(Stat.of(sum(v) / len(v) for v in seeds.values()))}
-                    for fam, seeds in sorted(per_seed_family.items())}
+            tasks_out[target] = _task_block(
+                target, by_seed, None if is_base else base.get(target, {}), per_seed_family
+            )
+        families = {
+            fam: {"delta": asdict(Stat.of(sum(v) / len(v) for v in seeds.values()))}
+            for fam, seeds in sorted(per_seed_family.items())
+        }
         settings_out.append({
             "key": {"base_model": key[0], "intermediate": key[1], "data_fraction": key[2],
                     "intermediate_language": key[3]},
@@ -303,8 +325,11 @@ def _task_block(
     unmatched = []
     missing_langs: set[str] = set()
     for seed, rec in sorted(by_seed.items()):
-        mine = {lang: s for lang, m in rec["metrics"].items() if (s := _lang_score(m, metrics)) is not None
-                and (spec_langs is None or lang in spec_langs)}
+        mine = {
+            lang: s
+            for lang, m in rec["metrics"].items()
+            if (s := _lang_score(m, metrics)) is not None and (spec_langs is None or lang in spec_langs)
+        }
         if spec_langs is not None:
             missing_langs |= set(spec_langs) - set(mine)
         if mine:
@@ -368,7 +393,8 @@ def _stat(vals: list[float] | None) -> dict | None:
 
 
 def _average_block(
-    mine: Mapping[str, Mapping[int, Mapping]], base: Mapping[str, Mapping[int, Mapping]] | None,
+    mine: Mapping[str, Mapping[int, Mapping]],
+    base: Mapping[str, Mapping[int, Mapping]] | None,
     bench_tasks: Sequence[str],
 ) -> dict:
     """Benchmark average per seed over the same task set for every seed (and the baseline): the tasks present
@@ -385,23 +411,39 @@ def _average_block(
         return None
 
     sides = [mine] if base is None else [mine, base]
-    common = [t for t in bench_tasks if all(at(side, t, seed) is not None for side in sides for seed in seeds)]
+    common = [
+        t for t in bench_tasks if all(at(side, t, seed) is not None for side in sides for seed in seeds)
+    ]
     # targets are stored under the names the runs used; benchmark tasks are canonical names
     missing = sorted(set(bench_tasks) - set(common))
     info = {t: _task_info(t, mine[t]) for t in common}
-    out: dict[str, Any] = {"score": None, "baseline": None, "delta": None, "partial": bool(missing),
-                           "missing_tasks": missing, "n_tasks": len(common)}
+    out: dict[str, Any] = {
+        "score": None,
+        "baseline": None,
+        "delta": None,
+        "partial": bool(missing),
+        "missing_tasks": missing,
+        "n_tasks": len(common),
+    }
     if not common or not seeds:
         return out
     values, base_values = [], []
     for seed in seeds:
-        a = benchmark_average({t: at(mine, t, seed)["metrics"] for t in common}, tasks=common, allow_partial=True,
-                              task_info=info)
+        a = benchmark_average(
+            {t: at(mine, t, seed)["metrics"] for t in common},
+            tasks=common,
+            allow_partial=True,
+            task_info=info,
+        )
         values.append(a["average"])
         out["partial"] |= a["partial"]
         if base is not None:
-            b = benchmark_average({t: at(base, t, seed)["metrics"] for t in common}, tasks=common,
-                                  allow_partial=True, task_info=info)
+            b = benchmark_average(
+                {t: at(base, t, seed)["metrics"] for t in common},
+                tasks=common,
+                allow_partial=True,
+                task_info=info,
+            )
             base_values.append(b["average"])
             out["partial"] |= b["partial"]
     out["score"] = asdict(Stat.of(values))
@@ -424,8 +466,13 @@ def _cell(stat: Mapping | None, signed: bool) -> str:
 
 def _table(title: str, header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda r: "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)  # noqa: E731
-                               for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+
+    def line(r: list) -> str:
+        return "  ".join(
+            str(c).ljust(w) if i == 0 else str(c).rjust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        )
+
     out = [title, line(header), "  ".join("-" * w for w in widths)]
     out.extend(line(r) for r in rows)
     return "\n".join(out)
@@ -449,8 +496,13 @@ def table_data(agg: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[s
         note = f" partial {a['n_tasks']}/{n_bench}" if a["partial"] and a.get(key) else ""
         row.append(_cell(a.get(key), signed) + note)
         rows.append(row)
-    tables.append(("Per task: baseline absolute, other settings delta vs baseline (mean ± std over seeds)",
-                   header, rows))
+    tables.append(
+        (
+            "Per task: baseline absolute, other settings delta vs baseline (mean ± std over seeds)",
+            header,
+            rows,
+        )
+    )
     others = [s for s in settings if not s["baseline"]]
     for t in tasks:
         langs = sorted({lang for s in settings for lang in s["tasks"].get(t, {}).get("languages", {})})
@@ -459,9 +511,16 @@ def table_data(agg: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[s
         rws = []
         for lang in langs:
             b = base["tasks"][t]["languages"].get(lang, {}).get("score") if base else None
-            rws.append([lang, _cell(b, False),
-                        *[_cell(s["tasks"].get(t, {}).get("languages", {}).get(lang, {}).get("delta"), True)
-                          for s in others]])
+            rws.append(
+                [
+                    lang,
+                    _cell(b, False),
+                    *[
+                        _cell(s["tasks"].get(t, {}).get("languages", {}).get(lang, {}).get("delta"), True)
+                        for s in others
+                    ],
+                ]
+            )
         tables.append((f"{t}: per language (delta vs baseline)", hdr, rws))
     fams = sorted({f for s in others for f in s["families"]})
     if others and fams:

@@ -367,7 +367,9 @@ def _select_runs(q: Query, records: Sequence[Mapping[str, Any]]) -> tuple[list[M
     pool = [r for r in records if q.model is None or q.model in str(r["base_model"]).lower()]
     if q.model and not pool:
         models = sorted({Path(str(r["base_model"])).name for r in records})
-        raise _Unmeasured(f"other model: the claim is about {q.model}, the runs use {', '.join(models) or 'none'}")
+        raise _Unmeasured(
+            f"other model: the claim is about {q.model}, the runs use {', '.join(models) or 'none'}"
+        )
     if q.split != "test":
         raise _Unmeasured(f"the claim is about {q.split} sets; the runs' scores are on test sets")
     inter_needed = q.intermediate if q.intermediate not in ((), (BEST,)) else None
@@ -445,7 +447,9 @@ def judge(q: Query, per_seed: Mapping[int, float]) -> tuple[str, str, dict[str, 
     if q.kind == "direction":  # is there an effect: the mean against two standard errors of the mean
         se2 = 2 * st["sd"] / math.sqrt(st["n"]) if st["sd"] is not None else rounding
         st["tolerance"] = se2
-        got = f"measured {st['mean']:+.2f} ({spread}, n={st['n']} seed(s); no effect within ±{se2:.2f}, 2 s.e.)"
+        got = (
+            f"measured {st['mean']:+.2f} ({spread}, n={st['n']} seed(s); no effect within ±{se2:.2f}, 2 s.e.)"
+        )
         if abs(st["mean"]) <= se2:
             ok = q.sign < 0
             return (REPRODUCED if ok else NOT_REPRODUCED), f"{got}: no effect beyond the seed spread", st

@@ -96,8 +96,10 @@ def _load_hub(spec: TaskSpec, split: str, lang: str, revision: str | None) -> li
             f"({_describe(expected_files(spec, split, lang))}) under the data folder"
         )
     if not spec.hub:
-        raise MissingData(f"task {spec.name!r} is not on the hub; provide local files "
-                          f"({_describe(expected_files(spec, split, lang))}) under the data folder")
+        raise MissingData(
+            f"task {spec.name!r} is not on the hub; provide local files "
+            f"({_describe(expected_files(spec, split, lang))}) under the data folder"
+        )
     import datasets  # lazy: heavy
 
     out: list = []
@@ -144,8 +146,10 @@ def _describe(alternatives: list[list[str]]) -> str:
 
 def _offline_default() -> bool:
     truthy = ("1", "true", "yes", "on")
-    return any(os.environ.get(v, "").lower() in truthy for v in ("ASSAY_OFFLINE", "HF_DATASETS_OFFLINE",
-                                                                  "HF_HUB_OFFLINE"))
+    return any(
+        os.environ.get(v, "").lower() in truthy
+        for v in ("ASSAY_OFFLINE", "HF_DATASETS_OFFLINE", "HF_HUB_OFFLINE")
+    )
 
 
 def _resolve_source(spec: TaskSpec, split: str) -> tuple[TaskSpec, str]:
@@ -207,7 +211,9 @@ def load_split(
     """
     spec = task if isinstance(task, TaskSpec) else get_task(task)
     if spec.format == Format.RETRIEVAL:
-        raise ReplicationError(f"{spec.name} is a retrieval task: use load_retrieval (both sides of the pairs)")
+        raise ReplicationError(
+            f"{spec.name} is a retrieval task: use load_retrieval (both sides of the pairs)"
+        )
     _check_language(spec, split, lang, purpose)
     source, split = _resolve_source(spec, split)
     got = _load_any(source, split, lang, data_dir, offline, revision)
@@ -247,12 +253,17 @@ def load_retrieval(
     if limit is not None:
         keep_tgt = {e.gold_id for e in got.source[:limit] if e.gold_id}
         tgt = [e for e in got.target if e.id in keep_tgt] + [e for e in got.target if e.id not in keep_tgt]
-        got = RetrievalData(got.source[:limit], tgt[:max(limit, len(keep_tgt))])
+        got = RetrievalData(got.source[:limit], tgt[: max(limit, len(keep_tgt))])
     return got
 
 
 def _load_any(
-    spec: TaskSpec, split: str, lang: str, data_dir: str | Path | None, offline: bool | None, revision: str | None
+    spec: TaskSpec,
+    split: str,
+    lang: str,
+    data_dir: str | Path | None,
+    offline: bool | None,
+    revision: str | None,
 ) -> list[Example] | RetrievalData:
     alternatives = expected_files(spec, split, lang)
     if data_dir is not None and alternatives:
@@ -279,7 +290,10 @@ def tokenizer_fingerprint(tokenizer: Any) -> str:
     backend = getattr(tokenizer, "backend_tokenizer", None)
     if backend is not None:
         state = json.loads(backend.to_str())
-        for transient in ("truncation", "padding"):  # set by every call with truncation=/stride=: not identity
+        for transient in (
+            "truncation",
+            "padding",
+        ):  # set by every call with truncation=/stride=: not identity
             state.pop(transient, None)
         h.update(json.dumps(state, sort_keys=True, ensure_ascii=False).encode())
     else:
@@ -307,8 +321,15 @@ def feature_cache_key(
 ) -> str:
     """sha256 over (tokenizer fingerprint, task spec, split, language, featurisation settings, examples hash)."""
     spec = task if isinstance(task, TaskSpec) else get_task(task)
-    material = {"v": 1, "tokenizer": tokenizer, "task": spec.to_dict(), "split": split, "lang": lang,
-                "settings": dict(settings), "examples": examples}
+    material = {
+        "v": 1,
+        "tokenizer": tokenizer,
+        "task": spec.to_dict(),
+        "split": split,
+        "lang": lang,
+        "settings": dict(settings),
+        "examples": examples,
+    }
     return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -365,13 +386,16 @@ def featurize_cached(
     spec = task if isinstance(task, TaskSpec) else get_task(task)
 
     def build() -> list[dict]:
-        return models.featurize(spec.format, list(examples), tokenizer, hp, training, dict(label_ids or {}) or None)
+        return models.featurize(
+            spec.format, list(examples), tokenizer, hp, training, dict(label_ids or {}) or None
+        )
 
     if cache_dir is None:
         return build()
     code = hashlib.sha256(Path(models.__file__).read_bytes()).hexdigest()[:16]
     settings = {f: getattr(hp, f, None) for f in FEATURISATION_FIELDS}
     settings.update({"training": training, "label_ids": dict(label_ids or {}), "featurize_code": code})
-    key = feature_cache_key(tokenizer_fingerprint(tokenizer), spec, split, lang, settings,
-                            examples_fingerprint(examples))
+    key = feature_cache_key(
+        tokenizer_fingerprint(tokenizer), spec, split, lang, settings, examples_fingerprint(examples)
+    )
     return cached_features(cache_dir, key, build)[0]

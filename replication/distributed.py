@@ -68,7 +68,11 @@ def teardown() -> None:
 
 
 def spawn(
-    fn: Callable[..., Any], world: int, *args: Any, port: int | None = None, backend: str = "gloo",
+    fn: Callable[..., Any],
+    world: int,
+    *args: Any,
+    port: int | None = None,
+    backend: str = "gloo",
     threads: int | None = 1,
 ) -> None:
     """Run ``fn(rank, world, *args)`` in ``world`` fresh processes joined in one process group (tests, CPU).
@@ -111,7 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     from replication.plan import load_plan
     from replication.runner import run_plan
 
-    parser = argparse.ArgumentParser(prog="python -m replication.distributed", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m replication.distributed", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("plan")
     parser.add_argument("--runs-dir", required=True)
     parser.add_argument("--only")
@@ -127,8 +133,16 @@ def main(argv: list[str] | None = None) -> int:
             if ctx.is_main:
                 print(msg, file=sys.stderr, flush=True)
 
-        run_plan(plan, args.runs_dir, only=args.only, limit=args.limit, log=log, rank=ctx.rank, world=ctx.world,
-                 threads=args.threads)
+        run_plan(
+            plan,
+            args.runs_dir,
+            only=args.only,
+            limit=args.limit,
+            log=log,
+            rank=ctx.rank,
+            world=ctx.world,
+            threads=args.threads,
+        )
     except ReplicationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -58,7 +58,6 @@ def normalize_squad(s: str) -> str:
 # MLQA (official mlqa_evaluation_v1.py)
 
 
-
 @functools.cache
 def mlqa_punctuation() -> frozenset[str]:
     """MLQA's punctuation set: every unicode character of category P*, plus ASCII string.punctuation."""
@@ -66,6 +65,7 @@ def mlqa_punctuation() -> frozenset[str]:
         {chr(i) for i in range(sys.maxunicode) if unicodedata.category(chr(i)).startswith("P")}
         | set(string.punctuation)
     )
+
 
 MLQA_WHITESPACE_LANGS = ("en", "es", "hi", "vi", "de", "ar")
 MLQA_MIXED_SEGMENTATION_LANGS = ("zh",)
@@ -104,8 +104,10 @@ def _mixed_segmentation(text: str) -> list[str]:
 def normalize_mlqa(s: str, lang: str) -> str:
     """MLQA's normalisation: lower, drop unicode punctuation, drop the language's articles, re-tokenise."""
     if lang not in MLQA_ARTICLES:
-        raise ReplicationError(f"MLQA normalisation has no rules for language {lang!r}; MLQA languages: "
-                               f"{', '.join(MLQA_ARTICLES)}")
+        raise ReplicationError(
+            f"MLQA normalisation has no rules for language {lang!r}; MLQA languages: "
+            f"{', '.join(MLQA_ARTICLES)}"
+        )
     s = s.lower()
     punct = mlqa_punctuation()
     s = "".join(ch for ch in s if ch not in punct)
@@ -163,8 +165,12 @@ def qa_scores(
         em += max(qa_exact_match(pred, a, lang) for a in answers)
         f1 += max(qa_f1(pred, a, lang) for a in answers)
     n = len(golds)
-    return {"exact_match": 100.0 * em / n, "f1": 100.0 * f1 / n, "n": n,
-            "normalisation": "squad_v1.1" if lang is None else f"mlqa:{lang}"}
+    return {
+        "exact_match": 100.0 * em / n,
+        "f1": 100.0 * f1 / n,
+        "n": n,
+        "normalisation": "squad_v1.1" if lang is None else f"mlqa:{lang}",
+    }
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -243,8 +249,14 @@ def _window_candidates(
             if feat.token_is_max_context is not None and not feat.token_is_max_context.get(s, False):
                 continue
             c0, c1 = feat.offsets[s][0], feat.offsets[e][1]
-            candidates.append({"text": context[c0:c1], "score": float(start_logits[s] + end_logits[e]),
-                               "start_char": c0, "end_char": c1})
+            candidates.append(
+                {
+                    "text": context[c0:c1],
+                    "score": float(start_logits[s] + end_logits[e]),
+                    "start_char": c0,
+                    "end_char": c1,
+                }
+            )
     return null
 
 
@@ -350,8 +362,14 @@ def tatoeba_accuracy(
 
     nearest = tatoeba_nearest(src, tgt)
     acc = 100.0 * float((nearest == np.arange(len(nearest))).mean())
-    return {"accuracy": acc, "n": len(nearest), "layer": layer, "pooling": pooling, "similarity": "cosine",
-            "query": "english"}
+    return {
+        "accuracy": acc,
+        "n": len(nearest),
+        "layer": layer,
+        "pooling": pooling,
+        "similarity": "cosine",
+        "query": "english",
+    }
 
 
 def tatoeba_nearest(src: np.ndarray, tgt: np.ndarray) -> np.ndarray:
@@ -450,7 +468,9 @@ def bucc_mine(
     bwd = y2x_sim / ((y2x_mean[:, None] + x2y_mean[y2x_ind]) / 2)
     fwd_best = x2y_ind[np.arange(sim.shape[0]), fwd.argmax(axis=1)]
     bwd_best = y2x_ind[np.arange(sim.shape[1]), bwd.argmax(axis=1)]
-    pairs = [(i, int(fwd_best[i])) for i in range(sim.shape[0])] + [(int(bwd_best[j]), j) for j in range(sim.shape[1])]
+    pairs = [(i, int(fwd_best[i])) for i in range(sim.shape[0])] + [
+        (int(bwd_best[j]), j) for j in range(sim.shape[1])
+    ]
     scores = np.concatenate([fwd.max(axis=1), bwd.max(axis=1)])
     seen_src: set[int] = set()
     seen_tgt: set[int] = set()
@@ -494,7 +514,9 @@ def _unify(
     return [id_of.get(t.strip()) for t in row], emb[last]
 
 
-def bucc_optimize_threshold(candidates: Mapping[tuple[str, str], float], gold: Iterable[tuple[str, str]]) -> float:
+def bucc_optimize_threshold(
+    candidates: Mapping[tuple[str, str], float], gold: Iterable[tuple[str, str]]
+) -> float:
     """XTREME's sweep: walk candidates by falling score, keep the threshold of max F1 (midway to the next score)."""
     gold_set = set(gold)
     if not gold_set:
@@ -551,8 +573,15 @@ def bucc_evaluate(
     test_cands = mine(test)
     scores = bucc_f1(test_cands, test[4], threshold)
     dev_scores = bucc_f1(dev_cands, dev[4], threshold)
-    return {**scores, "dev_f1": dev_scores["f1"], "threshold": threshold, "scoring": f"ratio_margin_k{k}",
-            "mining": "max", "layer": layer, "pooling": pooling}
+    return {
+        **scores,
+        "dev_f1": dev_scores["f1"],
+        "threshold": threshold,
+        "scoring": f"ratio_margin_k{k}",
+        "mining": "max",
+        "layer": layer,
+        "pooling": pooling,
+    }
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -569,7 +598,9 @@ def task_score(task: str, per_language: Mapping[str, Mapping[str, float]], metri
     for metric in metrics:
         missing = [lang for lang, m in per_language.items() if metric not in m]
         if missing:
-            raise ReplicationError(f"task {task!r}: metric {metric!r} missing for {', '.join(sorted(missing))}")
+            raise ReplicationError(
+                f"task {task!r}: metric {metric!r} missing for {', '.join(sorted(missing))}"
+            )
         values.append(sum(m[metric] for m in per_language.values()) / len(per_language))
     return sum(values) / len(values)
 
@@ -646,5 +677,8 @@ def _missing_message(missing_tasks: list[str], missing_langs: dict[str, list[str
         parts.append(f"tasks without results: {', '.join(missing_tasks)}")
     for t, langs in missing_langs.items():
         parts.append(f"{t} lacks {', '.join(langs)}")
-    return ("cannot compute the benchmark average: " + "; ".join(parts)
-            + " (run them, or ask for a partial average)")
+    return (
+        "cannot compute the benchmark average: "
+        + "; ".join(parts)
+        + " (run them, or ask for a partial average)"
+    )

@@ -225,7 +225,9 @@ class MultiTaskModel(nn.Module):
         out["logits"] = logits
         if "labels" in batch:
             flat_logits = logits.float().reshape(-1, logits.shape[-1])
-            out["loss"] = nn.functional.cross_entropy(flat_logits, batch["labels"].reshape(-1), ignore_index=IGNORE)
+            out["loss"] = nn.functional.cross_entropy(
+                flat_logits, batch["labels"].reshape(-1), ignore_index=IGNORE
+            )
         return out
 
 
@@ -257,7 +259,9 @@ def _make_head(h: HeadSpec, hidden: int, encoder: nn.Module) -> nn.Module:
     if fmt == Format.TOKEN_TAGGING:
         return TaggingHead(hidden, h.num_labels)
     if fmt == Format.MLM:
-        return MLMHead(hidden, encoder.get_input_embeddings(), eps=getattr(encoder.config, "layer_norm_eps", 1e-5))
+        return MLMHead(
+            hidden, encoder.get_input_embeddings(), eps=getattr(encoder.config, "layer_norm_eps", 1e-5)
+        )
     raise ReplicationError(f"task {h.task!r}: format {fmt} has no trainable head")
 
 
@@ -352,7 +356,9 @@ def featurize_qa(
         )
         for i in range(len(enc["input_ids"])):
             seq_ids = enc.sequence_ids(i)
-            offsets = [tuple(o) if s == 1 else None for o, s in zip(enc["offset_mapping"][i], seq_ids, strict=True)]
+            offsets = [
+                tuple(o) if s == 1 else None for o, s in zip(enc["offset_mapping"][i], seq_ids, strict=True)
+            ]
             feat: dict[str, Any] = {"input_ids": enc["input_ids"][i], "example_id": e.id, "offsets": offsets}
             if training:
                 feat["start_positions"], feat["end_positions"] = _answer_tokens(e, offsets)
@@ -389,7 +395,12 @@ def featurize_text(examples: Sequence[TextExample], tokenizer: Any, max_length: 
 
 
 def featurize(
-    fmt: str, examples: Sequence[Any], tokenizer: Any, hp: Any, training: bool, label_ids: dict[str, int] | None = None
+    fmt: str,
+    examples: Sequence[Any],
+    tokenizer: Any,
+    hp: Any,
+    training: bool,
+    label_ids: dict[str, int] | None = None,
 ) -> list[dict]:
     """Features for one task's examples with the phase's hyperparameters (max_seq_length, doc_stride, ...)."""
     if fmt == Format.PAIR_CLASSIFICATION:
@@ -399,7 +410,9 @@ def featurize(
     if fmt == Format.TOKEN_TAGGING:
         return featurize_tagging(examples, tokenizer, hp.max_seq_length, label_ids or {})
     if fmt == Format.EXTRACTIVE_QA:
-        return featurize_qa(examples, tokenizer, hp.max_seq_length, hp.doc_stride, hp.max_query_length, training)
+        return featurize_qa(
+            examples, tokenizer, hp.max_seq_length, hp.doc_stride, hp.max_query_length, training
+        )
     if fmt in (Format.MLM, Format.RETRIEVAL):
         return featurize_text(examples, tokenizer, hp.max_seq_length)
     raise ReplicationError(f"no featurisation for format {fmt}")
@@ -479,7 +492,9 @@ def mask_tokens(
     return {"input_ids": ids, "attention_mask": batch["attention_mask"], "labels": labels}
 
 
-def mean_pooled(hidden_states: Sequence[torch.Tensor], mask: torch.Tensor, layer: int, pooling: str) -> torch.Tensor:
+def mean_pooled(
+    hidden_states: Sequence[torch.Tensor], mask: torch.Tensor, layer: int, pooling: str
+) -> torch.Tensor:
     """Sentence embeddings from ``hidden_states[layer]`` (0 = embeddings): mask-aware mean or the first token."""
     if not -len(hidden_states) <= layer < len(hidden_states):
         raise ReplicationError(

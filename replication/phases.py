@@ -90,7 +90,9 @@ def load_examples(task: str, split: str, language: str, spec: RunSpec, purpose: 
     sources too, and by `replication.data.load_split`). A split that is not there raises MissingData.
     """
     if purpose == "select" and (language != "en" or split != "dev"):
-        raise ReplicationError(f"{task}: model selection uses English dev data only; asked for {split} {language!r}")
+        raise ReplicationError(
+            f"{task}: model selection uses English dev data only; asked for {split} {language!r}"
+        )
     source = _memory_source(task)
     if source is not None:
         try:
@@ -120,7 +122,12 @@ def resolve_device(device: str | None = None, local_rank: int = 0) -> Any:
 
 
 def execute(
-    spec: RunSpec, runs_dir: Path, log: Log, device: str | None = None, rank: int = 0, world: int = 1,
+    spec: RunSpec,
+    runs_dir: Path,
+    log: Log,
+    device: str | None = None,
+    rank: int = 0,
+    world: int = 1,
     stop_after: StopAfter | None = None,
 ) -> dict[str, Any]:
     """Run the phases of ``spec`` that are not finished; return metrics, dev, retrieval, throughput and notes.
@@ -142,16 +149,34 @@ def execute(
     notes: list[str] = []
     encoder_path = spec.base_model
     if spec.intermediate is not None:
-        encoder_path, phase_stats = ensure_intermediate(spec, runs_dir, dev, log, rank=rank, world=world,
-                                                        stop_after_step=stops.get("intermediate"), notes=notes)
+        encoder_path, phase_stats = ensure_intermediate(
+            spec,
+            runs_dir,
+            dev,
+            log,
+            rank=rank,
+            world=world,
+            stop_after_step=stops.get("intermediate"),
+            notes=notes,
+        )
         phases["intermediate"] = phase_stats
     out_dir = runs_dir / spec.id
     out_dir.mkdir(parents=True, exist_ok=True)
     if spec.is_retrieval:
         outcome = run_retrieval(spec, task, encoder_path, dev, log, notes=notes)
     else:
-        outcome = run_target(spec, task, encoder_path, out_dir, dev, log, rank=rank, world=world,
-                             stop_after_step=stops.get("target"), notes=notes)
+        outcome = run_target(
+            spec,
+            task,
+            encoder_path,
+            out_dir,
+            dev,
+            log,
+            rank=rank,
+            world=world,
+            stop_after_step=stops.get("target"),
+            notes=notes,
+        )
         phases["target"] = outcome.pop("phase")
     outcome["notes"] = notes
     if rank == 0:
@@ -182,8 +207,14 @@ def _throughput(phases: dict[str, Any]) -> dict[str, Any]:
 
 
 def ensure_intermediate(
-    spec: RunSpec, runs_dir: Path, device: Any, log: Log, rank: int = 0, world: int = 1,
-    stop_after_step: int | None = None, notes: list[str] | None = None,
+    spec: RunSpec,
+    runs_dir: Path,
+    device: Any,
+    log: Log,
+    rank: int = 0,
+    world: int = 1,
+    stop_after_step: int | None = None,
+    notes: list[str] | None = None,
 ) -> tuple[str, dict]:
     """The intermediate checkpoint of this lineage: trained now unless a finished one exists; (path, stats).
 
@@ -201,7 +232,9 @@ def ensure_intermediate(
         return finished
     log(f"intermediate {phase.spec.name} ({phase.id}): training on {', '.join(phase.task_hyperparameters)}")
     tokenizer = load_tokenizer(spec.base_model)
-    tasks, heads, dev_sets = _intermediate_training_data(spec, phase, runs_dir / "features", tokenizer, log, notes)
+    tasks, heads, dev_sets = _intermediate_training_data(
+        spec, phase, runs_dir / "features", tokenizer, log, notes
+    )
     model = MultiTaskModel(load_encoder(spec.base_model), heads, seed=spec.seed)
     result = train(
         model, tasks, phase.hyperparameters, seed=spec.seed, tokenizer=tokenizer, checkpoint_dir=pdir / "checkpoint",
@@ -234,7 +267,12 @@ def _finished_intermediate(pdir: Path, rank: int) -> tuple[str, dict] | None:
 
 
 def _intermediate_training_data(
-    spec: RunSpec, phase: IntermediatePhase, features_dir: Path, tokenizer: Any, log: Log, notes: list[str] | None,
+    spec: RunSpec,
+    phase: IntermediatePhase,
+    features_dir: Path,
+    tokenizer: Any,
+    log: Log,
+    notes: list[str] | None,
 ) -> tuple[list, list, list]:
     """Training data and heads of every intermediate task (the MLM corpus last), and the English dev sets that
     model selection scores: (tasks, heads, dev_sets)."""
@@ -252,8 +290,9 @@ def _intermediate_training_data(
         feats = _featurize(t, train_ex, tokenizer, hp, True, label_ids, features_dir, "train", phase.language)
         tasks.append(TaskData(name, str(t.format), feats, hp.batch_size, size=len(train_ex)))
         heads.append(HeadSpec(name, str(t.format), _num_labels(t, label_ids)))
-        dev_ex = _limit(_try_load(name, "dev", "en", spec, purpose="select", log=log, notes=notes),
-                        hp.max_dev_examples)
+        dev_ex = _limit(
+            _try_load(name, "dev", "en", spec, purpose="select", log=log, notes=notes), hp.max_dev_examples
+        )
         if dev_ex:
             dev_sets.append((t, dev_ex, hp, label_ids))
     mlm = phase.spec.mlm
@@ -297,7 +336,9 @@ def _sampling(tasks: list, size_cap: int) -> dict[str, float]:
     return {t.name: round(float(p), 6) for t, p in zip(tasks, sampling_weights(tasks, size_cap), strict=True)}
 
 
-def mlm_features(spec: RunSpec, phase: IntermediatePhase, tokenizer: Any, hp: Hyperparameters) -> tuple[list, int]:
+def mlm_features(
+    spec: RunSpec, phase: IntermediatePhase, tokenizer: Any, hp: Hyperparameters
+) -> tuple[list, int]:
     """MLM examples drawn over language corpora with probability proportional to (n_l / N)^alpha (XLM's sampling).
 
     Returns the features and the pool size (``n_examples`` when the plan sets it, else the corpus size).
@@ -360,8 +401,16 @@ def subsample(examples: list, fraction: float, cap: int | None) -> list:
 
 
 def run_target(
-    spec: RunSpec, task: Any, encoder_path: str, out_dir: Path, device: Any, log: Log, rank: int = 0, world: int = 1,
-    stop_after_step: int | None = None, notes: list[str] | None = None,
+    spec: RunSpec,
+    task: Any,
+    encoder_path: str,
+    out_dir: Path,
+    device: Any,
+    log: Log,
+    rank: int = 0,
+    world: int = 1,
+    stop_after_step: int | None = None,
+    notes: list[str] | None = None,
 ) -> dict[str, Any]:
     """Fine-tune on English training data with English dev selection, then evaluate every language's test split."""
     from replication.models import HeadSpec, MultiTaskModel, load_encoder, load_tokenizer
@@ -379,7 +428,9 @@ def run_target(
     if not train_ex:
         raise ReplicationError(f"{task.name}: no English training examples")
     label_ids = _label_ids(task, train_ex)
-    feats = _featurize(task, train_ex, tokenizer, hp, True, label_ids, out_dir.parent / "features", "train", "en")
+    feats = _featurize(
+        task, train_ex, tokenizer, hp, True, label_ids, out_dir.parent / "features", "train", "en"
+    )
     dev_ex = _try_load(task.name, "dev", "en", spec, purpose="select", log=log, notes=notes)
     dev_ex = _limit(dev_ex, hp.max_dev_examples or spec.evaluation.max_examples)
     model = MultiTaskModel(load_encoder(encoder_path), [HeadSpec(task.name, str(task.format),
@@ -405,7 +456,9 @@ def run_target(
     for lang in languages:
         if lang not in task.languages:
             continue
-        test_ex = _limit(_try_load(task.name, "test", lang, spec, log=log, notes=notes), spec.evaluation.max_examples)
+        test_ex = _limit(
+            _try_load(task.name, "test", lang, spec, log=log, notes=notes), spec.evaluation.max_examples
+        )
         if not test_ex:
             continue
         preds, m = predict(model, task, test_ex, tokenizer, hp, device, lang, label_ids)
@@ -480,7 +533,9 @@ def predict(
             M.QAFeature(f["example_id"], f["offsets"], o["start_logits"], o["end_logits"])
             for f, o in zip(feats, outputs, strict=True)
         ]
-        answers, _ = M.extract_spans({e.id: e.context for e in examples}, qa_feats, version_2=task.unanswerable)
+        answers, _ = M.extract_spans(
+            {e.id: e.context for e in examples}, qa_feats, version_2=task.unanswerable
+        )
         golds = {e.id: list(e.answers) for e in examples}
         norm_lang = lang if task.language_normalization else None
         scores = M.qa_scores(answers, golds, lang=norm_lang)
@@ -497,7 +552,9 @@ def selection_score(task: Any, metrics: dict[str, Any]) -> float:
     return sum(values) / len(values)
 
 
-def _forward_all(model: Any, task: str, feats: list[dict], tokenizer: Any, hp: Hyperparameters, device: Any) -> list:
+def _forward_all(
+    model: Any, task: str, feats: list[dict], tokenizer: Any, hp: Hyperparameters, device: Any
+) -> list:
     """Run the model over features in length-sorted batches; outputs (numpy) in the features' order."""
     from contextlib import nullcontext
 
@@ -571,8 +628,15 @@ def _num_labels(task: Any, label_ids: dict[str, int] | None) -> int:
 
 
 def _try_load(
-    task: str, split: str, lang: str, spec: RunSpec, *, purpose: str | None = None, required: bool = False,
-    log: Log | None = None, notes: list[str] | None = None,
+    task: str,
+    split: str,
+    lang: str,
+    spec: RunSpec,
+    *,
+    purpose: str | None = None,
+    required: bool = False,
+    log: Log | None = None,
+    notes: list[str] | None = None,
 ) -> list:
     """One split that may be absent. A *required* split (training data) that is absent is a ReplicationError
     saying what to provide; an optional one (dev, a language's test split) gives [] and a note in ``notes`` (the
@@ -581,12 +645,16 @@ def _try_load(
         return load_examples(task, split, lang, spec, purpose=purpose)
     except MissingData as exc:
         if required:
-            raise ReplicationError(f"{task}: the {split} split ({lang}) is required and missing: {exc}") from None
+            raise ReplicationError(
+                f"{task}: the {split} split ({lang}) is required and missing: {exc}"
+            ) from None
         _skipped(task, split, lang, exc, log, notes)
         return []
 
 
-def _skipped(task: str, split: str, lang: str, exc: Exception, log: Log | None, notes: list[str] | None) -> None:
+def _skipped(
+    task: str, split: str, lang: str, exc: Exception, log: Log | None, notes: list[str] | None
+) -> None:
     note = f"{task} {split} [{lang}]: not available, skipped ({exc})"
     if notes is not None:
         notes.append(note)
@@ -646,7 +714,9 @@ def run_retrieval(
             by_id = {e.id: e for e in tgt}
             missing = [e.gold_id for e in src if e.gold_id not in by_id]
             if missing:
-                raise ReplicationError(f"{task.name} [{lang}]: gold English sentence {missing[0]!r} is missing")
+                raise ReplicationError(
+                    f"{task.name} [{lang}]: gold English sentence {missing[0]!r} is missing"
+                )
             aligned = [by_id[e.gold_id] for e in src]
             xs, ys = emb(src), emb(aligned)
             m = M.tatoeba_accuracy(xs, ys, layer=layer, pooling=pooling)
@@ -661,7 +731,15 @@ def bucc_split(src: list, tgt: list, xs: Any, ys: Any) -> tuple:
     """One BUCC split as `metrics.bucc_evaluate` takes it, texts included so that duplicate sentences are handled
     as XTREME does: (src_emb, tgt_emb, src_ids, tgt_ids, gold_pairs, src_texts, tgt_texts)."""
     gold = [(e.id, e.gold_id) for e in src if e.gold_id is not None]
-    return (xs, ys, [e.id for e in src], [e.id for e in tgt], gold, [e.text for e in src], [e.text for e in tgt])
+    return (
+        xs,
+        ys,
+        [e.id for e in src],
+        [e.id for e in tgt],
+        gold,
+        [e.text for e in src],
+        [e.text for e in tgt],
+    )
 
 
 def tatoeba_predictions(lang: str, src: list, aligned: list, xs: Any, ys: Any) -> list[dict]:

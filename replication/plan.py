@@ -175,7 +175,9 @@ class IntermediatePhase:
     """The resolved intermediate phase of a run (None for the baseline)."""
 
     spec: IntermediateSpec
-    hyperparameters: Hyperparameters  # phase-level (steps, lr, warm-up) for multi-task; the task's own for one
+    hyperparameters: (
+        Hyperparameters  # phase-level (steps, lr, warm-up) for multi-task; the task's own for one
+    )
     task_hyperparameters: Mapping[str, Hyperparameters]  # per task (batch size, lengths)
     data_fraction: float
     language: str
@@ -237,7 +239,9 @@ def load_plan(path: str | Path) -> Plan:
     try:
         size = p.stat().st_size
         if size > MAX_PLAN_BYTES:
-            raise ReplicationError(f"{p}: plan file too large ({size} bytes; a plan is at most {MAX_PLAN_BYTES})")
+            raise ReplicationError(
+                f"{p}: plan file too large ({size} bytes; a plan is at most {MAX_PLAN_BYTES})"
+            )
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ReplicationError(f"plan file not found: {p}") from None
@@ -256,7 +260,9 @@ def read_yaml(text: str, where: str = "plan") -> Any:
     import yaml
 
     if len(text) > MAX_PLAN_BYTES:
-        raise ReplicationError(f"{where}: plan too large ({len(text)} characters; a plan is at most {MAX_PLAN_BYTES})")
+        raise ReplicationError(
+            f"{where}: plan too large ({len(text)} characters; a plan is at most {MAX_PLAN_BYTES})"
+        )
     loader = _bounded_loader()(text)
     try:
         return loader.get_single_data()
@@ -304,7 +310,9 @@ def _bounded_loader() -> type:
                 if target is not None:
                     size = self._sizes.get(id(target))
                     if size is None:
-                        raise _TooLarge(f"YAML alias *{event.anchor} is used inside the node it names (a cycle)")
+                        raise _TooLarge(
+                            f"YAML alias *{event.anchor} is used inside the node it names (a cycle)"
+                        )
                     self._spend(size)
                 return super().compose_node(parent, index)
             self._depth += 1
@@ -354,7 +362,9 @@ def parse_plan(raw: Any, where: str = "plan", check_tasks: bool = True) -> Plan:
             plan.targets)  # fmt: skip
     n_runs = math.prod(len(axis) for axis in axes)
     if n_runs > MAX_RUNS:
-        raise ReplicationError(f"{where}: the grid has {n_runs} runs (at most {MAX_RUNS}); split it into plans")
+        raise ReplicationError(
+            f"{where}: the grid has {n_runs} runs (at most {MAX_RUNS}); split it into plans"
+        )
     if check_tasks:
         plan = _check_tasks(plan, where)
     return plan
@@ -383,7 +393,9 @@ def _check_tasks(plan: Plan, where: str) -> Plan:
         if mlm is not None:
             name, fmt = _resolve(mlm.corpus, where, f"intermediate[{i}].mlm.corpus")
             if fmt != "mlm":
-                raise ReplicationError(f"{where}: intermediate[{i}].mlm.corpus: {mlm.corpus} is not an MLM corpus")
+                raise ReplicationError(
+                    f"{where}: intermediate[{i}].mlm.corpus: {mlm.corpus} is not an MLM corpus"
+                )
             mlm = replace(mlm, corpus=name)
         default = "+".join(spec.tasks + (("mlm",) if spec.mlm else ()))
         label = "+".join(tuple(tasks) + (("mlm",) if mlm else ())) if spec.name == default else spec.name
@@ -394,7 +406,11 @@ def _check_tasks(plan: Plan, where: str) -> Plan:
         if len(set(items)) != len(items):
             raise ReplicationError(f"{where}: {key}: names the same task twice (an alias and its name?)")
     return replace(
-        plan, targets=tuple(targets), intermediate=tuple(inters), task_overrides=overrides, data_revisions=revisions
+        plan,
+        targets=tuple(targets),
+        intermediate=tuple(inters),
+        task_overrides=overrides,
+        data_revisions=revisions,
     )
 
 
@@ -585,15 +601,21 @@ def _number(positive: bool = False, below_one: bool = False) -> Callable[[Any], 
 
 _PositiveInt = Annotated[int, Field(ge=1), BeforeValidator(_positive_int)]
 _OptionalInt = Annotated[int | None, Field(ge=1), BeforeValidator(_positive_int_or_null)]
-_Rate = Annotated[float, Field(gt=0), BeforeValidator(_number(positive=True), json_schema_input_type=float | str)]
+_Rate = Annotated[
+    float, Field(gt=0), BeforeValidator(_number(positive=True), json_schema_input_type=float | str)
+]
 _NonNegative = Annotated[float, Field(ge=0), BeforeValidator(_number(), json_schema_input_type=float | str)]
-_Ratio = Annotated[float, Field(ge=0, lt=1), BeforeValidator(_number(below_one=True), json_schema_input_type=float | str)]
+_Ratio = Annotated[
+    float, Field(ge=0, lt=1), BeforeValidator(_number(below_one=True), json_schema_input_type=float | str)
+]
 _Seed = Annotated[int, Field(ge=0, lt=SEED_LIMIT)]
 _Fraction = Annotated[float, Field(gt=0, le=1)]
 _Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
 _Names = Annotated[tuple[_Name, ...], BeforeValidator(_strings, json_schema_input_type=_Name | list[_Name])]
-_OptionalNames = Annotated[tuple[_Name, ...] | None, BeforeValidator(_optional_strings,
-                                                                     json_schema_input_type=_Name | list[_Name] | None)]
+_OptionalNames = Annotated[
+    tuple[_Name, ...] | None,
+    BeforeValidator(_optional_strings, json_schema_input_type=_Name | list[_Name] | None),
+]
 _Text = Annotated[str | None, BeforeValidator(_text, json_schema_input_type=str | int | float | None)]
 
 
@@ -627,14 +649,18 @@ class HyperparameterFile(_Section):
     max_grad_norm: _NonNegative = 1.0
     grad_accum_steps: _PositiveInt = 1
     max_seq_length: _PositiveInt = 128
-    doc_stride: _PositiveInt = Field(default=128, description="QA: tokens between neighbouring context windows")
+    doc_stride: _PositiveInt = Field(
+        default=128, description="QA: tokens between neighbouring context windows"
+    )
     max_query_length: _PositiveInt = 64
     eval_every: _OptionalInt = Field(default=None, description="optimizer steps between dev evaluations; "
                                                                "null: once per epoch")  # fmt: skip
     early_stopping_patience: _OptionalInt = None
     checkpoint_every: _PositiveInt = 500
     eval_batch_size: _PositiveInt = 64
-    max_train_examples: _OptionalInt = Field(default=None, description="smoke runs: cap the training examples")
+    max_train_examples: _OptionalInt = Field(
+        default=None, description="smoke runs: cap the training examples"
+    )
     max_dev_examples: _OptionalInt = Field(default=None, description="model selection on the first N English "
                                                                      "dev examples (paper: 500)")  # fmt: skip
     mlm_probability: _Ratio = 0.15
@@ -689,7 +715,8 @@ class MLMFile(_Section):
     corpus: str = Field(description="a registered task of format mlm")
     alpha: Annotated[float, Field(gt=0, le=1), BeforeValidator(_alpha)] = 0.3
     n_examples: Annotated[int | None, Field(ge=1), BeforeValidator(_optional_positive_int)] = Field(
-        default=None, description="size used for task sampling; null: the corpus size")
+        default=None, description="size used for task sampling; null: the corpus size"
+    )
     languages: _OptionalNames = Field(default=None, description="null: every language the corpus has")
 
 
@@ -700,15 +727,23 @@ class IntermediateFile(_Section):
     _not_a_mapping: ClassVar[str] = "expected 'none', a task name, a list of tasks or a mapping"
     _shorthand: bool = PrivateAttr(default=False)
 
-    tasks: Annotated[tuple[str, ...], BeforeValidator(functools.partial(_strings, allow_empty=True),
-                                                      json_schema_input_type=_Name | list[_Name])] = ()
-    mlm: Annotated[MLMFile | None, BeforeValidator(_mlm_shorthand, json_schema_input_type=str | MLMFile | None)] = None
+    tasks: Annotated[
+        tuple[str, ...],
+        BeforeValidator(
+            functools.partial(_strings, allow_empty=True), json_schema_input_type=_Name | list[_Name]
+        ),
+    ] = ()
+    mlm: Annotated[
+        MLMFile | None, BeforeValidator(_mlm_shorthand, json_schema_input_type=str | MLMFile | None)
+    ] = None
     size_cap: Annotated[int, Field(ge=1), BeforeValidator(_size_cap)] = SIZE_CAP
     hyperparameters: Annotated[HyperparameterFile, BeforeValidator(_or_empty)] = Field(
-        default_factory=HyperparameterFile, description="phase-level overrides")
-    name: Annotated[str | None, BeforeValidator(lambda v: v if isinstance(v, str) else _bad_name(v),
-                                                json_schema_input_type=str)] = Field(
-        default=None, description="default: the tasks (and 'mlm') joined by '+'")
+        default_factory=HyperparameterFile, description="phase-level overrides"
+    )
+    name: Annotated[
+        str | None,
+        BeforeValidator(lambda v: v if isinstance(v, str) else _bad_name(v), json_schema_input_type=str),
+    ] = Field(default=None, description="default: the tasks (and 'mlm') joined by '+'")
 
     @classmethod
     def shorthand(cls, name: str, tasks: tuple[str, ...] = ()) -> IntermediateFile:
@@ -733,8 +768,13 @@ class IntermediateFile(_Section):
         if self.mlm is not None:
             m = self.mlm
             mlm = MLMSpec(corpus=m.corpus, alpha=m.alpha, languages=m.languages, n_examples=m.n_examples)
-        return IntermediateSpec(name=str(self.name), tasks=self.tasks, mlm=mlm, size_cap=self.size_cap,
-                                hyperparameters=self.hyperparameters.overrides())
+        return IntermediateSpec(
+            name=str(self.name),
+            tasks=self.tasks,
+            mlm=mlm,
+            size_cap=self.size_cap,
+            hyperparameters=self.hyperparameters.overrides(),
+        )
 
 
 def _bad_name(value: Any) -> Any:
@@ -778,11 +818,18 @@ class RetrievalFile(_Section):
 
     _not_a_mapping: ClassVar[str] = "expected a mapping with 'layer' and 'pooling'"
 
-    layer: Annotated[int, BeforeValidator(
-        lambda v: v if _is_int(v) else _raise(f"{_show(v)} must be an integer (hidden_states index)"))] = Field(
-        default=14, description="hidden_states index (0 = embeddings); the paper's '13th layer' is 14")
-    pooling: Annotated[Literal["mean", "cls"], BeforeValidator(
-        lambda v: v if v in POOLINGS else _raise(f"{_show(v)} must be one of {', '.join(POOLINGS)}"))] = "mean"
+    layer: Annotated[
+        int,
+        BeforeValidator(
+            lambda v: v if _is_int(v) else _raise(f"{_show(v)} must be an integer (hidden_states index)")
+        ),
+    ] = Field(default=14, description="hidden_states index (0 = embeddings); the paper's '13th layer' is 14")
+    pooling: Annotated[
+        Literal["mean", "cls"],
+        BeforeValidator(
+            lambda v: v if v in POOLINGS else _raise(f"{_show(v)} must be one of {', '.join(POOLINGS)}")
+        ),
+    ] = "mean"
 
 
 class EvaluationFile(_Section):
@@ -804,9 +851,12 @@ class DataFile(_Section):
 
     dir: _Text = Field(default=None, description="local data root in the original formats (relative to the plan "
                                                  "file)")  # fmt: skip
-    version: _Text = Field(default=None, description="enters the lineage hash: bump it when local data changes")
+    version: _Text = Field(
+        default=None, description="enters the lineage hash: bump it when local data changes"
+    )
     revisions: Annotated[dict[str, str], BeforeValidator(_revisions)] = Field(
-        default_factory=dict, description="hub revisions to pin per task (enter the lineage hash)")
+        default_factory=dict, description="hub revisions to pin per task (enter the lineage hash)"
+    )
 
 
 def _raise(message: str) -> Any:
@@ -817,23 +867,29 @@ class PlanFile(_Section):
     """A replication plan file (YAML): a grid of base models, intermediate settings, target tasks, seeds and
     hyperparameters; every list is an axis of the grid. See replication/plan.py."""
 
-    model_config = ConfigDict(title="Replication plan",
-                              json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"})
+    model_config = ConfigDict(
+        title="Replication plan",
+        json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"},
+    )
 
     name: Annotated[str, BeforeValidator(_plan_name)] = Field(json_schema_extra={"pattern": _NAME.pattern})
     base_model: _Names = Field(default=("xlm-roberta-large",), description="hub name or local path; a list is an "
                                                                            "axis")  # fmt: skip
-    seeds: Annotated[tuple[_Seed, ...], BeforeValidator(_seeds, json_schema_input_type=_Seed | list[_Seed])] = Field(
-        default=(1,), description="a list is an axis")
-    data_fraction: Annotated[tuple[_Fraction, ...],
-                             BeforeValidator(_fractions, json_schema_input_type=_Fraction | list[_Fraction])] = Field(
-        default=(1.0,), description="share of intermediate training data; a list is an axis")
-    intermediate_language: _Names = Field(default=("en",), description="language of intermediate data ('en', "
-                                                                       "'mt', a code); a list is an axis")
+    seeds: Annotated[
+        tuple[_Seed, ...], BeforeValidator(_seeds, json_schema_input_type=_Seed | list[_Seed])
+    ] = Field(default=(1,), description="a list is an axis")
+    data_fraction: Annotated[
+        tuple[_Fraction, ...], BeforeValidator(_fractions, json_schema_input_type=_Fraction | list[_Fraction])
+    ] = Field(default=(1.0,), description="share of intermediate training data; a list is an axis")
+    intermediate_language: _Names = Field(
+        default=("en",), description="language of intermediate data ('en', 'mt', a code); a list is an axis"
+    )
     hyperparameters: Annotated[HyperparameterFile, BeforeValidator(_or_empty)] = Field(
-        default_factory=HyperparameterFile, description="defaults for every phase")
+        default_factory=HyperparameterFile, description="defaults for every phase"
+    )
     tasks: Annotated[dict[str, HyperparameterFile], BeforeValidator(_task_overrides)] = Field(
-        default_factory=dict, description="per-task hyperparameter overrides")
+        default_factory=dict, description="per-task hyperparameter overrides"
+    )
     targets: Annotated[tuple[str, ...], BeforeValidator(_targets, json_schema_input_type=_Name | list[_Name])]
     intermediate: Annotated[
         list[Annotated[IntermediateFile, BeforeValidator(_setting)]], BeforeValidator(_settings, json_schema_input_type=list[
@@ -860,7 +916,9 @@ class PlanFile(_Section):
             hyperparameters=Hyperparameters(**self.hyperparameters.overrides()),
             task_overrides={task: hp.overrides() for task, hp in self.tasks.items()},
             retrieval=RetrievalSpec(layer=self.retrieval.layer, pooling=self.retrieval.pooling),
-            evaluation=EvaluationSpec(languages=self.evaluation.languages, max_examples=self.evaluation.max_examples),
+            evaluation=EvaluationSpec(
+                languages=self.evaluation.languages, max_examples=self.evaluation.max_examples
+            ),
             data_dir=self.data.dir,
             data_version=self.data.version,
             data_revisions=self.data.revisions,
@@ -990,7 +1048,9 @@ def select(runs: list[RunSpec], only: str | None = None, limit: int | None = Non
             if r.id.startswith(only) or (r.intermediate is not None and r.intermediate.id.startswith(only))
         ]  # fmt: skip
         if not runs:
-            raise ReplicationError(f"no run of the plan has a lineage hash starting with {_show(only)}; see `replicate plan`")
+            raise ReplicationError(
+                f"no run of the plan has a lineage hash starting with {_show(only)}; see `replicate plan`"
+            )
     if limit is not None:
         runs = runs[: max(0, limit)]
     return runs

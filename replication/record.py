@@ -63,7 +63,9 @@ class RunRecord(_Closed):
     """One finished run of a replication plan (RUNS/<run id>/result.json), written by replication/runner.py;
     aggregates are computed only from these. See the runner's module docstring."""
 
-    model_config = ConfigDict(title="Run record", json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"})
+    model_config = ConfigDict(
+        title="Run record", json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"}
+    )
 
     schema_: Literal["assay.run/1"] = Field(alias="schema")
     id: str = Field(pattern=r"^[0-9a-f]{16}$")
@@ -80,7 +82,9 @@ class RunRecord(_Closed):
     data_fraction: float | None
     intermediate_language: str | None
     metrics: dict[str, dict[str, Any]] = Field(description="test split: {language: {metric: value}}")
-    dev: dict[str, Any] | None = Field(description="model selection on English dev data: language, metrics, best_step")
+    dev: dict[str, Any] | None = Field(
+        description="model selection on English dev data: language, metrics, best_step"
+    )
     retrieval: dict[str, Any] | None = Field(description="retrieval tasks: layer, pooling, the encoder used")
     task: TaskInfo
     notes: list[str]

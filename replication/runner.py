@@ -170,8 +170,16 @@ def _run_all(runs: list[RunSpec], runs_dir: str | Path, log: Log, device: str | 
                 on_result(record)
             continue
         log(f"{label}: {'resuming' if state == 'partial' else 'starting'}")
-        record = run_spec(spec, runs_dir, log=log, device=device, rank=rank, world=world, threads=threads,
-                          stop_after=stop_after)
+        record = run_spec(
+            spec,
+            runs_dir,
+            log=log,
+            device=device,
+            rank=rank,
+            world=world,
+            threads=threads,
+            stop_after=stop_after,
+        )
         m = record.get("metrics", {})
         log(f"{label}: finished in {record['wall_time_s']:.1f}s, {len(m)} language(s)")
         results.append(record)
@@ -205,8 +213,9 @@ def run_spec(
         return existing
     with torch_threads(threads):
         started = time.time()
-        outcome = phases.execute(spec, Path(runs_dir), log=log, device=device, rank=rank, world=world,
-                                 stop_after=stop_after)
+        outcome = phases.execute(
+            spec, Path(runs_dir), log=log, device=device, rank=rank, world=world, stop_after=stop_after
+        )
         record = _record(spec, outcome, wall_time=time.time() - started)
     record["hardware"]["processes"] = world
     record["hardware"]["threads_requested"] = threads
@@ -234,36 +243,38 @@ def _record(spec: RunSpec, outcome: dict[str, Any], wall_time: float) -> dict[st
     if versions.get("seqeval") not in (None, SEQEVAL_VERSION):
         notes.append(f"scored with seqeval {versions['seqeval']}, not the pinned {SEQEVAL_VERSION}: tagging F1 "
                      "may differ from runs scored with the pinned version")  # fmt: skip
-    return RunRecord.model_validate({
-        "schema": SCHEMA,
-        "id": spec.id,
-        "plan": spec.plan,
-        "status": "done",
-        "lineage": [{"phase": p, "id": h} for p, h in spec.lineage],
-        "base_model": spec.base_model,
-        "intermediate": spec.intermediate_name,
-        "intermediate_tasks": list(inter.spec.tasks) if inter else [],
-        "intermediate_mlm": (inter.spec.mlm.corpus if inter and inter.spec.mlm else None),
-        "target": spec.target,
-        "format": spec.target_format,
-        "seed": spec.seed,
-        "data_fraction": inter.data_fraction if inter else None,
-        "intermediate_language": inter.language if inter else None,
-        "metrics": outcome["metrics"],
-        "dev": outcome.get("dev"),
-        "retrieval": outcome.get("retrieval"),
-        "task": task_info(spec.target),
-        "notes": notes,
-        "config": spec.config(),
-        "seeds": {"seed": spec.seed, "intermediate_seed": spec.seed if inter else None},
-        "versions": versions,
-        "seqeval": versions.get("seqeval"),
-        "hardware": hardware(),
-        "wall_time_s": round(wall_time, 3),
-        "throughput": outcome.get("throughput", {}),
-        "predictions": PREDICTIONS_FILE,
-        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }).to_json()
+    return RunRecord.model_validate(
+        {
+            "schema": SCHEMA,
+            "id": spec.id,
+            "plan": spec.plan,
+            "status": "done",
+            "lineage": [{"phase": p, "id": h} for p, h in spec.lineage],
+            "base_model": spec.base_model,
+            "intermediate": spec.intermediate_name,
+            "intermediate_tasks": list(inter.spec.tasks) if inter else [],
+            "intermediate_mlm": (inter.spec.mlm.corpus if inter and inter.spec.mlm else None),
+            "target": spec.target,
+            "format": spec.target_format,
+            "seed": spec.seed,
+            "data_fraction": inter.data_fraction if inter else None,
+            "intermediate_language": inter.language if inter else None,
+            "metrics": outcome["metrics"],
+            "dev": outcome.get("dev"),
+            "retrieval": outcome.get("retrieval"),
+            "task": task_info(spec.target),
+            "notes": notes,
+            "config": spec.config(),
+            "seeds": {"seed": spec.seed, "intermediate_seed": spec.seed if inter else None},
+            "versions": versions,
+            "seqeval": versions.get("seqeval"),
+            "hardware": hardware(),
+            "wall_time_s": round(wall_time, 3),
+            "throughput": outcome.get("throughput", {}),
+            "predictions": PREDICTIONS_FILE,
+            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+    ).to_json()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -283,8 +294,13 @@ def task_info(name: str) -> dict[str, Any]:
         except ReplicationError:
             return "unknown"
 
-    return {"name": spec.name, "format": str(spec.format), "metrics": list(spec.metrics),
-            "languages": list(spec.languages), "families": {lang: family(lang) for lang in spec.languages}}
+    return {
+        "name": spec.name,
+        "format": str(spec.format),
+        "metrics": list(spec.metrics),
+        "languages": list(spec.languages),
+        "families": {lang: family(lang) for lang in spec.languages},
+    }
 
 
 @contextmanager
@@ -313,7 +329,16 @@ def library_versions() -> dict[str, str | None]:
     from importlib import metadata
 
     out: dict[str, str | None] = {"python": platform.python_version()}
-    for name in ("assay", "torch", "transformers", "tokenizers", "datasets", "accelerate", "seqeval", "numpy"):
+    for name in (
+        "assay",
+        "torch",
+        "transformers",
+        "tokenizers",
+        "datasets",
+        "accelerate",
+        "seqeval",
+        "numpy",
+    ):
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

@@ -164,7 +164,9 @@ SAMPLE_TEXTS = (
 )
 
 
-def build_tiny(out_dir: str | Path, texts: Iterable[str] = SAMPLE_TEXTS, vocab_size: int = 120, **model: Any) -> Path:
+def build_tiny(
+    out_dir: str | Path, texts: Iterable[str] = SAMPLE_TEXTS, vocab_size: int = 120, **model: Any
+) -> Path:
     """Tokenizer and tiny model in one folder, for tests and smoke runs."""
     tok = build_tokenizer(list(texts), vocab_size, out_dir)
     return build_tiny_model(tok, out_dir, **model)

@@ -176,7 +176,9 @@ def make_optimizer(model: nn.Module, hp: Hyperparameters, device: torch.device) 
     groups = [{"params": decay, "weight_decay": hp.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
     kwargs: dict[str, Any] = {"lr": hp.learning_rate, "betas": (0.9, 0.999), "eps": 1e-8}
     if device.type == "cuda" or (device.type == "cpu" and _torch_at_least(2, 4)):
-        kwargs["fused"] = True  # one kernel for all parameters (about 5x faster than the per-tensor loop on CPU)
+        kwargs["fused"] = (
+            True  # one kernel for all parameters (about 5x faster than the per-tensor loop on CPU)
+        )
     return torch.optim.AdamW(groups, **kwargs)
 
 
@@ -238,7 +240,10 @@ def measured_peak_flops(device: torch.device) -> tuple[float, str]:
         best = min(best, time.perf_counter() - t0)
     peak = 2.0 * n**3 * reps / best
     what = f"best of {blocks} x {reps}" if blocks > 1 else f"{reps}"
-    _PEAK[key] = (peak, f"measured {str(dtype).replace('torch.', '')} {n}x{n} matmul on {device.type} ({what})")
+    _PEAK[key] = (
+        peak,
+        f"measured {str(dtype).replace('torch.', '')} {n}x{n} matmul on {device.type} ({what})",
+    )
     return _PEAK[key]
 
 
@@ -338,7 +343,9 @@ def train(
     ckpt_path, best_path = _checkpoint_paths(checkpoint_dir)
     result = TrainResult(steps=steps, best_step=None, best_score=None)
     progress = _resume(ckpt_path, best_path, model, optimizer, result, log)
-    given = stream.position(progress.step * hp.grad_accum_steps)  # batches each task has given (sampler position)
+    given = stream.position(
+        progress.step * hp.grad_accum_steps
+    )  # batches each task has given (sampler position)
     model.train()
     t_mark = time.perf_counter()
     while progress.step < steps:
@@ -348,7 +355,9 @@ def train(
         for micro in range(hp.grad_accum_steps):
             ti, indices = _next_batch(stream, given, step * hp.grad_accum_steps + micro, rank, world)
             last = micro == hp.grad_accum_steps - 1
-            _forward_backward(ddp, tasks[ti], indices, tokenizer, hp, gen, device, world, last, progress, log_losses)
+            _forward_backward(
+                ddp, tasks[ti], indices, tokenizer, hp, gen, device, world, last, progress, log_losses
+            )
         _apply_gradients(model, optimizer, hp.max_grad_norm)
         progress.step = step = step + 1
         due_eval = evaluate is not None and (step % eval_every == 0 or step == steps)
@@ -390,7 +399,9 @@ def _set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
         group["lr"] = lr
 
 
-def _next_batch(stream: BatchStream, given: list[int], index: int, rank: int, world: int) -> tuple[int, list[int]]:
+def _next_batch(
+    stream: BatchStream, given: list[int], index: int, rank: int, world: int
+) -> tuple[int, list[int]]:
     """The task of micro-batch ``index`` in the schedule and this rank's share of its examples (advancing that
     task's sampler position in ``given``)."""
     ti = int(stream.schedule[index])
@@ -462,7 +473,9 @@ def _forward_backward(
     keep_loss: bool,
 ) -> None:  # fmt: skip
     """One micro-batch: collate (padded to its longest, a multiple of 8 on CUDA), mask for MLM, move, loss, backward."""
-    batch = collate([task.features[i] for i in indices], tokenizer.pad_token_id, 8 if device.type == "cuda" else 1)
+    batch = collate(
+        [task.features[i] for i in indices], tokenizer.pad_token_id, 8 if device.type == "cuda" else 1
+    )
     if task.format == Format.MLM:
         batch = mask_tokens(batch, tokenizer, hp.mlm_probability, gen)
     progress.tokens += int(batch["attention_mask"].sum()) * world  # counted on the CPU copy: no sync
@@ -601,4 +614,3 @@ def _agree(value: float, world: int) -> float:
         t = t.cuda()
     dist.broadcast(t, src=0)
     return float(t.item())
-

@@ -28,7 +28,12 @@ app = typer.Typer(
 @app.callback()
 def _root(
     ctx: typer.Context,
-    home: str = typer.Option(None, "--home", envvar="ASSAY_HOME", help="Data folder: database, PDF cache, config.toml (default: the platform user data folder, e.g. ~/.local/share/assay)."),
+    home: str = typer.Option(
+        None,
+        "--home",
+        envvar="ASSAY_HOME",
+        help="Data folder: database, PDF cache, config.toml (default: the platform user data folder, e.g. ~/.local/share/assay).",
+    ),
     offline: bool = typer.Option(None, "--offline/--online", help="Forbid (or allow) the network."),
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
 ) -> None:
@@ -65,7 +70,9 @@ def main(argv: list[str] | None = None) -> None:
             traceback.print_exc()
         from reports.sanitize import for_message
 
-        typer.echo(f"error: {for_message(str(exc), limit=2000)}", err=True)  # user values never reach the terminal raw
+        typer.echo(
+            f"error: {for_message(str(exc), limit=2000)}", err=True
+        )  # user values never reach the terminal raw
         sys.exit(2)
     except (KeyboardInterrupt, typer.Abort):
         typer.echo("interrupted", err=True)

@@ -37,7 +37,9 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
 # --- several files as one set ----------------------------------------------------------------------------------------
 
 _TEMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)-[A-Za-z0-9_]+\.tmp$")
-_LEGACY_TEMP = re.compile(r"^\.(?P<name>.+)\.[A-Za-z0-9_]{8}\.tmp$")  # mkstemp's, before temps carried the pid
+_LEGACY_TEMP = re.compile(
+    r"^\.(?P<name>.+)\.[A-Za-z0-9_]{8}\.tmp$"
+)  # mkstemp's, before temps carried the pid
 _JOURNAL = re.compile(r"^\.(?P<tag>[a-z0-9-]+)\.(?P<pid>\d+)\.journal$")
 
 
@@ -127,7 +129,9 @@ def write_set(
     for name in [*files, *remove]:
         for src in inputs:
             if _same_file(folder / name, Path(src)):
-                raise AssayError(f"writing {folder / name} would overwrite the input {src}; choose another --out folder")
+                raise AssayError(
+                    f"writing {folder / name} would overwrite the input {src}; choose another --out folder"
+                )
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -150,12 +154,16 @@ def write_set(
         for tmp, _ in temps:
             (folder / tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise AssayError(f"cannot write into {folder}: {exc.strerror or exc}; nothing was changed") from exc
+            raise AssayError(
+                f"cannot write into {folder}: {exc.strerror or exc}; nothing was changed"
+            ) from exc
         raise
     try:
         _apply(folder, journal)
     except OSError as exc:  # committed: the next run finishes it
-        raise AssayError(f"cannot finish writing into {folder}: {exc.strerror or exc}; rerun to complete it") from exc
+        raise AssayError(
+            f"cannot finish writing into {folder}: {exc.strerror or exc}; rerun to complete it"
+        ) from exc
     journal_path.unlink(missing_ok=True)
     return [folder / name for name in files]
 
@@ -169,7 +177,9 @@ def unique_stems(paths: Sequence[Path]) -> list[str]:
     seen: dict[Path, int] = {}
     for i, r in enumerate(resolved):
         if r in seen:
-            raise AssayError(f"report {paths[i]} is given twice (arguments {seen[r] + 1} and {i + 1}); give it once")
+            raise AssayError(
+                f"report {paths[i]} is given twice (arguments {seen[r] + 1} and {i + 1}); give it once"
+            )
         seen[r] = i
 
     def key(s: str) -> str:
@@ -187,5 +197,8 @@ def unique_stems(paths: Sequence[Path]) -> list[str]:
             p = resolved[i]
             parents = [q.name for q in p.parents if q.name][:level]
             stems[i] = "-".join([*reversed(parents), p.name])
-    raise AssayError("reports " + ", ".join(str(paths[i]) for i in clashing)
-                     + " would get the same output names; rename one or audit them separately")
+    raise AssayError(
+        "reports "
+        + ", ".join(str(paths[i]) for i in clashing)
+        + " would get the same output names; rename one or audit them separately"
+    )

@@ -81,7 +81,9 @@ def _marker(kind: str, x: float, y: float, colour: str) -> str:
     return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4.5" fill="{colour}"/>'
 
 
-def svg(pts: list[dict[str, Any]], title: str = "Claimed against measured values", uid: str = "rerun-plot") -> Markup:
+def svg(
+    pts: list[dict[str, Any]], title: str = "Claimed against measured values", uid: str = "rerun-plot"
+) -> Markup:
     """The plot as an inline, self-contained SVG element (title, description, axis labels, legend); empty without
     points."""
     if not pts:
@@ -147,7 +149,9 @@ def _axes(sc: _Scale) -> list[str]:
                  f'y2="{sc.sy(hi):.1f}" stroke="#98a2b3" stroke-dasharray="4 3">'
                  '<title>y = x: measured equals claimed</title></line>')  # fmt: skip
     if lo < 0 < hi:
-        parts.append(f'<line x1="{LEFT}" y1="{sc.sy(0):.1f}" x2="{LEFT + pw}" y2="{sc.sy(0):.1f}" stroke="#e4e7ec"/>')
+        parts.append(
+            f'<line x1="{LEFT}" y1="{sc.sy(0):.1f}" x2="{LEFT + pw}" y2="{sc.sy(0):.1f}" stroke="#e4e7ec"/>'
+        )
     parts.append(f'<text x="{LEFT + pw / 2:.1f}" y="{H - 12}" text-anchor="middle" fill="#1d2433">'
                  "Claimed value (points)</text>")  # fmt: skip
     parts.append(f'<text transform="translate(16 {TOP + ph / 2:.1f}) rotate(-90)" text-anchor="middle" '

@@ -151,7 +151,10 @@ def neutralize_markdown(text: str) -> str:
         if not danger and is_remote_destination(dest):
             opening = _opening_bracket(text, close)
             danger = opening == -1 or (
-                opening is not None and opening > 0 and text[opening - 1] == "!" and not _escaped(text, opening - 1)
+                opening is not None
+                and opening > 0
+                and text[opening - 1] == "!"
+                and not _escaped(text, opening - 1)
             )
         if danger:
             out.append(text[last:close])

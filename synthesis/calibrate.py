@@ -17,22 +17,55 @@ from synthesis.calibration import CALIBRATION_NAME, FEATURES, fit_from_outcomes
 # Generated calibration data: true sentences, paraphrases and false variants from ingested papers
 
 _PARAPHRASE = [
-    (r"\bWe show that\b", "The authors show that"), (r"\bwe show that\b", "the authors show that"),
-    (r"\bWe find that\b", "The authors find that"), (r"\bwe find that\b", "the authors find that"),
-    (r"\bWe\b", "The authors"), (r"\bwe\b", "the authors"), (r"\bOur\b", "The authors'"), (r"\bour\b", "the authors'"),
-    (r"\bsubstantially\b", "considerably"), (r"\bsignificantly\b", "markedly"), (r"\butilize\b", "use"),
-    (r"\bIn addition,\s*", ""), (r"\bAdditionally,\s*", ""), (r"\bHowever,\s*", ""), (r"\bFinally,\s*", ""),
+    (r"\bWe show that\b", "The authors show that"),
+    (r"\bwe show that\b", "the authors show that"),
+    (r"\bWe find that\b", "The authors find that"),
+    (r"\bwe find that\b", "the authors find that"),
+    (r"\bWe\b", "The authors"),
+    (r"\bwe\b", "the authors"),
+    (r"\bOur\b", "The authors'"),
+    (r"\bour\b", "the authors'"),
+    (r"\bsubstantially\b", "considerably"),
+    (r"\bsignificantly\b", "markedly"),
+    (r"\butilize\b", "use"),
+    (r"\bIn addition,\s*", ""),
+    (r"\bAdditionally,\s*", ""),
+    (r"\bHowever,\s*", ""),
+    (r"\bFinally,\s*", ""),
     (r"\s*\([^()]*\d{4}[a-z]?\)", ""),  # drop parenthetical citations
-    (r"\buse\b", "employ"), (r"\bshow\b", "demonstrate"), (r"\blarge\b", "substantial"),
-    (r"\bsmall\b", "modest"), (r"\bmethod\b", "approach"), (r"\bresults\b", "findings"),
-    (r"\bperformance\b", "scores"), (r"\bmodels\b", "systems"),
+    (r"\buse\b", "employ"),
+    (r"\bshow\b", "demonstrate"),
+    (r"\blarge\b", "substantial"),
+    (r"\bsmall\b", "modest"),
+    (r"\bmethod\b", "approach"),
+    (r"\bresults\b", "findings"),
+    (r"\bperformance\b", "scores"),
+    (r"\bmodels\b", "systems"),
 ]
-_FLIP = [("improves", "hurts"), ("improve", "hurt"), ("improved", "degraded"), ("improvement", "degradation"),
-         ("improvements", "degradations"), ("increases", "decreases"), ("increase", "decrease"),
-         ("increased", "decreased"), ("higher", "lower"), ("better", "worse"), ("outperforms", "underperforms"),
-         ("best", "worst"), ("positive", "negative"), ("more", "fewer"), ("larger", "smaller"),
-         ("benefit", "suffer"), ("gains", "losses"), ("reduces", "increases"), ("lower", "higher"),
-         ("worse", "better"), ("negative", "positive"), ("decreases", "increases")]
+_FLIP = [
+    ("improves", "hurts"),
+    ("improve", "hurt"),
+    ("improved", "degraded"),
+    ("improvement", "degradation"),
+    ("improvements", "degradations"),
+    ("increases", "decreases"),
+    ("increase", "decrease"),
+    ("increased", "decreased"),
+    ("higher", "lower"),
+    ("better", "worse"),
+    ("outperforms", "underperforms"),
+    ("best", "worst"),
+    ("positive", "negative"),
+    ("more", "fewer"),
+    ("larger", "smaller"),
+    ("benefit", "suffer"),
+    ("gains", "losses"),
+    ("reduces", "increases"),
+    ("lower", "higher"),
+    ("worse", "better"),
+    ("negative", "positive"),
+    ("decreases", "increases"),
+]
 _AUX = re.compile(r"\b(is|are|was|were|can|could|does|do|did|has|have|had|will|would|should|may|might)\b")
 
 
@@ -82,7 +115,9 @@ def _swap_entity(s: str, pool: list[str], rng: random.Random) -> str | None:
     from synthesis.entities import is_entity_token, tokens
 
     toks = tokens(s)
-    cands = [t for i, t in enumerate(toks) if is_entity_token(t, i == 0) and (sum(c.isupper() for c in t) >= 2)]
+    cands = [
+        t for i, t in enumerate(toks) if is_entity_token(t, i == 0) and (sum(c.isupper() for c in t) >= 2)
+    ]
     if not cands:
         return None
     old = rng.choice(cands)
@@ -102,11 +137,11 @@ def _negate(s: str, rng: random.Random) -> str | None:
             words[i] = words[i].replace(old, new).replace(old.capitalize(), new.capitalize())
             return " ".join(words)
     m = _AUX.search(s)
-    if m and not re.match(r"\s+not\b", s[m.end():]):
-        return s[:m.end()] + " not" + s[m.end():]
+    if m and not re.match(r"\s+not\b", s[m.end() :]):
+        return s[: m.end()] + " not" + s[m.end() :]
     m = re.search(r"\b(\w+?)(s)\b(?= (?:the|a|an|large|small|\w+ improvements?|improved))", s)
     if m and m.group(1).lower() not in ("thi", "ha", "i", "it", "wa", "doe"):
-        return s[:m.start()] + "does not " + m.group(1) + s[m.end():]
+        return s[: m.start()] + "does not " + m.group(1) + s[m.end() :]
     return None
 
 
@@ -121,8 +156,14 @@ def generate_examples(store, paper_ids: list[str], *, per_paper: int = 60, seed:
         sents = sentences[pid]
         if not sents:
             continue
-        pool = sorted({t for s in sents for i, t in enumerate(tokens(s)) if is_entity_token(t, i == 0)
-                       and sum(c.isupper() for c in t) >= 2 and len(t) > 2})
+        pool = sorted(
+            {
+                t
+                for s in sents
+                for i, t in enumerate(tokens(s))
+                if is_entity_token(t, i == 0) and sum(c.isupper() for c in t) >= 2 and len(t) > 2
+            }
+        )
         picked = rng.sample(sents, min(per_paper, len(sents)))
         for j, s in enumerate(picked):
             para = s
@@ -143,19 +184,35 @@ def generate_examples(store, paper_ids: list[str], *, per_paper: int = 60, seed:
             if neg and neg != para:
                 variants.append(("negation", neg, "refuted"))
             for kind, text, label in variants:
-                out.append({"id": f"gen-{pid}-{j}-{kind}", "text": text, "label": label, "paper": pid, "kind": kind})
+                out.append(
+                    {"id": f"gen-{pid}-{j}-{kind}", "text": text, "label": label, "paper": pid, "kind": kind}
+                )
         # Not enough info: sentences of the other papers, checked against this one.
         others = [s for q in paper_ids if q != pid for s in sentences[q]]
         for j, s in enumerate(rng.sample(others, min(per_paper // 2, len(others)))):
-            out.append({"id": f"gen-{pid}-nei-{j}", "text": s, "label": "not_enough_info", "paper": pid,
-                        "kind": "other-paper"})
+            out.append(
+                {
+                    "id": f"gen-{pid}-nei-{j}",
+                    "text": s,
+                    "label": "not_enough_info",
+                    "paper": pid,
+                    "kind": "other-paper",
+                }
+            )
         # Drift: this paper's subject, another paper's predicate -- on topic, but not stated anywhere.
         for j in range(min(per_paper // 3, len(others), len(sents))):
             head = rng.choice(sents).split()
             tail = rng.choice(others).split()
-            text = " ".join(head[: max(3, len(head) * 2 // 5)] + tail[len(tail) // 2:])
-            out.append({"id": f"gen-{pid}-drift-{j}", "text": text, "label": "not_enough_info", "paper": pid,
-                        "kind": "drift"})
+            text = " ".join(head[: max(3, len(head) * 2 // 5)] + tail[len(tail) // 2 :])
+            out.append(
+                {
+                    "id": f"gen-{pid}-drift-{j}",
+                    "text": text,
+                    "label": "not_enough_info",
+                    "paper": pid,
+                    "kind": "drift",
+                }
+            )
     return out
 
 
@@ -164,8 +221,14 @@ def outcomes_for(store, settings, examples: list[dict], *, use_embeddings: bool)
     from synthesis.evaluation import normalize_label
     from synthesis.verify import Verifier
 
-    verifier = Verifier(store, settings, use_embeddings=use_embeddings, quiet=True, use_model=False,
-                        calibration={"models": {}, "prior": {}})
+    verifier = Verifier(
+        store,
+        settings,
+        use_embeddings=use_embeddings,
+        quiet=True,
+        use_model=False,
+        calibration={"models": {}, "prior": {}},
+    )
     mode = "embedding" if verifier.embedder is not None else "lexical"
     out = []
     for ex in examples:
@@ -179,13 +242,29 @@ def outcomes_for(store, settings, examples: list[dict], *, use_embeddings: bool)
         correct = v["label"] == gold
         if "evidence" in ex and v["label"] == "not_enough_info":
             correct = gold == "refuted"  # two-way sets (COVID-Fact): not enough info counts as not supported
-        out.append({"mode": mode, "label": v["label"], "gold": gold, "correct": correct,
-                    "features": v["signals"], "kind": ex.get("kind", "gold")})
+        out.append(
+            {
+                "mode": mode,
+                "label": v["label"],
+                "gold": gold,
+                "correct": correct,
+                "features": v["signals"],
+                "kind": ex.get("kind", "gold"),
+            }
+        )
     return out
 
 
-def calibrate(store, settings, paper_ids: list[str], *, gold: list[dict] | None = None,  # noqa: ANN001
-              per_paper: int = 60, seed: int = 13, embeddings: bool = True) -> dict:
+def calibrate(
+    store,
+    settings,
+    paper_ids: list[str],
+    *,
+    gold: list[dict] | None = None,  # noqa: ANN001
+    per_paper: int = 60,
+    seed: int = 13,
+    embeddings: bool = True,
+) -> dict:
     """Fit the confidence models on generated data (+ an optional labelled set) and return the parameters."""
     from synthesis import __version__ as tool_version
 
@@ -202,16 +281,24 @@ def calibrate(store, settings, paper_ids: list[str], *, gold: list[dict] | None 
     by_kind: dict[str, list[bool]] = {}
     for o in outcomes:
         by_kind.setdefault(f"{o['mode']}/{o['kind']}", []).append(o["correct"])
-    params.update({
-        "name": CALIBRATION_NAME,
-        "tool_version": tool_version,
-        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "data": {"papers": paper_ids, "generated_examples": len(examples), "gold_examples": len(gold or []),
-                 "per_paper": per_paper, "seed": seed, "modes": modes,
-                 "embedding_model": str(settings.embedding_model) if "embedding" in modes else None,
-                 "accuracy_by_kind": {k: round(sum(v) / len(v), 4) for k, v in sorted(by_kind.items())}},
-        "features": list(FEATURES),
-    })
+    params.update(
+        {
+            "name": CALIBRATION_NAME,
+            "tool_version": tool_version,
+            "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "data": {
+                "papers": paper_ids,
+                "generated_examples": len(examples),
+                "gold_examples": len(gold or []),
+                "per_paper": per_paper,
+                "seed": seed,
+                "modes": modes,
+                "embedding_model": str(settings.embedding_model) if "embedding" in modes else None,
+                "accuracy_by_kind": {k: round(sum(v) / len(v), 4) for k, v in sorted(by_kind.items())},
+            },
+            "features": list(FEATURES),
+        }
+    )
     return params
 
 
@@ -231,7 +318,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", default=str(Path(__file__).with_name("data") / "calibration.json"))
     ap.add_argument("--embedding-model", default=None, help="local folder or hub name of the embedding model")
     ap.add_argument("--per-paper", type=int, default=60)
-    ap.add_argument("--home", default=None, help="use this assay home (already ingested) instead of a temp one")
+    ap.add_argument(
+        "--home", default=None, help="use this assay home (already ingested) instead of a temp one"
+    )
     args = ap.parse_args(argv)
     corpus = Path(args.corpus)
     index = json.loads((corpus / "index.json").read_text())
@@ -245,11 +334,18 @@ def main(argv: list[str] | None = None) -> None:
             from synthesis.ingest import ingest_pdf
 
             for e in index["papers"]:
-                ingest_pdf(store, settings, corpus / e["file"], arxiv_id=e.get("arxiv_id"), version=e.get("version"),
-                           title=e.get("title"))
+                ingest_pdf(
+                    store,
+                    settings,
+                    corpus / e["file"],
+                    arxiv_id=e.get("arxiv_id"),
+                    version=e.get("version"),
+                    title=e.get("title"),
+                )
         ids = [p.id for p in list_papers(store)]
-        params = calibrate(store, settings, ids, per_paper=args.per_paper,
-                           embeddings=args.embedding_model is not None)
+        params = calibrate(
+            store, settings, ids, per_paper=args.per_paper, embeddings=args.embedding_model is not None
+        )
         params["data"]["corpus_files"] = [e["file"] for e in index["papers"]]
         params["data"]["produced_by"] = "python -m synthesis.calibrate --fit"
         store.close()

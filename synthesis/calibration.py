@@ -27,9 +27,21 @@ if TYPE_CHECKING:
     from synthesis.store import Store
 
 LABELS = ("supported", "refuted", "not_enough_info")
-FEATURES = ("support_cov", "conflict_cov", "top_cov", "top_emb", "has_numbers", "nums_matched", "ents_missing",
-            "n_conflicts", "conflict_number", "conflict_entity", "conflict_polarity", "conflict_scope",
-            "claim_words")
+FEATURES = (
+    "support_cov",
+    "conflict_cov",
+    "top_cov",
+    "top_emb",
+    "has_numbers",
+    "nums_matched",
+    "ents_missing",
+    "n_conflicts",
+    "conflict_number",
+    "conflict_entity",
+    "conflict_polarity",
+    "conflict_scope",
+    "claim_words",
+)
 CALIBRATION_NAME = "verifier"
 DEGENERATE_CONFIDENCE = 0.99  # an empty claim or a paper with no text: "not enough info" is certainly right
 
@@ -44,8 +56,11 @@ def default_calibration() -> dict:
         text = resources.files("synthesis").joinpath("data/calibration.json").read_text(encoding="utf-8")
         return json.loads(text)
     except (FileNotFoundError, OSError, json.JSONDecodeError):
-        return {"name": "fallback", "models": {}, "prior": {"supported": 0.8, "refuted": 0.7,
-                                                             "not_enough_info": 0.6}}
+        return {
+            "name": "fallback",
+            "models": {},
+            "prior": {"supported": 0.8, "refuted": 0.7, "not_enough_info": 0.6},
+        }
 
 
 def load_calibration(store: Store | None) -> dict:
@@ -107,8 +122,15 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 50)
         w -= step
         if np.abs(step).max() < 1e-8:
             break
-    return {"w": w[:-1].tolist(), "b": float(w[-1]), "mean": mean.tolist(), "scale": scale.tolist(),
-            "features": list(FEATURES), "n": int(n), "accuracy": float(y.mean()) if n else None}
+    return {
+        "w": w[:-1].tolist(),
+        "b": float(w[-1]),
+        "mean": mean.tolist(),
+        "scale": scale.tolist(),
+        "features": list(FEATURES),
+        "n": int(n),
+        "accuracy": float(y.mean()) if n else None,
+    }
 
 
 def fit_from_outcomes(outcomes: list[dict]) -> dict:
@@ -121,9 +143,13 @@ def fit_from_outcomes(outcomes: list[dict]) -> dict:
             if len(rows) < 8 or len({o["correct"] for o in rows}) < 2:
                 if rows:
                     models.setdefault(mode, {})[label] = {
-                        "w": [0.0] * len(FEATURES), "mean": [0.0] * len(FEATURES), "scale": [1.0] * len(FEATURES),
-                        "features": list(FEATURES), "n": len(rows),
-                        "b": _logit((sum(o["correct"] for o in rows) + 1) / (len(rows) + 2))}
+                        "w": [0.0] * len(FEATURES),
+                        "mean": [0.0] * len(FEATURES),
+                        "scale": [1.0] * len(FEATURES),
+                        "features": list(FEATURES),
+                        "n": len(rows),
+                        "b": _logit((sum(o["correct"] for o in rows) + 1) / (len(rows) + 2)),
+                    }
                 continue
             x = np.stack([_vector(o["features"]) for o in rows])
             y = np.array([1.0 if o["correct"] else 0.0 for o in rows])

@@ -26,8 +26,10 @@ MAX_DEPTH = 32  # nesting of a claim object; `assay claims` writes 3 levels
 MAX_LINE_CHARS = 4 * MAX_CLAIM_TEXT_CHARS + 1_000_000  # text plus generous room for extra fields
 
 _BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
-    (codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
-    (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"),
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
 )
 _SAVE_AS = "save it as UTF-8 with one JSON object per line"
 
@@ -48,8 +50,9 @@ def read_claims(path: Path | str) -> list[dict]:
             continue
         rows.append(_claim(p, n, _parse(p, n, line)))
     if not rows:
-        raise AssayError(f"{p} holds no claims; write one JSON object per line, e.g. with `assay claims PAPER "
-                         "--out FILE`")
+        raise AssayError(
+            f"{p} holds no claims; write one JSON object per line, e.g. with `assay claims PAPER --out FILE`"
+        )
     return rows
 
 
@@ -67,9 +70,11 @@ def check_papers(path: Path | str, claims: list[dict], resolve: Callable[[str], 
                 seen[ref] = True
             except AssayError as exc:
                 why = str(exc).rstrip(".")
-                raise AssayError(f"{path}:{claim['_line']}: paper {_show(ref)} of claim {_show(claim['id'])} is "
-                                 f"unknown ({why}); fix the 'paper' field or drop it to check against every stored "
-                                 "paper") from None
+                raise AssayError(
+                    f"{path}:{claim['_line']}: paper {_show(ref)} of claim {_show(claim['id'])} is "
+                    f"unknown ({why}); fix the 'paper' field or drop it to check against every stored "
+                    "paper"
+                ) from None
 
 
 def strip_line_numbers(claims: list[dict]) -> list[dict]:
@@ -87,8 +92,9 @@ def _read_bytes(p: Path) -> bytes:
             raise AssayError(f"{p} {why}; give a JSONL file with one claim per line")
         size = p.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise AssayError(f"{p} is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,} for a claims file; "
-                             "split it")
+            raise AssayError(
+                f"{p} is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,} for a claims file; split it"
+            )
         with open(p, "rb") as fh:
             return fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
@@ -101,19 +107,24 @@ def _decode(p: Path, n: int, raw: bytes) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise AssayError(f"{p}:{n}: line {n} is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column "
-                         f"{exc.start + 1}); {_SAVE_AS}") from None
+        raise AssayError(
+            f"{p}:{n}: line {n} is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column "
+            f"{exc.start + 1}); {_SAVE_AS}"
+        ) from None
 
 
 def _parse(p: Path, n: int, line: str) -> object:
     if len(line) > MAX_LINE_CHARS:
-        raise AssayError(f"{p}:{n}: line {n} is {len(line):,} characters long, over the limit of "
-                         f"{MAX_LINE_CHARS:,}; one claim per line")
+        raise AssayError(
+            f"{p}:{n}: line {n} is {len(line):,} characters long, over the limit of "
+            f"{MAX_LINE_CHARS:,}; one claim per line"
+        )
     try:
         return json.loads(line)
     except RecursionError:
-        raise AssayError(f"{p}:{n}: line {n} is nested too deeply (over {MAX_DEPTH} levels of brackets); "
-                         "fix or remove it") from None
+        raise AssayError(
+            f"{p}:{n}: line {n} is nested too deeply (over {MAX_DEPTH} levels of brackets); fix or remove it"
+        ) from None
     except ValueError as exc:  # JSONDecodeError, and int() limits on absurdly long numbers
         msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "a number with too many digits"
         raise AssayError(f"{p}:{n}: not valid JSON ({msg}); fix or remove line {n}") from None
@@ -121,16 +132,18 @@ def _parse(p: Path, n: int, line: str) -> object:
 
 def _claim(p: Path, n: int, obj: object) -> dict:
     if not isinstance(obj, dict):
-        raise AssayError(f"{p}:{n}: expected a JSON object like {{\"id\": \"c1\", \"text\": \"...\"}}, got "
-                         f"{_json_type(obj)}")
+        raise AssayError(
+            f'{p}:{n}: expected a JSON object like {{"id": "c1", "text": "..."}}, got {_json_type(obj)}'
+        )
     _check_values(p, n, obj)
     obj = dict(obj)
     if "text" not in obj and "claim" in obj:
         obj["text"] = obj["claim"]
     obj.setdefault("id", str(n))
     if "text" not in obj:
-        raise AssayError(f"{p}:{n}: claim {_show(obj['id'])} has no 'text' field; each line needs at least id and "
-                         "text")
+        raise AssayError(
+            f"{p}:{n}: claim {_show(obj['id'])} has no 'text' field; each line needs at least id and text"
+        )
     try:
         claim = ClaimInput.model_validate(obj)
     except ValidationError as exc:
@@ -145,7 +158,9 @@ def _check_values(p: Path, n: int, obj: object) -> None:
     while stack:
         value, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise AssayError(f"{p}:{n}: line {n} is nested too deeply (over {MAX_DEPTH} levels); fix or remove it")
+            raise AssayError(
+                f"{p}:{n}: line {n} is nested too deeply (over {MAX_DEPTH} levels); fix or remove it"
+            )
         if isinstance(value, dict):
             stack.extend((k, depth + 1) for k in value)
             stack.extend((v, depth + 1) for v in value.values())
@@ -155,12 +170,18 @@ def _check_values(p: Path, n: int, obj: object) -> None:
             try:
                 value.encode("utf-8")
             except UnicodeEncodeError as exc:
-                raise AssayError(f"{p}:{n}: line {n} holds an unpaired surrogate "
-                                 f"({value[exc.start]!r}), which is not text; fix or remove it") from None
+                raise AssayError(
+                    f"{p}:{n}: line {n} holds an unpaired surrogate "
+                    f"({value[exc.start]!r}), which is not text; fix or remove it"
+                ) from None
 
 
-_TYPE_WORDS = {"string_type": "a string", "int_type": "an integer", "list_type": "a list",
-               "tuple_type": "a list of two integers"}
+_TYPE_WORDS = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "list_type": "a list",
+    "tuple_type": "a list of two integers",
+}
 
 
 def _explain(exc: ValidationError) -> str:

@@ -40,34 +40,73 @@ from synthesis.store import Store, read_tables
 from synthesis.verdicts import ClaimInput
 
 CLAIM_TYPES = ("numeric_result", "dataset_statistic", "hyperparameter_or_method", "comparison", "background")
-_SECTION_OK = re.compile(r"abstract|intro|contribution|result|discussion|conclu|summary|finding|analysis|"
-                         r"experiment|evaluation|ablation", re.IGNORECASE)
+_SECTION_OK = re.compile(
+    r"abstract|intro|contribution|result|discussion|conclu|summary|finding|analysis|"
+    r"experiment|evaluation|ablation",
+    re.IGNORECASE,
+)
 _CLAIM_VERB = re.compile(
     r"\b(show|shows|shown|find|finds|found|achiev\w*|improv\w*|outperform\w*|underperform\w*|yield\w*|obtain\w*|"
     r"demonstrat\w*|"
     r"lead|leads|led|perform\w*|reach\w*|set|sets|setting|reduc\w*|increas\w*|decreas\w*|benefit\w*|hurt\w*|"
     r"see|sees|exhibit\w*|offer\w*|bolster\w*|gain\w*|surpass\w*|beat\w*|drop\w*|degrad\w*|help\w*|"
     r"suggest\w*|indicat\w*|reveal\w*|observe\w*|is|are|was|were|has|have|provide\w*|consist\w*|contain\w*|"
-    r"use|uses|used|train\w*)\b", re.IGNORECASE)
+    r"use|uses|used|train\w*)\b",
+    re.IGNORECASE,
+)
 _STRONG_VERB = re.compile(
     r"\b(show|find|found|achiev|improv|outperform|underperform|yield|obtain|demonstrat|lead|leads|perform(?!ance)|reach|reduc|"
     r"increas|decreas|benefit|hurt|exhibit|offer|bolster|gain|surpass|drop|degrad|help|better|worse|best|"
-    r"state of the art|state-of-the-art)", re.IGNORECASE)
-_OPENERS = re.compile(r"^(?:However|Finally|Here|In addition|Additionally|Overall|Concretely|In particular|Moreover|"
-                      r"Furthermore|In summary|To summarize|In short|Thus|Therefore|Hence|Specifically|Importantly|"
-                      r"Notably|In this work|In this paper|On the other hand)\s*,\s*", re.IGNORECASE)
+    r"state of the art|state-of-the-art)",
+    re.IGNORECASE,
+)
+_OPENERS = re.compile(
+    r"^(?:However|Finally|Here|In addition|Additionally|Overall|Concretely|In particular|Moreover|"
+    r"Furthermore|In summary|To summarize|In short|Thus|Therefore|Hence|Specifically|Importantly|"
+    r"Notably|In this work|In this paper|On the other hand)\s*,\s*",
+    re.IGNORECASE,
+)
 # A run-in heading before the sentence ("XLM-R + Intermediate-Task Training + MLM We consider ...", "Results As
 # shown in ..."), and a heading that repeats the name the sentence starts with ("HellaSwag HellaSwag (Zellers ...")
-_RUN_IN = re.compile(r"^(?:(?:[A-Z][\w+\-]*|\+|&|and|of|for|the|with|in|on|vs\.)\s){1,8}?(?=(?:As|At|In|We|The|Our|"
-                     r"For|To|On|This|These|Among|Overall|Incorporating|Using|When|Although|While)\s)")
+_RUN_IN = re.compile(
+    r"^(?:(?:[A-Z][\w+\-]*|\+|&|and|of|for|the|with|in|on|vs\.)\s){1,8}?(?=(?:As|At|In|We|The|Our|"
+    r"For|To|On|This|These|Among|Overall|Incorporating|Using|When|Although|While)\s)"
+)
 _REPEATED_HEADING = re.compile(r"^((?:[A-Z][\w+\-]*\s){1,3})(?=\1)")
-_WE_THAT = re.compile(r"^(?:the authors|we)\s+(?:also\s+)?(?:show|find|found|observe|demonstrate|note|see|report|"
-                      r"conclude|argue|confirm)\s+that\s+", re.IGNORECASE)
-_VERBS_AFTER_NOR = ("offer", "improve", "yield", "lead", "help", "bolster", "hurt", "outperform", "provide",
-                    "show", "achieve", "benefit", "increase", "reduce", "change", "affect", "matter", "work",
-                    "give", "bring", "produce", "boost", "degrade")
-_ADVERBS = r"(?:(?:meaningfully|significantly|substantially|consistently|noticeably|reliably|strongly|much|" \
-           r"really|further|greatly)\s+)?"
+_WE_THAT = re.compile(
+    r"^(?:the authors|we)\s+(?:also\s+)?(?:show|find|found|observe|demonstrate|note|see|report|"
+    r"conclude|argue|confirm)\s+that\s+",
+    re.IGNORECASE,
+)
+_VERBS_AFTER_NOR = (
+    "offer",
+    "improve",
+    "yield",
+    "lead",
+    "help",
+    "bolster",
+    "hurt",
+    "outperform",
+    "provide",
+    "show",
+    "achieve",
+    "benefit",
+    "increase",
+    "reduce",
+    "change",
+    "affect",
+    "matter",
+    "work",
+    "give",
+    "bring",
+    "produce",
+    "boost",
+    "degrade",
+)
+_ADVERBS = (
+    r"(?:(?:meaningfully|significantly|substantially|consistently|noticeably|reliably|strongly|much|"
+    r"really|further|greatly)\s+)?"
+)
 
 
 class ClaimRecord(ClaimInput):
@@ -89,8 +128,12 @@ class ClaimRecord(ClaimInput):
     origin: str = Field(description="abstract | contribution | results | caption | conclusion | setup | table | "
                                     "sentence")  # fmt: skip
     refs: list[str] = Field(description="tables, figures, sections the source sentence pointed to")
-    also_stated: list[dict[str, Any]] = Field(description="near-duplicates dropped for this one: id, page, span")
-    joined: int = Field(ge=0, description="sentences before it joined into the claim so that it reads on its own")
+    also_stated: list[dict[str, Any]] = Field(
+        description="near-duplicates dropped for this one: id, page, span"
+    )
+    joined: int = Field(
+        ge=0, description="sentences before it joined into the claim so that it reads on its own"
+    )
     self_contained: bool
     notes: list[str]
 
@@ -113,18 +156,36 @@ class Claim:
     notes: list[str] = field(default_factory=list)
     kind: str = "finding"  # one of claim_kinds.KINDS
     refs: list[str] = field(default_factory=list)  # tables, figures, sections the source sentence pointed to
-    also_stated: list[dict] = field(default_factory=list)  # near-duplicates dropped for this one: id, page, span
-    own_text: str = ""  # the claim without a joined antecedent sentence (what its kind and duplicates are read on)
+    also_stated: list[dict] = field(
+        default_factory=list
+    )  # near-duplicates dropped for this one: id, page, span
+    own_text: str = (
+        ""  # the claim without a joined antecedent sentence (what its kind and duplicates are read on)
+    )
     joined: int = 0  # sentences before it joined into the claim so that it reads on its own
     self_contained: bool = True  # False: it points back at something neither it nor a joined sentence says
 
     def to_json(self) -> dict:
         """The claims.jsonl line (the contract: :class:`ClaimRecord`)."""
-        return {"id": self.id, "text": self.text, "paper": self.paper, "version": self.version, "page": self.page,
-                "span": list(self.span), "kind": self.kind, "type": self.type, "numbers": self.numbers,
-                "source_text": self.source_text, "section": self.section, "origin": self.origin,
-                "refs": self.refs, "also_stated": self.also_stated, "joined": self.joined,
-                "self_contained": self.self_contained, "notes": self.notes}
+        return {
+            "id": self.id,
+            "text": self.text,
+            "paper": self.paper,
+            "version": self.version,
+            "page": self.page,
+            "span": list(self.span),
+            "kind": self.kind,
+            "type": self.type,
+            "numbers": self.numbers,
+            "source_text": self.source_text,
+            "section": self.section,
+            "origin": self.origin,
+            "refs": self.refs,
+            "also_stated": self.also_stated,
+            "joined": self.joined,
+            "self_contained": self.self_contained,
+            "notes": self.notes,
+        }
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -168,20 +229,27 @@ _FOOTNOTE_MARK = re.compile(r"(?<=[A-Za-z)][.!?])\d{1,2}(?=\s|$)")
 
 def _resolve_it(s: str) -> str:
     """Replace a subject 'it' with the first named entity that precedes it in the same sentence."""
-    m = re.search(r"(?<=[,;]\s)it(?=\s+(?:also\s+)?(?:leads|is|has|performs|yields|achieves|improves|does|shows|"
-                  r"outperforms|reduces|increases|obtains|gives|helps|hurts|sees)\b)", s)
+    m = re.search(
+        r"(?<=[,;]\s)it(?=\s+(?:also\s+)?(?:leads|is|has|performs|yields|achieves|improves|does|shows|"
+        r"outperforms|reduces|increases|obtains|gives|helps|hurts|sees)\b)",
+        s,
+    )
     if not m:
         return s
-    before = s[:m.start()]
+    before = s[: m.start()]
     toks = tokens(before)
-    first = next((t for i, t in enumerate(toks) if is_entity_token(t, i == 0) and sum(c.isupper() for c in t) >= 2),
-                 None)
-    return s[:m.start()] + first + s[m.end():] if first else s
+    first = next(
+        (t for i, t in enumerate(toks) if is_entity_token(t, i == 0) and sum(c.isupper() for c in t) >= 2),
+        None,
+    )
+    return s[: m.start()] + first + s[m.end() :] if first else s
 
 
 _LIST_ITEM = r"[A-Z][\w+\-]*(?:\s[A-Z][\w+\-]*)?"
 _ENTITY_LIST = re.compile(rf"(?P<items>{_LIST_ITEM}(?:,\s{_LIST_ITEM})*,?\s(?:and|or)\s{_LIST_ITEM})")
-_NUMBER_LIST = re.compile(r"(?P<items>[+\-]?\d[\d.,]*%?(?:,\s[+\-]?\d[\d.,]*%?)*,?\s(?:and|or)\s[+\-]?\d[\d.,]*%?)")
+_NUMBER_LIST = re.compile(
+    r"(?P<items>[+\-]?\d[\d.,]*%?(?:,\s[+\-]?\d[\d.,]*%?)*,?\s(?:and|or)\s[+\-]?\d[\d.,]*%?)"
+)
 
 
 def _items(text: str) -> list[str]:
@@ -190,7 +258,9 @@ def _items(text: str) -> list[str]:
 
 _NAME = r"[A-Z][\w+\-]*(?:\s[A-Z][\w+\-]*)?"
 _WHERE_ITEM = re.compile(rf"^(?:and\s+|or\s+)?(?P<ent>{_NAME}),\s+where\s+(?P<rest>.+?)[.;]?$")
-_EXCEPT_WHERE = re.compile(rf",?\s+except(?:\s+for|\s+on|\s+in)?:?\s+(?P<ent>{_NAME}),\s+where\s+(?P<rest>.+?)[.;]?$")
+_EXCEPT_WHERE = re.compile(
+    rf",?\s+except(?:\s+for|\s+on|\s+in)?:?\s+(?P<ent>{_NAME}),\s+where\s+(?P<rest>.+?)[.;]?$"
+)
 _FRAGMENT = re.compile(rf"^(?:and\s+|or\s+|but\s+)?{_NAME},\s+(?:where|which|who|whose)\b|^(?:and|or|but)\b")
 
 
@@ -200,22 +270,27 @@ def is_fragment(text: str) -> bool:
 
 
 def _where_claim(ent: str, rest: str) -> str:
-    """"TyDiQA, where X outperforms Y" -> "On TyDiQA, X outperforms Y." (a whole, self-contained claim)."""
+    """ "TyDiQA, where X outperforms Y" -> "On TyDiQA, X outperforms Y." (a whole, self-contained claim)."""
     rest = rest.strip().rstrip(".;")
     return f"On {ent}, {rest}."
 
 
 def _split_except_list(parts: list[str]) -> list[str] | None:
-    """"A holds, except for: B, where x; and C, where y" -> "A holds, except for B and C", "On B, x", "On C, y"."""
+    """ "A holds, except for: B, where x; and C, where y" -> "A holds, except for B and C", "On B, x", "On C, y"."""
     m = _EXCEPT_WHERE.search(parts[0])
     items = [_WHERE_ITEM.match(p) for p in parts[1:]]
     if not m or not all(items):
         return None
     ents = [m.group("ent")] + [x.group("ent") for x in items if x]
-    head = parts[0][:m.start()].rstrip(",") + ", except for " + (
-        ", ".join(ents[:-1]) + " and " + ents[-1] if len(ents) > 1 else ents[0]) + "."
+    head = (
+        parts[0][: m.start()].rstrip(",")
+        + ", except for "
+        + (", ".join(ents[:-1]) + " and " + ents[-1] if len(ents) > 1 else ents[0])
+        + "."
+    )
     return [_cap(head), _where_claim(m.group("ent"), m.group("rest"))] + [
-        _where_claim(x.group("ent"), x.group("rest")) for x in items if x]
+        _where_claim(x.group("ent"), x.group("rest")) for x in items if x
+    ]
 
 
 def _split_outside_parens(sentence: str) -> list[str]:
@@ -228,7 +303,7 @@ def _split_outside_parens(sentence: str) -> list[str]:
         elif tok == ")":
             depth = max(0, depth - 1)
         elif depth == 0:
-            parts.append(sentence[last:m.start()])
+            parts.append(sentence[last : m.start()])
             last = m.end()
     return parts + [sentence[last:]]
 
@@ -252,10 +327,16 @@ def split_atomic(sentence: str) -> list[str]:
                 p = _resolve_it_with(p, parts[0])
             out.extend(split_atomic(p if p.endswith((".", "!", "?")) else p + "."))
         return out
-    nn = re.search(r"\b[Nn]either\s+(?P<a>.+?)\s+nor\s+(?P<b>.+?)\s+(?P<adv>" + _ADVERBS + r")(?P<v>led|" +
-                   "|".join(_VERBS_AFTER_NOR) + r")(?P<suf>s|es|ed|d)?\b(?P<rest>.*)$", sentence)
+    nn = re.search(
+        r"\b[Nn]either\s+(?P<a>.+?)\s+nor\s+(?P<b>.+?)\s+(?P<adv>"
+        + _ADVERBS
+        + r")(?P<v>led|"
+        + "|".join(_VERBS_AFTER_NOR)
+        + r")(?P<suf>s|es|ed|d)?\b(?P<rest>.*)$",
+        sentence,
+    )
     if nn:
-        head = sentence[:nn.start()]
+        head = sentence[: nn.start()]
         past = nn.group("v") == "led" or nn.group("suf") in ("ed", "d")
         verb = "lead" if nn.group("v") == "led" else nn.group("v")
         aux = "did not" if past else "does not"
@@ -276,9 +357,21 @@ def split_atomic(sentence: str) -> list[str]:
                 out = []
                 for e, n in zip(e_items, n_items, strict=True):
                     if nm.start() > em.end():
-                        s = sentence[:em.start()] + e + sentence[em.end():nm.start()] + n + sentence[nm.end():]
+                        s = (
+                            sentence[: em.start()]
+                            + e
+                            + sentence[em.end() : nm.start()]
+                            + n
+                            + sentence[nm.end() :]
+                        )
                     elif em.start() > nm.end():
-                        s = sentence[:nm.start()] + n + sentence[nm.end():em.start()] + e + sentence[em.end():]
+                        s = (
+                            sentence[: nm.start()]
+                            + n
+                            + sentence[nm.end() : em.start()]
+                            + e
+                            + sentence[em.end() :]
+                        )
                     else:
                         continue
                     s = re.sub(r",?\s*respectively", "", s)
@@ -298,12 +391,32 @@ def _singular_verb(s: str, at: int) -> str:
     verb = m.group(2)
     if verb in _PLURAL_TO_SINGULAR:
         new = _PLURAL_TO_SINGULAR[verb]
-    elif verb in ("improve", "yield", "lead", "show", "achieve", "outperform", "perform", "help", "hurt", "benefit",
-                  "see", "obtain", "reach", "gain", "exhibit", "offer", "reduce", "increase", "decrease", "score"):
+    elif verb in (
+        "improve",
+        "yield",
+        "lead",
+        "show",
+        "achieve",
+        "outperform",
+        "perform",
+        "help",
+        "hurt",
+        "benefit",
+        "see",
+        "obtain",
+        "reach",
+        "gain",
+        "exhibit",
+        "offer",
+        "reduce",
+        "increase",
+        "decrease",
+        "score",
+    ):
         new = verb + "s"
     else:
         return s
-    return s[:at] + m.group(1) + new + s[at + m.end():]
+    return s[:at] + m.group(1) + new + s[at + m.end() :]
 
 
 _ITEM = r"[+\-]?\d[\d.,]*\s?(?:%|points?|F1|EM|accuracy)?\s+(?:for|on|in)\s+(?:F1\s+|EM\s+)?[A-Z][\w+\-]*"
@@ -320,15 +433,17 @@ def _per_item_split(sentence: str) -> list[str] | None:
         return None
     # "5.7 for F1 TyDiQA" (as 2005.13013 p.6 prints it) reads "5.7 F1 for TyDiQA", like its neighbours
     items = [re.sub(r"^([+\-]?\d[\d.,]*)\s+(for|on|in)\s+(F1|EM)\s+", r"\1 \3 \2 ", it) for it in items]
-    return [sentence[:m.start()] + it + sentence[m.end():] for it in items]
+    return [sentence[: m.start()] + it + sentence[m.end() :] for it in items]
 
 
 def _resolve_it_with(part: str, context: str) -> str:
     if not re.match(r"^(?:[^,]*,\s)?[Ii]t\b", part):
         return part
     toks = tokens(context)
-    first = next((t for i, t in enumerate(toks) if is_entity_token(t, i == 0) and sum(c.isupper() for c in t) >= 2),
-                 None)
+    first = next(
+        (t for i, t in enumerate(toks) if is_entity_token(t, i == 0) and sum(c.isupper() for c in t) >= 2),
+        None,
+    )
     if not first:
         return part
     return re.sub(r"\b[Ii]t\b", first, part, count=1)
@@ -338,22 +453,42 @@ def claim_type(text: str) -> str:
     """numeric_result, dataset_statistic, hyperparameter_or_method, comparison or background."""
     low = text.lower()
     nums = comparable(parse_numbers(text))
-    if re.search(r"learning rate|batch size|warm-?up|epochs?\b|dropout|weight decay|optimi[sz]er|adam|"
-                 r"hyperparameter|early stopping|\bseeds?\b|max(?:imum)? (?:sequence )?length", low):
+    if re.search(
+        r"learning rate|batch size|warm-?up|epochs?\b|dropout|weight decay|optimi[sz]er|adam|"
+        r"hyperparameter|early stopping|\bseeds?\b|max(?:imum)? (?:sequence )?length",
+        low,
+    ):
         return "hyperparameter_or_method"
-    if nums and re.search(r"\b(?:examples?|sentences?|questions?|documents?|tokens?|training set|dev(?:elopment)? "
-                          r"set|test set|instances?|pairs?|languages?|dataset|corpus|samples?|size|images?|words?)\b",
-                          low) and not re.search(r"improv|gain|point|accuracy|f1|score|outperform|%", low):
+    if (
+        nums
+        and re.search(
+            r"\b(?:examples?|sentences?|questions?|documents?|tokens?|training set|dev(?:elopment)? "
+            r"set|test set|instances?|pairs?|languages?|dataset|corpus|samples?|size|images?|words?)\b",
+            low,
+        )
+        and not re.search(r"improv|gain|point|accuracy|f1|score|outperform|%", low)
+    ):
         return "dataset_statistic"
-    if nums and (re.search(r"improv|gain|point|accuracy|f1|\bem\b|score|bleu|outperform|achiev|obtain|%|drop|"
-                           r"increase|decrease|reduc|error|state of the art|state-of-the-art|result", low)):
+    if nums and (
+        re.search(
+            r"improv|gain|point|accuracy|f1|\bem\b|score|bleu|outperform|achiev|obtain|%|drop|"
+            r"increase|decrease|reduc|error|state of the art|state-of-the-art|result",
+            low,
+        )
+    ):
         return "numeric_result"
-    if re.search(r"better|worse|outperform|underperform|best|improv|higher|lower|more than|less than|compared|than\b|"
-                 r"surpass|gain|benefit|hurt|negative transfer|positive transfer|state of the art|"
-                 r"state-of-the-art|bolster|no significant", low):
+    if re.search(
+        r"better|worse|outperform|underperform|best|improv|higher|lower|more than|less than|compared|than\b|"
+        r"surpass|gain|benefit|hurt|negative transfer|positive transfer|state of the art|"
+        r"state-of-the-art|bolster|no significant",
+        low,
+    ):
         return "comparison"
-    if re.search(r"\bthe authors (?:use|train|fine-tune|follow|propose|perform|experiment|adopt|sample|select|"
-                 r"evaluate|treat|construct|include)", low):
+    if re.search(
+        r"\bthe authors (?:use|train|fine-tune|follow|propose|perform|experiment|adopt|sample|select|"
+        r"evaluate|treat|construct|include)",
+        low,
+    ):
         return "hyperparameter_or_method"
     return "background"
 
@@ -382,73 +517,100 @@ def _claimlike(sentence: str, origin: str) -> bool:
     if origin in ("abstract", "conclusion"):
         return bool(_CLAIM_VERB.search(s))
     if origin == "contribution":
-        return bool(_STRONG_VERB.search(s)) and (s.lstrip().startswith(("•", "\u2022", "-")) or
-                                                 re.search(r"\b(?:we|our)\b", s, re.I) is not None or
-                                                 bool(entities(s)))
+        return bool(_STRONG_VERB.search(s)) and (
+            s.lstrip().startswith(("•", "\u2022", "-"))
+            or re.search(r"\b(?:we|our)\b", s, re.I) is not None
+            or bool(entities(s))
+        )
     if origin == "caption":  # a caption that states a finding, not one that says what the table holds
         body = re.sub(r"^\s*(?:Table|Figure|Fig\.)\s*\d+\s*[:.]\s*", "", s)
-        return bool(_STRONG_VERB.search(body)) and not re.match(r"(?:Results|Overview|Comparison|Performance|"
-                                                                r"Evolution|Examples?)\b", body)
+        return bool(_STRONG_VERB.search(body)) and not re.match(
+            r"(?:Results|Overview|Comparison|Performance|"
+            r"Evolution|Examples?)\b",
+            body,
+        )
     return bool(_STRONG_VERB.search(s)) and (bool(entities(s)) or bool(comparable(parse_numbers(s))))
 
 
-_TERMINAL = (".", "!", "?", ".)", ".\"", ".\u201d", ":")
+_TERMINAL = (".", "!", "?", ".)", '."', ".\u201d", ":")
 
 
 def _whole_sentences(passages: list, pages: list[str], *, skip_abstract: bool) -> list:
     """(passage, (start, end)) with sentences that a column or block break cut in two joined again (same page
     only); fragments that cannot be completed on their page are dropped, so no claim is ever cut."""
     out = []
-    usable = [p for p in passages if 0 < p.page_no <= len(pages)
-              and pages[p.page_no - 1][p.char_start:p.char_end] == p.text
-              and not (p.kind == "abstract" and skip_abstract)]
+    usable = [
+        p
+        for p in passages
+        if 0 < p.page_no <= len(pages)
+        and pages[p.page_no - 1][p.char_start : p.char_end] == p.text
+        and not (p.kind == "abstract" and skip_abstract)
+    ]
     i = 0
     while i < len(usable):
         p = usable[i]
         start, end = p.char_start, p.char_end
         j = i
-        while (not ends_sentence(pages[p.page_no - 1][start:end])
-               and j + 1 < len(usable) and usable[j + 1].page_no == p.page_no and usable[j + 1].kind == p.kind
-               and usable[j + 1].char_start >= end and j - i < 3):
+        while (
+            not ends_sentence(pages[p.page_no - 1][start:end])
+            and j + 1 < len(usable)
+            and usable[j + 1].page_no == p.page_no
+            and usable[j + 1].kind == p.kind
+            and usable[j + 1].char_start >= end
+            and j - i < 3
+        ):
             j += 1
             end = usable[j].char_end
         text = pages[p.page_no - 1][start:end].strip()
         complete = ends_sentence(text)
-        starts_ok = bool(text) and not text[0].islower() and not text[0].isdigit() and \
-            text.count(")") <= text.count("(")  # "Webb and Zheng, 2004, for ...)." is the tail of a sentence
+        starts_ok = (
+            bool(text)
+            and not text[0].islower()
+            and not text[0].isdigit()
+            and text.count(")") <= text.count("(")
+        )  # "Webb and Zheng, 2004, for ...)." is the tail of a sentence
         if complete and starts_ok:
             out.append((p, (start, end)))
         i = j + 1
     return out
 
 
-_NOT_QUANTITIES = ("reference", "citation", "year")  # Table 2, (Hu et al., 2020), 2019: not what a claim measures
+_NOT_QUANTITIES = (
+    "reference",
+    "citation",
+    "year",
+)  # Table 2, (Hu et al., 2020), 2019: not what a claim measures
 # "This is consistent with ...", "This may explain why ...": the authors commenting on the sentence before
-_COMMENTARY = re.compile(r"^(?:This|That|These|Those)\s+(?:(?:is|are|was|were|seems?|appears?)\s+(?:also\s+)?"
-                         r"(?:consistent|in line|in agreement|similar|reminiscent|likely|because|due|probably|"
-                         r"perhaps|possibly)|(?:may|might|could|would|can)\s+(?:also\s+)?(?:explain|be|suggest|"
-                         r"indicate|reflect)|(?:suggests?|indicates?|explains?|reflects?|echoes|mirrors|agrees?|"
-                         r"confirms?|supports?|corroborates?)\b)")
+_COMMENTARY = re.compile(
+    r"^(?:This|That|These|Those)\s+(?:(?:is|are|was|were|seems?|appears?)\s+(?:also\s+)?"
+    r"(?:consistent|in line|in agreement|similar|reminiscent|likely|because|due|probably|"
+    r"perhaps|possibly)|(?:may|might|could|would|can)\s+(?:also\s+)?(?:explain|be|suggest|"
+    r"indicate|reflect)|(?:suggests?|indicates?|explains?|reflects?|echoes|mirrors|agrees?|"
+    r"confirms?|supports?|corroborates?)\b)"
+)
 _SUBJECT_VERB = re.compile(
     r"\s(?:shows?|is|are|was|were|has|have|had|leads?|led|yields?|improves?|achieves?|performs?|reduces?|"
     r"increases?|decreases?|does|did|helps?|hurts?|tends?|gives?|obtains?|outperforms?|underperforms?|provides?|"
-    r"offers?|brings?|results?|can|may|might|will|would|could|should|seems?|appears?)\b")
-_PRONOUN_START = re.compile(r"^It\s+(?=(?:also\s+|further\s+|still\s+)?[a-z]+s\b|(?:is|was|has|does|did|can|may|might"
-                            r"|could|will|would|should)\b)")
+    r"offers?|brings?|results?|can|may|might|will|would|could|should|seems?|appears?)\b"
+)
+_PRONOUN_START = re.compile(
+    r"^It\s+(?=(?:also\s+|further\s+|still\s+)?[a-z]+s\b|(?:is|was|has|does|did|can|may|might"
+    r"|could|will|would|should)\b)"
+)
 
 
 def _previous_sentence(pages: list[str], page_no: int, start: int) -> str:
     """The sentence before offset ``start`` of a page (continuing onto the previous page when needed)."""
-    before = pages[page_no - 1][max(0, start - 800):start]
+    before = pages[page_no - 1][max(0, start - 800) : start]
     if page_no > 1 and len(split_sentences(before.strip())) < 2 and start < 800:
         before = pages[page_no - 2][-800:] + " " + before  # the sentence may begin on the page before
     before = before.rstrip()
     spans = split_sentences(before) if before else []
-    return before[spans[-1][0]:spans[-1][1]] if spans else ""
+    return before[spans[-1][0] : spans[-1][1]] if spans else ""
 
 
 def resolve_leading_pronoun(sentence: str, previous: str) -> tuple[str, str | None]:
-    """"It reduces negative transfer" after "Incorporating MLM during intermediate-task training shows no clear
+    """ "It reduces negative transfer" after "Incorporating MLM during intermediate-task training shows no clear
     trend." -> "Incorporating MLM during intermediate-task training reduces negative transfer". Only when the
     sentence before has a plain subject (a noun phrase before its first verb, no pronoun, no 'we'); returns the
     sentence and the subject used (None when left as it was)."""
@@ -458,10 +620,13 @@ def resolve_leading_pronoun(sentence: str, previous: str) -> tuple[str, str | No
     m = _SUBJECT_VERB.search(prev)
     if not m:
         return sentence, None
-    subject = prev[:m.start()].strip()
+    subject = prev[: m.start()].strip()
     words = subject.split()
-    if not 1 <= len(words) <= 10 or re.search(r"[,;:()]", subject) or re.match(
-            r"(?:It|They|This|These|Those|The authors|He|She|There|Here|One)\b", subject):
+    if (
+        not 1 <= len(words) <= 10
+        or re.search(r"[,;:()]", subject)
+        or re.match(r"(?:It|They|This|These|Those|The authors|He|She|There|Here|One)\b", subject)
+    ):
         return sentence, None
     return subject + sentence[2:], subject
 
@@ -519,7 +684,9 @@ def _candidates(store: Store, paper) -> list[tuple]:  # noqa: ANN001 - papers.Pa
     """(passage, start, end, origin) of every sentence that may state a claim, in reading order."""
     pages = get_pages(store, paper.id)
     passages = get_passages(store, paper.id)
-    has_abstract_sentences = any(p.kind == "sentence" and _origin(p.kind, p.section) == "abstract" for p in passages)
+    has_abstract_sentences = any(
+        p.kind == "sentence" and _origin(p.kind, p.section) == "abstract" for p in passages
+    )
     out = []
     in_intro_list = False
     for p, (start0, end0) in _whole_sentences(passages, pages, skip_abstract=has_abstract_sentences):
@@ -535,18 +702,27 @@ def _candidates(store: Store, paper) -> list[tuple]:  # noqa: ANN001 - papers.Pa
                 continue  # never a cut claim
             if origin == "contribution":
                 # The contribution list: bullets, or sentences after "We find:" / "Our contributions".
-                if re.search(r"\b(?:we find|our contributions|we show|we make the following)\b\s*:?\s*$",
-                             clean(sentence), re.I):
+                if re.search(
+                    r"\b(?:we find|our contributions|we show|we make the following)\b\s*:?\s*$",
+                    clean(sentence),
+                    re.I,
+                ):
                     in_intro_list = True
                     continue
                 bullet = clean(sentence).startswith(("•", "\u2022", "- "))
-                if not (bullet or in_intro_list or re.search(r"\b(?:we (?:show|find|demonstrate)|our results)\b",
-                                                            clean(sentence), re.I)):
+                if not (
+                    bullet
+                    or in_intro_list
+                    or re.search(r"\b(?:we (?:show|find|demonstrate)|our results)\b", clean(sentence), re.I)
+                ):
                     continue
             if origin is not None and _claimlike(sentence, origin):
                 out.append((p, start, end, origin))
-            elif setup_section and origin in (None, "results") and is_setup_sentence(
-                    colon_head(sentence) or strip_heading(clean(sentence))):
+            elif (
+                setup_section
+                and origin in (None, "results")
+                and is_setup_sentence(colon_head(sentence) or strip_heading(clean(sentence)))
+            ):
                 out.append((p, start, end, "setup"))
     return out
 
@@ -567,7 +743,11 @@ def extract_claims(store: Store, paper_id: str) -> list[Claim]:
         sentence = page[start:end]
         if is_garbled(sentence):
             continue
-        text = re.sub(r"^\s*(?:Table|Figure|Fig\.)\s*\d+\s*[:.]\s*", "", sentence) if origin == "caption" else sentence
+        text = (
+            re.sub(r"^\s*(?:Table|Figure|Fig\.)\s*\d+\s*[:.]\s*", "", sentence)
+            if origin == "caption"
+            else sentence
+        )
         text, refs = strip_openers(strip_heading(clean(text)))
         if not text or describes_the_paper(text):
             continue
@@ -587,8 +767,10 @@ def extract_claims(store: Store, paper_id: str) -> list[Claim]:
                 notes.append("joined with the sentence(s) before it, to which it refers")
             else:
                 whole = False
-                notes.append("refers to something it does not say; read it with the sentence before" +
-                             (f": {decontextualize(previous)}" if previous else ""))
+                notes.append(
+                    "refers to something it does not say; read it with the sentence before"
+                    + (f": {decontextualize(previous)}" if previous else "")
+                )
         own = [base] if parts else None
         if parts is None:
             parts = split_atomic(base) if base else []
@@ -602,25 +784,27 @@ def extract_claims(store: Store, paper_id: str) -> list[Claim]:
                 continue
             seen_text.add(key)
             type_ = "background" if _COMMENTARY.match(own_atom) else claim_type(own_atom)
-            claims.append(Claim(
-                id=_claim_id(paper.id, p.page_no, span_start, end, k + 1 if len(parts) > 1 else 0),
-                text=atom,
-                paper=paper.id,
-                version=paper.version,
-                page=p.page_no,
-                span=(span_start, end),
-                type=type_,
-                numbers=[q.to_json() for q in parse_numbers(atom) if q.kind not in _NOT_QUANTITIES],
-                source_text=page[span_start:end],
-                section=p.section,
-                origin=origin,
-                notes=list(notes),
-                kind=claim_kind(own_atom, origin=origin, type_=type_),
-                refs=refs,
-                own_text=own_atom,
-                joined=n_joined,
-                self_contained=whole,
-            ))
+            claims.append(
+                Claim(
+                    id=_claim_id(paper.id, p.page_no, span_start, end, k + 1 if len(parts) > 1 else 0),
+                    text=atom,
+                    paper=paper.id,
+                    version=paper.version,
+                    page=p.page_no,
+                    span=(span_start, end),
+                    type=type_,
+                    numbers=[q.to_json() for q in parse_numbers(atom) if q.kind not in _NOT_QUANTITIES],
+                    source_text=page[span_start:end],
+                    section=p.section,
+                    origin=origin,
+                    notes=list(notes),
+                    kind=claim_kind(own_atom, origin=origin, type_=type_),
+                    refs=refs,
+                    own_text=own_atom,
+                    joined=n_joined,
+                    self_contained=whole,
+                )
+            )
     return fold_duplicates(claims) + _table_claims(paper, pages, read_tables(store, paper.id))
 
 
@@ -629,14 +813,28 @@ def _table_claims(paper, pages: list[str], tables: list) -> list[Claim]:  # noqa
     out = []
     for f in table_facts(tables, pages):
         a, b = f.span
-        out.append(Claim(
-            id=_claim_id(paper.id, f.page, a, b, 0), text=f.text, paper=paper.id, version=paper.version,
-            page=f.page, span=(a, b), type=claim_type(f.text),
-            numbers=[q.to_json() for q in parse_numbers(f.text) if q.kind not in _NOT_QUANTITIES],
-            source_text=pages[f.page - 1][a:b], section=None, origin="table", kind="table_fact", refs=[f.label],
-            own_text=f.text,
-            notes=[f"{f.label}, row {f.row}, column {f.column}: {f.value}" + (" (marked best)" if f.marked else "")],
-        ))
+        out.append(
+            Claim(
+                id=_claim_id(paper.id, f.page, a, b, 0),
+                text=f.text,
+                paper=paper.id,
+                version=paper.version,
+                page=f.page,
+                span=(a, b),
+                type=claim_type(f.text),
+                numbers=[q.to_json() for q in parse_numbers(f.text) if q.kind not in _NOT_QUANTITIES],
+                source_text=pages[f.page - 1][a:b],
+                section=None,
+                origin="table",
+                kind="table_fact",
+                refs=[f.label],
+                own_text=f.text,
+                notes=[
+                    f"{f.label}, row {f.row}, column {f.column}: {f.value}"
+                    + (" (marked best)" if f.marked else "")
+                ],
+            )
+        )
     return out
 
 
@@ -644,10 +842,19 @@ def fold_duplicates(claims: list[Claim]) -> list[Claim]:
     """Claims with each near-duplicate (same kind, see :mod:`synthesis.claim_dedup`) folded into the most complete
     statement of it, which lists where else it is stated; reading order is kept."""
     drop: set[int] = set()
-    for j, joined in enumerate(claims):  # a sentence joined into the claim after it, of the same kind, is said there
+    for j, joined in enumerate(
+        claims
+    ):  # a sentence joined into the claim after it, of the same kind, is said there
         for i, c in enumerate(claims):
-            if joined.joined and i != j and i not in drop and not c.joined and c.kind == joined.kind \
-                    and c.page == joined.page and joined.span[0] <= c.span[0] < c.span[1] <= joined.span[1]:
+            if (
+                joined.joined
+                and i != j
+                and i not in drop
+                and not c.joined
+                and c.kind == joined.kind
+                and c.page == joined.page
+                and joined.span[0] <= c.span[0] < c.span[1] <= joined.span[1]
+            ):
                 joined.also_stated.append({"id": c.id, "page": c.page, "span": list(c.span), "text": c.text})
                 drop.add(i)
     for kind in KINDS:
@@ -659,7 +866,9 @@ def fold_duplicates(claims: list[Claim]) -> list[Claim]:
             if r == pos:
                 continue
             kept, dup = claims[idx[r]], claims[idx[pos]]
-            kept.also_stated.append({"id": dup.id, "page": dup.page, "span": list(dup.span), "text": dup.text})
+            kept.also_stated.append(
+                {"id": dup.id, "page": dup.page, "span": list(dup.span), "text": dup.text}
+            )
             kept.refs = list(dict.fromkeys(kept.refs + dup.refs))
             drop.add(idx[pos])
     return [c for i, c in enumerate(claims) if i not in drop]

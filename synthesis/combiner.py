@@ -16,7 +16,16 @@ from pathlib import Path
 import numpy as np
 
 LABELS = ("supported", "refuted", "not_enough_info")
-CE_FEATURES = ("ce_sup", "ce_ref", "ce_nei", "ce_sup_logit", "ce_ref_logit", "ce_margin", "ce_sup_top", "ce_ref_top")
+CE_FEATURES = (
+    "ce_sup",
+    "ce_ref",
+    "ce_nei",
+    "ce_sup_logit",
+    "ce_ref_logit",
+    "ce_margin",
+    "ce_sup_top",
+    "ce_ref_top",
+)
 MODES = ("inline", "retrieval")  # evidence given with the claim / found by retrieval in the stored papers
 RULE_FEATURES = (
     "support_cov",
@@ -46,8 +55,9 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def ce_features(sup: float, ref: float, nei: float, sup_top: float | None = None,
-                ref_top: float | None = None) -> dict[str, float]:
+def ce_features(
+    sup: float, ref: float, nei: float, sup_top: float | None = None, ref_top: float | None = None
+) -> dict[str, float]:
     """Features of the cross-encoder's reading: the strongest support and conflict over the candidates, and its
     reading of the passage retrieval ranked first (``*_top``; a maximum over many passages alone is noisy)."""
     return {
@@ -186,8 +196,10 @@ def predict(params: dict, features: dict[str, float], mode: str = "inline") -> n
     params = for_mode(params, mode)
     if mode == "retrieval" and features.get("near_verbatim", 0.0) > 0.5 and "near_verbatim_support" in params:
         q = float(params["near_verbatim_support"])
-        rest = _softmax(logits(params, vector(features, tuple(params.get("features", FEATURES)))[None, :])
-                        / float(params.get("temperature", 1.0)))[0][1:]
+        rest = _softmax(
+            logits(params, vector(features, tuple(params.get("features", FEATURES)))[None, :])
+            / float(params.get("temperature", 1.0))
+        )[0][1:]
         rest = rest / rest.sum() * (1.0 - q)
         return np.array([q, rest[0], rest[1]])
     names = tuple(params.get("features", FEATURES))

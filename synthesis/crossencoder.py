@@ -182,7 +182,9 @@ class ScoreCache:
         if self._conn is not None and items:
             with self._lock:
                 try:
-                    put_score_rows(self._conn, [(k, json.dumps([round(x, 6) for x in v])) for k, v in items.items()])
+                    put_score_rows(
+                        self._conn, [(k, json.dumps([round(x, 6) for x in v])) for k, v in items.items()]
+                    )
                 except sqlite3.Error:
                     pass
 

@@ -47,8 +47,10 @@ def _load_model(name: str, offline: bool) -> tuple[object | None, str | None]:
     except ImportError:
         msg = "sentence-transformers is not installed (pip install 'assay[embeddings]'); using lexical retrieval only"
     except Exception as exc:  # noqa: BLE001 - any load failure means: continue without embeddings
-        msg = f"embedding model {name!r} could not be loaded ({type(exc).__name__}: {str(exc)[:160]}); " \
-              "using lexical retrieval only"
+        msg = (
+            f"embedding model {name!r} could not be loaded ({type(exc).__name__}: {str(exc)[:160]}); "
+            "using lexical retrieval only"
+        )
     else:
         _MODELS[name] = model
         return model, None
@@ -87,18 +89,31 @@ class Embedder:
                 found[s] = np.frombuffer(blob, dtype="<f4", count=dim)
         missing = [(s, t) for s, t in dict(zip(shas, texts, strict=True)).items() if s not in found]
         if missing:
-            vecs = self.model.encode([t for _, t in missing], batch_size=64, convert_to_numpy=True,
-                                     normalize_embeddings=True, show_progress_bar=False)
+            vecs = self.model.encode(
+                [t for _, t in missing],
+                batch_size=64,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
             vecs = np.asarray(vecs, dtype=np.float32)
             for (s, _), v in zip(missing, vecs, strict=True):
                 found[s] = v
             if self.store is not None:
-                cache_vectors(self.store, self.name, [(s, int(v.shape[0]), v.astype("<f4").tobytes()) for s, v in
-                                                      ((s, found[s]) for s, _ in missing)])
+                cache_vectors(
+                    self.store,
+                    self.name,
+                    [
+                        (s, int(v.shape[0]), v.astype("<f4").tobytes())
+                        for s, v in ((s, found[s]) for s, _ in missing)
+                    ],
+                )
         return np.stack([found[s] for s in shas]).astype(np.float32)
 
 
-def load_embedder(store: Store | None, settings, *, quiet: bool = False) -> tuple[Embedder | None, str | None]:  # noqa: ANN001
+def load_embedder(
+    store: Store | None, settings, *, quiet: bool = False
+) -> tuple[Embedder | None, str | None]:  # noqa: ANN001
     """The configured embedder, or (None, why not). The reason is also printed on stderr unless ``quiet``."""
     name = getattr(settings, "embedding_model", None)
     if not name:

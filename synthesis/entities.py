@@ -19,17 +19,27 @@ STOPWORDS = frozenset(
 )
 # Number words are numbers, compared as numbers ("nine" = 9), not as content words
 NUMBER_WORDS = frozenset("two three four five six seven eight nine ten eleven twelve".split())
-NEGATIONS = frozenset("not no never neither nor without cannot none nothing fail fails failed n't lack lacks".split())
-_UP = ("improv better gain increas outperform benefit help boost higher superior surpass exceed raise best "
-       "positive strong effective enhanc larger greater more stronger success advantag")
-_DOWN = ("hurt worse decreas degrad reduc drop lower harm declin inferior underperform negative weak loss "
-         "smaller fewer less poor deteriorat impair diminish")
+NEGATIONS = frozenset(
+    "not no never neither nor without cannot none nothing fail fails failed n't lack lacks".split()
+)
+_UP = (
+    "improv better gain increas outperform benefit help boost higher superior surpass exceed raise best "
+    "positive strong effective enhanc larger greater more stronger success advantag"
+)
+_DOWN = (
+    "hurt worse decreas degrad reduc drop lower harm declin inferior underperform negative weak loss "
+    "smaller fewer less poor deteriorat impair diminish"
+)
 UP_STEMS = tuple(_UP.split())
 DOWN_STEMS = tuple(_DOWN.split())
 UNIVERSAL = frozenset("all every each always universally consistently uniformly entire whole any".split())
-PARTIAL = frozenset("some most many several few certain partially sometimes often mostly majority almost nearly".split())
+PARTIAL = frozenset(
+    "some most many several few certain partially sometimes often mostly majority almost nearly".split()
+)
 
-_TOKEN = re.compile(r"[A-Za-z\u00C0-\u024F\u0370-\u03FF\u0400-\u04FF][\w\u00C0-\u024F]*(?:[-+][\w]+)*\+?|\d+(?:[.,]\d+)*")
+_TOKEN = re.compile(
+    r"[A-Za-z\u00C0-\u024F\u0370-\u03FF\u0400-\u04FF][\w\u00C0-\u024F]*(?:[-+][\w]+)*\+?|\d+(?:[.,]\d+)*"
+)
 _HYPHEN_BREAK = re.compile(r"(\w)-\s*\n\s*(\w)")
 
 
@@ -50,8 +60,23 @@ def stem(word: str) -> str:
     w = word.lower()
     if len(w) <= 3 or not w.isalpha():
         return w
-    for suffix in ("ements", "ement", "ations", "ation", "ingly", "ings", "ing", "edly", "ies", "ied", "ed", "es",
-                   "ly", "s", "e"):
+    for suffix in (
+        "ements",
+        "ement",
+        "ations",
+        "ation",
+        "ingly",
+        "ings",
+        "ing",
+        "edly",
+        "ies",
+        "ied",
+        "ed",
+        "es",
+        "ly",
+        "s",
+        "e",
+    ):
         if w.endswith(suffix) and len(w) - len(suffix) >= 3:
             return w[: -len(suffix)]
     return w
@@ -61,10 +86,15 @@ def content_words(text: str) -> list[str]:
     """Stemmed, lower-cased content words (no stop words, no negations, no bare numbers)."""
     out = []
     for t in tokens(text):
-        for part in (t.split("-") if "-" in t else [t]):
+        for part in t.split("-") if "-" in t else [t]:
             low = part.lower()
-            if not low or low in STOPWORDS or low in NEGATIONS or low in NUMBER_WORDS or \
-                    re.fullmatch(r"[\d.,+]+", part):
+            if (
+                not low
+                or low in STOPWORDS
+                or low in NEGATIONS
+                or low in NUMBER_WORDS
+                or re.fullmatch(r"[\d.,+]+", part)
+            ):
                 continue
             st = stem(low)
             if st in STOPWORDS:
@@ -93,8 +123,10 @@ def is_entity_token(tok: str, first: bool) -> bool:
     return False
 
 
-_COMMON_CAPS = frozenset("table figure section appendix we our the in this these for a an as on it however finally "
-                         "here using while among both when although".split())
+_COMMON_CAPS = frozenset(
+    "table figure section appendix we our the in this these for a an as on it however finally "
+    "here using while among both when although".split()
+)
 
 
 def entities(text: str) -> set[str]:
@@ -119,7 +151,7 @@ def _norm_entity(tok: str) -> str:
 def _sentence_chunks(text: str) -> list[tuple[int, str]]:
     parts, start = [], 0
     for m in re.finditer(r"[.!?:;]\s+(?=[A-Z(])|\n", text):
-        parts.append((start, text[start:m.start() + 1]))
+        parts.append((start, text[start : m.start() + 1]))
         start = m.end()
     parts.append((start, text[start:]))
     return parts
@@ -212,14 +244,42 @@ for _g in _SYNONYM_GROUPS:
         SYNONYMS[_w] = SYNONYMS.get(_w, frozenset()) | _ws
 
 _ANTONYM_PAIRS = (
-    ("increas", "decreas"), ("increas", "reduc"), ("rais", "lower"), ("higher", "lower"), ("more", "less"),
-    ("more", "fewer"), ("positive", "negative"), ("improv", "worsen"), ("improv", "degrad"), ("improv", "hurt"),
-    ("better", "worse"), ("best", "worst"), ("gain", "loss"), ("larger", "smaller"), ("greater", "smaller"),
-    ("high", "low"), ("long", "short"), ("early", "late"), ("before", "after"), ("outperform", "underperform"),
-    ("strong", "weak"), ("stronger", "weaker"), ("effective", "ineffective"), ("safe", "unsafe"),
-    ("present", "absent"), ("maximum", "minimum"), ("upper", "lower"), ("success", "failure"),
-    ("accept", "reject"), ("rise", "fall"), ("up", "down"), ("inhibit", "promot"), ("activat", "inhibit"),
-    ("children", "adult"), ("male", "female"), ("men", "women"),
+    ("increas", "decreas"),
+    ("increas", "reduc"),
+    ("rais", "lower"),
+    ("higher", "lower"),
+    ("more", "less"),
+    ("more", "fewer"),
+    ("positive", "negative"),
+    ("improv", "worsen"),
+    ("improv", "degrad"),
+    ("improv", "hurt"),
+    ("better", "worse"),
+    ("best", "worst"),
+    ("gain", "loss"),
+    ("larger", "smaller"),
+    ("greater", "smaller"),
+    ("high", "low"),
+    ("long", "short"),
+    ("early", "late"),
+    ("before", "after"),
+    ("outperform", "underperform"),
+    ("strong", "weak"),
+    ("stronger", "weaker"),
+    ("effective", "ineffective"),
+    ("safe", "unsafe"),
+    ("present", "absent"),
+    ("maximum", "minimum"),
+    ("upper", "lower"),
+    ("success", "failure"),
+    ("accept", "reject"),
+    ("rise", "fall"),
+    ("up", "down"),
+    ("inhibit", "promot"),
+    ("activat", "inhibit"),
+    ("children", "adult"),
+    ("male", "female"),
+    ("men", "women"),
 )
 
 
@@ -228,20 +288,25 @@ def _antonym_key(word: str) -> str:
 
 
 ANTONYMS: frozenset[frozenset[str]] = frozenset(
-    frozenset({_antonym_key(a), _antonym_key(b)}) for a, b in _ANTONYM_PAIRS)
+    frozenset({_antonym_key(a), _antonym_key(b)}) for a, b in _ANTONYM_PAIRS
+)
 
 
 def synonyms(a: str, b: str) -> bool:
     """Two stems a paraphrase may exchange (same group in the small table above)."""
     return any(b.startswith(x) or x.startswith(b) for x in SYNONYMS.get(a, ())) or any(
-        a.startswith(x) for g in (SYNONYMS.get(k, frozenset()) for k in SYNONYMS if b.startswith(k)) for x in g)
+        a.startswith(x)
+        for g in (SYNONYMS.get(k, frozenset()) for k in SYNONYMS if b.startswith(k))
+        for x in g
+    )
 
 
 def antonyms(a: str, b: str) -> bool:
     """Two stems whose exchange reverses a claim (increase/decrease, more/less, higher/lower, positive/negative)."""
     return frozenset({a, b}) in ANTONYMS or any(
         a.startswith(x) and b.startswith(y) or a.startswith(y) and b.startswith(x)
-        for x, y in (tuple(p) for p in ANTONYMS if len(p) == 2))
+        for x, y in (tuple(p) for p in ANTONYMS if len(p) == 2)
+    )
 
 
 # Irregular verb forms: "led" is "lead", "found" is "find". A swap detector that compares stems would otherwise read

@@ -23,10 +23,21 @@ from pathlib import Path
 from synthesis.errors import AssayError
 
 LABELS = ("supported", "refuted", "not_enough_info")
-_GOLD_ALIASES = {"supported": "supported", "support": "supported", "supports": "supported", "true": "supported",
-                 "refuted": "refuted", "refute": "refuted", "contradict": "refuted", "contradicts": "refuted",
-                 "false": "refuted", "not_enough_info": "not_enough_info", "nei": "not_enough_info",
-                 "not enough info": "not_enough_info", "notenoughinfo": "not_enough_info"}
+_GOLD_ALIASES = {
+    "supported": "supported",
+    "support": "supported",
+    "supports": "supported",
+    "true": "supported",
+    "refuted": "refuted",
+    "refute": "refuted",
+    "contradict": "refuted",
+    "contradicts": "refuted",
+    "false": "refuted",
+    "not_enough_info": "not_enough_info",
+    "nei": "not_enough_info",
+    "not enough info": "not_enough_info",
+    "notenoughinfo": "not_enough_info",
+}
 
 
 def normalize_label(label: str) -> str:
@@ -80,12 +91,27 @@ def reliability(confidences: list[float], correct: list[bool], bins: int = 10) -
         lo, hi = b / bins, (b + 1) / bins
         idx = [i for i, c in enumerate(confidences) if (lo <= c < hi) or (b == bins - 1 and c == 1.0)]
         if idx:
-            rows.append({"bin": f"{lo:.1f}-{hi:.1f}", "lo": lo, "hi": hi, "count": len(idx),
-                         "mean_confidence": sum(confidences[i] for i in idx) / len(idx),
-                         "accuracy": sum(1 for i in idx if correct[i]) / len(idx)})
+            rows.append(
+                {
+                    "bin": f"{lo:.1f}-{hi:.1f}",
+                    "lo": lo,
+                    "hi": hi,
+                    "count": len(idx),
+                    "mean_confidence": sum(confidences[i] for i in idx) / len(idx),
+                    "accuracy": sum(1 for i in idx if correct[i]) / len(idx),
+                }
+            )
         else:
-            rows.append({"bin": f"{lo:.1f}-{hi:.1f}", "lo": lo, "hi": hi, "count": 0, "mean_confidence": None,
-                         "accuracy": None})
+            rows.append(
+                {
+                    "bin": f"{lo:.1f}-{hi:.1f}",
+                    "lo": lo,
+                    "hi": hi,
+                    "count": 0,
+                    "mean_confidence": None,
+                    "accuracy": None,
+                }
+            )
     return rows
 
 
@@ -93,8 +119,11 @@ def ece(confidences: list[float], correct: list[bool], bins: int = 10) -> float:
     n = len(confidences)
     if not n:
         return 0.0
-    return sum(r["count"] / n * abs(r["accuracy"] - r["mean_confidence"])
-               for r in reliability(confidences, correct, bins) if r["count"])
+    return sum(
+        r["count"] / n * abs(r["accuracy"] - r["mean_confidence"])
+        for r in reliability(confidences, correct, bins)
+        if r["count"]
+    )
 
 
 def score(gold_labels: list[str], verdicts: list[dict], *, two_way: bool = False) -> dict:
@@ -113,8 +142,10 @@ def score(gold_labels: list[str], verdicts: list[dict], *, two_way: bool = False
     conf = [float(v["confidence"]) for v in verdicts]
     per = f1_scores(gold, pred, labels)
     n = len(gold)
-    confusion = {g: {p: sum(1 for a, b in zip(gold, pred, strict=True) if a == g and b == p) for p in labels}
-                 for g in labels}
+    confusion = {
+        g: {p: sum(1 for a, b in zip(gold, pred, strict=True) if a == g and b == p) for p in labels}
+        for g in labels
+    }
     return {
         "n": n,
         "accuracy": sum(correct) / n if n else 0.0,
@@ -147,10 +178,20 @@ def plot_reliability(metrics: dict, out: Path | str) -> Path:
     rows = [r for r in metrics["reliability"] if r["count"]]
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
     ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect calibration")
-    ax.bar([r["lo"] + 0.05 for r in rows], [r["accuracy"] for r in rows], width=0.09, alpha=0.6,
-           label="accuracy per bin")
-    ax.plot([r["mean_confidence"] for r in rows], [r["accuracy"] for r in rows], "o-", color="C3",
-            label="mean confidence")
+    ax.bar(
+        [r["lo"] + 0.05 for r in rows],
+        [r["accuracy"] for r in rows],
+        width=0.09,
+        alpha=0.6,
+        label="accuracy per bin",
+    )
+    ax.plot(
+        [r["mean_confidence"] for r in rows],
+        [r["accuracy"] for r in rows],
+        "o-",
+        color="C3",
+        label="mean confidence",
+    )
     ax.set_xlabel("confidence")
     ax.set_ylabel("accuracy")
     ax.set_xlim(0, 1)
@@ -170,8 +211,10 @@ def plot_reliability(metrics: dict, out: Path | str) -> Path:
 def load_covidfact(path: Path | str, *, limit: int | None = None, seed: int = 0) -> list[dict]:
     """COVID-Fact lines as gold claims with inline evidence (an evenly spread sample when ``limit``)."""
     rows = read_jsonl(path)
-    gold = [{"id": f"covidfact-{i}", "text": r["claim"], "label": r["label"], "evidence": r.get("evidence", [])}
-            for i, r in enumerate(rows)]
+    gold = [
+        {"id": f"covidfact-{i}", "text": r["claim"], "label": r["label"], "evidence": r.get("evidence", [])}
+        for i, r in enumerate(rows)
+    ]
     if limit and limit < len(gold):
         import random
 

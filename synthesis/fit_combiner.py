@@ -59,7 +59,9 @@ def features_for(settings, claims: list[dict], *, use_model: bool = True) -> lis
     )
 
 
-def retrieval_claims(store, settings, corpus: Path, public: list[Pair], *, seed: int) -> tuple[list[dict], str]:  # noqa: ANN001
+def retrieval_claims(
+    store, settings, corpus: Path, public: list[Pair], *, seed: int
+) -> tuple[list[dict], str]:  # noqa: ANN001
     """Claims verified the way users verify them, against a whole stored paper: the held-back generated claims of
     the generation paper (its sentences, rewrites and clauses supported; its edits refuted) and held-back public
     claims about other things (not enough info against this paper). Returns the claims and the paper id."""
@@ -69,8 +71,14 @@ def retrieval_claims(store, settings, corpus: Path, public: list[Pair], *, seed:
 
     index = json.loads((corpus / "index.json").read_text())
     entry = next(e for e in index["papers"] if e["file"] == GENERATION_PAPERS[0])
-    res = ingest_pdf(store, settings, corpus / entry["file"], arxiv_id=entry.get("arxiv_id"),
-                     version=entry.get("version"), title=entry.get("title"))
+    res = ingest_pdf(
+        store,
+        settings,
+        corpus / entry["file"],
+        arxiv_id=entry.get("arxiv_id"),
+        version=entry.get("version"),
+        title=entry.get("title"),
+    )
     sents = paper_sentences(store, res.paper_id)
     seen: set[str] = set()
     claims: list[dict] = []
@@ -78,14 +86,22 @@ def retrieval_claims(store, settings, corpus: Path, public: list[Pair], *, seed:
         for p in generate_pairs(sents, entry["file"], seed=seed + k):
             if is_calib(p) and p.label in ("supported", "refuted") and p.claim not in seen:
                 seen.add(p.claim)
-                claims.append({"id": f"paper-{len(claims)}", "text": p.claim, "label": p.label, "source": "paper"})
+                claims.append(
+                    {"id": f"paper-{len(claims)}", "text": p.claim, "label": p.label, "source": "paper"}
+                )
     others = [p for p in public if p.label != TWO_WAY and len(p.claim.split()) >= 5]
     random.Random(seed).shuffle(others)
     for p in others[: len(claims) // 2]:
         if p.claim not in seen:
             seen.add(p.claim)
-            claims.append({"id": f"other-{len(claims)}", "text": p.claim, "label": "not_enough_info",
-                           "source": p.source})
+            claims.append(
+                {
+                    "id": f"other-{len(claims)}",
+                    "text": p.claim,
+                    "label": "not_enough_info",
+                    "source": p.source,
+                }
+            )
     return claims, res.paper_id
 
 
@@ -104,11 +120,18 @@ def main(argv: list[str] | None = None) -> None:
     rows = [v["signals"] for v in verdicts]
     rrows = [v["signals"] for v in rverdicts]
     if args.dump_rows:
-        Path(args.dump_rows).write_text(json.dumps(
-            [{"features": r, "label": c["label"], "source": c["source"], "mode": "inline"}
-             for r, c in zip(rows, claims, strict=True)]
-            + [{"features": r, "label": c["label"], "source": c["source"], "mode": "retrieval"}
-               for r, c in zip(rrows, rclaims, strict=True)]))
+        Path(args.dump_rows).write_text(
+            json.dumps(
+                [
+                    {"features": r, "label": c["label"], "source": c["source"], "mode": "inline"}
+                    for r, c in zip(rows, claims, strict=True)
+                ]
+                + [
+                    {"features": r, "label": c["label"], "source": c["source"], "mode": "retrieval"}
+                    for r, c in zip(rrows, rclaims, strict=True)
+                ]
+            )
+        )
     params = {
         "inline": fit(rows, [c["label"] for c in claims], seed=args.seed, l2=args.l2),
         "retrieval": fit(rrows, [c["label"] for c in rclaims], seed=args.seed, l2=args.l2),
@@ -139,13 +162,22 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     ap.add_argument("--limit", type=int, default=6000)
     ap.add_argument("--seed", type=int, default=13)
-    ap.add_argument("--l2", default="30",
-                    help="ridge penalty, or 'auto' for the one with the best out-of-fold log-loss per mode")
-    ap.add_argument("--from-rows", default=None,
-                    help="fit from rows written by --dump-rows instead of running the verifier again")
+    ap.add_argument(
+        "--l2",
+        default="30",
+        help="ridge penalty, or 'auto' for the one with the best out-of-fold log-loss per mode",
+    )
+    ap.add_argument(
+        "--from-rows",
+        default=None,
+        help="fit from rows written by --dump-rows instead of running the verifier again",
+    )
     ap.add_argument("--dump-rows", default=None, help="also write the feature rows (JSON) for inspection")
-    ap.add_argument("--corpus", default=str(default_data_root().parent / "corpus"),
-                    help="the corpus folder (index.json): its generation paper gives the retrieval-mode rows")
+    ap.add_argument(
+        "--corpus",
+        default=str(default_data_root().parent / "corpus"),
+        help="the corpus folder (index.json): its generation paper gives the retrieval-mode rows",
+    )
     args = ap.parse_args(argv)
     args.l2 = None if args.l2 == "auto" else float(args.l2)
     return args
@@ -156,9 +188,15 @@ def _refit_from_rows(args: argparse.Namespace) -> None:
     from synthesis.combiner import fit, save
 
     dumped = json.loads(Path(args.from_rows).read_text())
-    params = {m: fit([r["features"] for r in dumped if r["mode"] == m],
-                     [r["label"] for r in dumped if r["mode"] == m], seed=args.seed, l2=args.l2)
-              for m in ("inline", "retrieval")}
+    params = {
+        m: fit(
+            [r["features"] for r in dumped if r["mode"] == m],
+            [r["label"] for r in dumped if r["mode"] == m],
+            seed=args.seed,
+            l2=args.l2,
+        )
+        for m in ("inline", "retrieval")
+    }
     previous = json.loads(Path(args.out).read_text()) if Path(args.out).is_file() else {}
     params["data"] = dict(previous.get("data", {}), refitted_from_rows=Path(args.from_rows).name)
     save(params, Path(args.out))
@@ -187,7 +225,9 @@ def _held_back(args: argparse.Namespace) -> list[Pair]:
     return held[: args.limit]
 
 
-def _verify_held(args: argparse.Namespace, held: list[Pair]) -> tuple[list[dict], list[dict], list[dict], list[dict], str]:
+def _verify_held(
+    args: argparse.Namespace, held: list[Pair]
+) -> tuple[list[dict], list[dict], list[dict], list[dict], str]:
     """Verify the held-back pairs inline, and claims against the corpus's generation paper by retrieval: their
     claims and verdicts in both modes, and that paper's id."""
     from synthesis.settings import load_settings
@@ -203,8 +243,13 @@ def _verify_held(args: argparse.Namespace, held: list[Pair]) -> tuple[list[dict]
 
         with Store(settings.db_path) as store:
             rclaims, paper = retrieval_claims(store, settings, Path(args.corpus), held, seed=args.seed)
-            rverdicts = verify_claims(store, settings, [{k: c[k] for k in ("id", "text")} for c in rclaims],
-                                      [paper], use_embeddings=False)
+            rverdicts = verify_claims(
+                store,
+                settings,
+                [{k: c[k] for k in ("id", "text")} for c in rclaims],
+                [paper],
+                use_embeddings=False,
+            )
     return claims, verdicts, rclaims, rverdicts, paper
 
 

@@ -18,8 +18,12 @@ _AFFILIATION_RE = re.compile(
     r"cent(?:er|re)|google|microsoft|facebook|\bmeta\b|deepmind|openai|@|\babstract\b|correspondence|e-mail",
     re.IGNORECASE,
 )
-_NAME_RE = re.compile(r"^[A-Z][\w'\u2019.\-]*(?:\s+(?:[A-Z][\w'\u2019.\-]*|de|van|von|der|den|da|di|del|la|le))+$")
-_SPLIT_RE = re.compile(r"\s*(?:,|;|\u00b7|\u2022|\band\b|&|\s{2,}|\d+(?:,\d+)*|[*\u2020\u2021\u00a7\u00b6\u2217])\s*")
+_NAME_RE = re.compile(
+    r"^[A-Z][\w'\u2019.\-]*(?:\s+(?:[A-Z][\w'\u2019.\-]*|de|van|von|der|den|da|di|del|la|le))+$"
+)
+_SPLIT_RE = re.compile(
+    r"\s*(?:,|;|\u00b7|\u2022|\band\b|&|\s{2,}|\d+(?:,\d+)*|[*\u2020\u2021\u00a7\u00b6\u2217])\s*"
+)
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,8 @@ def extract_front_matter(runs: tuple[tuple[float, str], ...] | list[tuple[float,
     """Title and authors from the (font size, text) runs of page 1; empty values when nothing fits."""
     runs = [(size, text) for size, text in runs[:400] if size > 0]
     candidates = [
-        (i, size) for i, (size, text) in enumerate(runs)
+        (i, size)
+        for i, (size, text) in enumerate(runs)
         if sum(c.isalpha() for c in text) >= 3 and not _JUNK_RE.search(text)
     ]
     if not candidates:

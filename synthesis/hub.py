@@ -44,7 +44,9 @@ def cached_snapshot(name: str) -> str | None:
         from huggingface_hub import snapshot_download
 
         # HF_HUB_CACHE is read here, not at huggingface_hub's import, so a changed environment is honoured.
-        return snapshot_download(name, local_files_only=True, cache_dir=os.environ.get("HF_HUB_CACHE") or None)
+        return snapshot_download(
+            name, local_files_only=True, cache_dir=os.environ.get("HF_HUB_CACHE") or None
+        )
     except Exception:  # noqa: BLE001 - not cached, malformed name, no huggingface_hub: all mean "no local copy"
         return None
 
@@ -58,7 +60,9 @@ def resolve_model(name: str, *, offline: bool, what: str = "model") -> ModelSour
     if snapshot:
         return ModelSource(snapshot, True, "cache")
     if offline or os.environ.get("HF_HUB_OFFLINE") == "1":
-        raise LookupError(f"{what} {name!r} is neither a local folder nor in the local hub cache, and the network is off")
+        raise LookupError(
+            f"{what} {name!r} is neither a local folder nor in the local hub cache, and the network is off"
+        )
     if not hub_reachable():
         raise LookupError(f"{what} {name!r} is not cached locally and {hub_endpoint()} cannot be reached")
     return ModelSource(name, False, "hub")

@@ -139,7 +139,9 @@ def parse_raw(raw: RawDocument, timings: dict[str, float] | None = None) -> Pars
     order_of_kind = {"abstract": 0, "caption": 1, "sentence": 2}
     passages.sort(key=lambda x: (x.page_no, x.char_start, order_of_kind.get(x.kind, 3)))
     for x in passages:
-        if pages[x.page_no - 1][x.char_start : x.char_end] != x.text:  # pragma: no cover - a bug, not bad input
+        if (
+            pages[x.page_no - 1][x.char_start : x.char_end] != x.text
+        ):  # pragma: no cover - a bug, not bad input
             raise RuntimeError(f"passage offsets do not match page {x.page_no}: {x.text[:60]!r}")
     position = {id(x): i for i, x in enumerate(passages)}
     continued = [[position[id(x)] for x in g] for g in groups]
@@ -219,9 +221,11 @@ def _lay_out_page(layout: _Layout, p: int, page: list[str], heading_at: dict, wi
         layout.blocks.append((p + 1, start, end, kind))
 
 
-def _sort_blocks(blocks: list[tuple[int, int, int, str | None]], pages: list[str],
-                 section_of: Callable[[int, int], str | None],
-                 ) -> tuple[list[ParsedPassage], list[tuple[int, int, int]], list[tuple[int, int, int]]]:
+def _sort_blocks(
+    blocks: list[tuple[int, int, int, str | None]],
+    pages: list[str],
+    section_of: Callable[[int, int], str | None],
+) -> tuple[list[ParsedPassage], list[tuple[int, int, int]], list[tuple[int, int, int]]]:
     """(caption passages, abstract blocks, body blocks that sentences are cut from), blocks as (page_no, start,
     end); the bibliography is not body (it is stored entry by entry in refs)."""
     captions: list[ParsedPassage] = []
@@ -238,8 +242,11 @@ def _sort_blocks(blocks: list[tuple[int, int, int, str | None]], pages: list[str
     return captions, abstract_span, body
 
 
-def _sentence_stream(order: list[tuple[int, int, int]], joins: set, pages: list[str],
-                     ) -> tuple[str, list[tuple[int, int, int, int]]]:
+def _sentence_stream(
+    order: list[tuple[int, int, int]],
+    joins: set,
+    pages: list[str],
+) -> tuple[str, list[tuple[int, int, int, int]]]:
     """The text stream that sentences are cut from, and its segments (stream_start, page_no, page_start, length).
 
     Body blocks, newline-separated except where the text runs on over a page break (then a space, and such a
@@ -262,9 +269,12 @@ def _sentence_stream(order: list[tuple[int, int, int]], joins: set, pages: list[
     return "".join(stream_parts), segments
 
 
-def _sentence_passages(spans: list[tuple[int, int]], segments: list[tuple[int, int, int, int]], pages: list[str],
-                       section_of: Callable[[int, int], str | None],
-                       ) -> tuple[list[ParsedPassage], list[list[ParsedPassage]]]:
+def _sentence_passages(
+    spans: list[tuple[int, int]],
+    segments: list[tuple[int, int, int, int]],
+    pages: list[str],
+    section_of: Callable[[int, int], str | None],
+) -> tuple[list[ParsedPassage], list[list[ParsedPassage]]]:
     """Map sentence spans of the stream back to page offsets: (sentence passages, groups of the passages of each
     sentence stored as several, one per page). Pieces with fewer than two words are dropped."""
     passages: list[ParsedPassage] = []
@@ -286,7 +296,9 @@ def _sentence_passages(spans: list[tuple[int, int]], segments: list[tuple[int, i
                 while pe > ps and text[pe - 1].isspace():
                     pe -= 1
                 if pe > ps and len(_WORD_RE.findall(text, ps, pe)) >= 2:
-                    pieces.append(ParsedPassage("sentence", section_of(page_no, ps), page_no, ps, pe, text[ps:pe]))
+                    pieces.append(
+                        ParsedPassage("sentence", section_of(page_no, ps), page_no, ps, pe, text[ps:pe])
+                    )
             k += 1
         passages.extend(pieces)
         if len(pieces) > 1:
@@ -294,7 +306,9 @@ def _sentence_passages(spans: list[tuple[int, int]], segments: list[tuple[int, i
     return passages, groups
 
 
-def _abstract(abstract_span: list[tuple[int, int, int]], pages: list[str]) -> tuple[str, ParsedPassage | None]:
+def _abstract(
+    abstract_span: list[tuple[int, int, int]], pages: list[str]
+) -> tuple[str, ParsedPassage | None]:
     """(abstract text, its passage): the Abstract section's blocks on its first page; ("", None) when none."""
     if not abstract_span:
         return "", None
@@ -320,8 +334,12 @@ def _names_or_address(text: str) -> bool:
     return len(words) >= 3 and sum(bool(_NAME_WORD_RE.match(w)) for w in words) >= 0.6 * len(words)
 
 
-def _page_runs(blocks: list, body: list[tuple[int, int, int]], pages: list[str],
-               section_of: Callable[[int, int], str | None]) -> tuple[list, set]:
+def _page_runs(
+    blocks: list,
+    body: list[tuple[int, int, int]],
+    pages: list[str],
+    section_of: Callable[[int, int], str | None],
+) -> tuple[list, set]:
     """Order body blocks for segmentation and find where text runs on over a page break.
 
     A page whose first block starts in lower case (or with a number) continues the last open prose block of the page before (one
@@ -424,7 +442,9 @@ def _section_lookup(sections: list[Section]) -> Callable[[int, int], str | None]
 # ---------------------------------------------------------------------------------------------------- ids
 
 
-def paper_id_for(arxiv_id: str | None, version: str | None, sha256: str) -> tuple[str, str | None, str | None]:
+def paper_id_for(
+    arxiv_id: str | None, version: str | None, sha256: str
+) -> tuple[str, str | None, str | None]:
     """(paper id, arXiv id without version, version) from what the caller knows; malformed ids are errors."""
     if not arxiv_id:
         if version:
@@ -487,8 +507,13 @@ def ingest_pdf(
     return IngestResult(paper_id, True, len(parsed.pages), final_title)
 
 
-def _paper_row(ids: tuple[str, str | None, str | None, str], parsed: ParsedPaper, title: str | None,
-               metadata: dict, file_name: str | None) -> tuple[tuple, str]:
+def _paper_row(
+    ids: tuple[str, str | None, str | None, str],
+    parsed: ParsedPaper,
+    title: str | None,
+    metadata: dict,
+    file_name: str | None,
+) -> tuple[tuple, str]:
     """(the papers row of a parsed PDF (see :func:`write_rows`), its title) from ``ids`` = (paper id, arXiv id,
     version, sha256): the caller's title and metadata win over what was extracted, and ``meta`` records what produced the
     text and what was extracted."""
@@ -509,16 +534,26 @@ def _paper_row(ids: tuple[str, str | None, str | None, str], parsed: ParsedPaper
     }
     meta.update({k: v for k, v in metadata.items() if k not in _PAPER_FIELDS})
     row = (
-        paper_id, base, ver, metadata.get("doi"), final_title, json.dumps(list(authors)),
-        metadata.get("published"), metadata.get("updated"), abstract, sha, len(parsed.pages),
+        paper_id,
+        base,
+        ver,
+        metadata.get("doi"),
+        final_title,
+        json.dumps(list(authors)),
+        metadata.get("published"),
+        metadata.get("updated"),
+        abstract,
+        sha,
+        len(parsed.pages),
         metadata.get("source") or ("arxiv" if metadata.get("published") and base else "local"),
         json.dumps(meta, sort_keys=True, default=str),
     )
     return row, final_title
 
 
-def _cache_and_write(store: Store, settings: Settings, data: bytes, sha: str, paper_row: tuple,
-                     parsed: ParsedPaper) -> str | None:
+def _cache_and_write(
+    store: Store, settings: Settings, data: bytes, sha: str, paper_row: tuple, parsed: ParsedPaper
+) -> str | None:
     """Put the PDF in the cache and write the paper's rows, in one transaction. Returns None when written, or the
     id of the paper another process stored from the same bytes meanwhile (nothing written). On any failure a PDF
     this call cached and no paper references leaves the cache again."""
@@ -559,7 +594,9 @@ def write_rows(conn: sqlite3.Connection, paper_row: tuple, parsed: ParsedPaper) 
         from synthesis.store_papers import write_tables
         from synthesis.table_extract import extractor_name
 
-        write_tables(conn, paper_id, parsed.tables, extractor_name(), parsed.timings["tables"], parsed.tables_error)
+        write_tables(
+            conn, paper_id, parsed.tables, extractor_name(), parsed.timings["tables"], parsed.tables_error
+        )
 
 
 def ensure_tables(store: Store, settings: Settings, paper_id: str) -> list:
@@ -585,7 +622,17 @@ def ensure_tables(store: Store, settings: Settings, paper_id: str) -> list:
     return read_tables(store, paper_id)
 
 
-_PAPER_FIELDS = {"title", "authors", "abstract", "doi", "published", "updated", "source", "arxiv_id", "version"}
+_PAPER_FIELDS = {
+    "title",
+    "authors",
+    "abstract",
+    "doi",
+    "published",
+    "updated",
+    "source",
+    "arxiv_id",
+    "version",
+}
 
 
 class _AlreadyStored(Exception):
@@ -606,8 +653,9 @@ def _check_id_free(store: Store, paper_id: str) -> None:
 _COLLECTED: set[tuple[str, str]] = set()  # (database, cache) pairs this process has collected already
 
 
-def collect_cache_garbage(store: Store, settings: Settings, *,
-                          grace_seconds: float = pdfcache.GC_GRACE_SECONDS) -> list[Path]:
+def collect_cache_garbage(
+    store: Store, settings: Settings, *, grace_seconds: float = pdfcache.GC_GRACE_SECONDS
+) -> list[Path]:
     """Remove cached PDFs no stored paper references (older than ``grace_seconds``) and dead writers' temp files;
     returns the PDFs removed. Best effort: a locked or unwritable store or cache leaves them for the next time."""
     if not settings.pdf_cache.is_dir():

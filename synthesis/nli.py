@@ -38,8 +38,14 @@ class NLI:
             return np.stack([p, 1 - p, np.zeros_like(p)], axis=1)
         e = np.exp(logits - logits.max(axis=1, keepdims=True))
         sm = e / e.sum(axis=1, keepdims=True)
-        return np.stack([sm[:, self.index["entailment"]], sm[:, self.index["contradiction"]],
-                         sm[:, self.index["neutral"]]], axis=1)
+        return np.stack(
+            [
+                sm[:, self.index["entailment"]],
+                sm[:, self.index["contradiction"]],
+                sm[:, self.index["neutral"]],
+            ],
+            axis=1,
+        )
 
 
 def load_nli(settings, *, quiet: bool = False) -> tuple[NLI | None, str | None]:  # noqa: ANN001
@@ -66,8 +72,10 @@ def load_nli(settings, *, quiet: bool = False) -> tuple[NLI | None, str | None]:
             _MODELS[name] = model
             return NLI(name, model), None
         except Exception as exc:  # noqa: BLE001 - optional signal: any failure means continue without it
-            msg = f"NLI model {name!r} could not be loaded ({type(exc).__name__}: {str(exc)[:160]}); " \
-                  "continuing without NLI"
+            msg = (
+                f"NLI model {name!r} could not be loaded ({type(exc).__name__}: {str(exc)[:160]}); "
+                "continuing without NLI"
+            )
     _FAILED[name] = msg
     if not quiet:
         print(f"note: {msg}", file=sys.stderr)

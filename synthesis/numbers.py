@@ -15,11 +15,37 @@ from dataclasses import asdict, dataclass
 
 _MINUS = "\u2212\u2013\u2010\u2011\u2012"  # unicode minus, en dash, hyphens that PDFs print as minus
 _WORDS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
-    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40,
-    "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
-    "twice": 2, "thrice": 3,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "hundred": 100,
+    "twice": 2,
+    "thrice": 3,
 }
 _SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "k": 1e3, "m": 1e6, "b": 1e9}
 
@@ -59,7 +85,10 @@ _UNITS = [
     (re.compile(r"\s?(?:tokens?)\b", re.I), "tokens"),
     (re.compile(r"[\s-]?(?:layers?)\b", re.I), "layers"),
     (re.compile(r"\s?(?:languages?)\b", re.I), "languages"),
-    (re.compile(r"\s?(?:examples|samples|sentences|questions|instances|documents|pairs)\b", re.I), "examples"),
+    (
+        re.compile(r"\s?(?:examples|samples|sentences|questions|instances|documents|pairs)\b", re.I),
+        "examples",
+    ),
     (re.compile(r"\s?(?:tasks?)\b", re.I), "tasks"),
     (re.compile(r"\s?(?:models?)\b", re.I), "models"),
     (re.compile(r"\s?(?:times|x)\b", re.I), "times"),
@@ -76,19 +105,93 @@ _MEASURE_BEFORE = re.compile(
 )
 _AFTER_NOUN = re.compile(r"^\s?(?:-\s?)?((?:[A-Za-z][\w\-]*\s){0,4}[A-Za-z][\w\-]*)")
 _MEASURE_NOUN_AFTER = re.compile(
-    r"^\s?-?\s?(improvement|gain|increase|decrease|drop|reduction|boost|degradation|speed-?up|lead|margin)s?\b", re.I)
-_LEFT_NOISE = {"with", "we", "use", "used", "using", "obtain", "obtains", "achieve", "achieves", "achieved", "yield",
-               "yields", "report", "reports", "set", "sets", "an", "a", "the", "our", "their", "its", "this", "that",
-               "has", "have", "had", "is", "are", "was", "were", "and", "of", "in", "on", "for", "by", "shows",
-               "show", "gives", "give", "reach", "reaches", "reached", "gets", "get", "to"}
+    r"^\s?-?\s?(improvement|gain|increase|decrease|drop|reduction|boost|degradation|speed-?up|lead|margin)s?\b",
+    re.I,
+)
+_LEFT_NOISE = {
+    "with",
+    "we",
+    "use",
+    "used",
+    "using",
+    "obtain",
+    "obtains",
+    "achieve",
+    "achieves",
+    "achieved",
+    "yield",
+    "yields",
+    "report",
+    "reports",
+    "set",
+    "sets",
+    "an",
+    "a",
+    "the",
+    "our",
+    "their",
+    "its",
+    "this",
+    "that",
+    "has",
+    "have",
+    "had",
+    "is",
+    "are",
+    "was",
+    "were",
+    "and",
+    "of",
+    "in",
+    "on",
+    "for",
+    "by",
+    "shows",
+    "show",
+    "gives",
+    "give",
+    "reach",
+    "reaches",
+    "reached",
+    "gets",
+    "get",
+    "to",
+}
 # "8 out of the 9 XTREME tasks", "three of the four tasks": a count with its total.
 _OUT_OF = re.compile(r"^\s+(?:out\s+)?of\s+(?:the\s+|all\s+)?(?P<n>\d+|[a-z]+)\b", re.IGNORECASE)
 # Nouns that end what a count measures ("9 XTREME tasks relative to ..." measures "XTREME tasks").
-_COUNT_NOUNS = re.compile(r"^(?:tasks?|languages?|datasets?|benchmarks?|models?|settings?|configurations?|"
-                          r"examples?|sentences?|pairs?|documents?|runs?|seeds?|layers?|papers?|categories|classes|"
-                          r"domains?|experiments?|cases?|tokens?|words?|labels?|heads?|steps?|epochs?)$", re.I)
-_STOP_AFTER = {"and", "or", "the", "of", "in", "on", "to", "for", "with", "by", "at", "from", "as", "is", "are",
-               "was", "were", "we", "it", "which", "that", "than", "a", "an"}
+_COUNT_NOUNS = re.compile(
+    r"^(?:tasks?|languages?|datasets?|benchmarks?|models?|settings?|configurations?|"
+    r"examples?|sentences?|pairs?|documents?|runs?|seeds?|layers?|papers?|categories|classes|"
+    r"domains?|experiments?|cases?|tokens?|words?|labels?|heads?|steps?|epochs?)$",
+    re.I,
+)
+_STOP_AFTER = {
+    "and",
+    "or",
+    "the",
+    "of",
+    "in",
+    "on",
+    "to",
+    "for",
+    "with",
+    "by",
+    "at",
+    "from",
+    "as",
+    "is",
+    "are",
+    "was",
+    "were",
+    "we",
+    "it",
+    "which",
+    "that",
+    "than",
+    "a",
+    "an",
+}
 
 
 @dataclass(frozen=True)
@@ -115,8 +218,12 @@ class Quantity:
 
     def matches(self, other: Quantity | float, *, rel: float = 1e-9) -> bool:
         """Equal up to the rounding of the less precise of the two written forms."""
-        return values_match(self.value, self.decimals, other.value if isinstance(other, Quantity) else other,
-                            other.decimals if isinstance(other, Quantity) else self.decimals)
+        return values_match(
+            self.value,
+            self.decimals,
+            other.value if isinstance(other, Quantity) else other,
+            other.decimals if isinstance(other, Quantity) else self.decimals,
+        )
 
 
 def values_match(a: float, a_dec: int, b: float, b_dec: int) -> bool:
@@ -139,7 +246,9 @@ def _digits_value(m: re.Match) -> tuple[float, int]:
     value = float(s + frac)
     decimals = len(frac) - 1 if frac else 0
     if m.group("eexp") is not None:
-        exp = int(m.group("eexp")) * (-1 if (m.group("esign") or "") in "-" + _MINUS and m.group("esign") else 1)
+        exp = int(m.group("eexp")) * (
+            -1 if (m.group("esign") or "") in "-" + _MINUS and m.group("esign") else 1
+        )
         value *= 10.0**exp
         decimals = max(0, decimals - exp)
     elif m.group("texp") is not None:
@@ -158,7 +267,7 @@ def _digits_value(m: re.Match) -> tuple[float, int]:
 
 
 def _unit_after(text: str, end: int) -> tuple[str | None, int]:
-    rest = text[end:end + 40]
+    rest = text[end : end + 40]
     for pattern, unit in _UNITS:
         um = pattern.match(rest)
         if um:
@@ -167,27 +276,38 @@ def _unit_after(text: str, end: int) -> tuple[str | None, int]:
 
 
 def _kind(text: str, start: int, end: int, value: float, raw: str, decimals: int) -> str:
-    before = text[max(0, start - 12):start]
-    after = text[end:end + 3]
-    if re.search(r"(?:Section|Sec\.|Table|Figure|Fig\.|Eq\.|Equation|Appendix|Algorithm|v|version)\s?$", before,
-                 re.IGNORECASE):
+    before = text[max(0, start - 12) : start]
+    after = text[end : end + 3]
+    if re.search(
+        r"(?:Section|Sec\.|Table|Figure|Fig\.|Eq\.|Equation|Appendix|Algorithm|v|version)\s?$",
+        before,
+        re.IGNORECASE,
+    ):
         return "reference"
-    if decimals == 0 and 1900 <= value <= 2100 and "," not in raw and re.fullmatch(r"\d{4}[a-z]?", raw + after[:1]
-                                                                                   if after[:1].isalpha() and
-                                                                                   after[:1].islower() else raw):
-        around = text[max(0, start - 40):end + 2]
-        if re.search(r"et al\.?,?\s*\(?$|\(\s*$|,\s*$", text[max(0, start - 40):start]) or ")" in after[:2] or \
-                re.search(r"[A-Z][a-z]+,?\s+\(?$", text[max(0, start - 25):start]):
+    if (
+        decimals == 0
+        and 1900 <= value <= 2100
+        and "," not in raw
+        and re.fullmatch(
+            r"\d{4}[a-z]?", raw + after[:1] if after[:1].isalpha() and after[:1].islower() else raw
+        )
+    ):
+        around = text[max(0, start - 40) : end + 2]
+        if (
+            re.search(r"et al\.?,?\s*\(?$|\(\s*$|,\s*$", text[max(0, start - 40) : start])
+            or ")" in after[:2]
+            or re.search(r"[A-Z][a-z]+,?\s+\(?$", text[max(0, start - 25) : start])
+        ):
             return "citation" if "et al" in around or ")" in after[:2] else "year"
         return "year"
     return "measure"
 
 
 def _measures(text: str, start: int, end_with_unit: int, unit: str | None) -> str | None:
-    head = text[max(0, start - 60):start]
+    head = text[max(0, start - 60) : start]
     head = re.sub(r"[+\-±\u2212]\s?$", "", head)
     m = _MEASURE_BEFORE.search(head)
-    after = _MEASURE_NOUN_AFTER.match(text[end_with_unit:end_with_unit + 30])
+    after = _MEASURE_NOUN_AFTER.match(text[end_with_unit : end_with_unit + 30])
     if after:
         return after.group(1).lower()
     if m:
@@ -195,9 +315,20 @@ def _measures(text: str, start: int, end_with_unit: int, unit: str | None) -> st
         while words and words[0].lower().strip(",;:") in _LEFT_NOISE:
             words.pop(0)
         return " ".join(words) or None
-    if unit in (None, "tasks", "languages", "examples", "models", "layers", "parameters", "tokens", "epochs",
-                "steps", "devices"):
-        am = _AFTER_NOUN.match(text[end_with_unit:end_with_unit + 60])
+    if unit in (
+        None,
+        "tasks",
+        "languages",
+        "examples",
+        "models",
+        "layers",
+        "parameters",
+        "tokens",
+        "epochs",
+        "steps",
+        "devices",
+    ):
+        am = _AFTER_NOUN.match(text[end_with_unit : end_with_unit + 60])
         if am:
             kept = []
             for w in am.group(1).split():
@@ -206,7 +337,7 @@ def _measures(text: str, start: int, end_with_unit: int, unit: str | None) -> st
                 kept.append(w)
             nouns = [i for i, w in enumerate(kept) if _COUNT_NOUNS.match(w)]
             if nouns:  # "9 XTREME tasks relative" ends at its noun
-                kept = kept[:nouns[-1] + 1]
+                kept = kept[: nouns[-1] + 1]
             if kept and (unit is None or len(kept) > 1 or kept[0].lower().rstrip("s") != unit.rstrip("s")):
                 return " ".join(kept)
         if unit:
@@ -254,8 +385,16 @@ def _digit_quantity(text: str, m: re.Match) -> Quantity | None:
     unit, unit_end = _unit_after(text, end)
     kind = "reference" if glued else _kind(text, start, end, value, m.group("int"), decimals)
     measures = _measures(text, start, unit_end, unit) if kind == "measure" else None
-    if kind == "measure" and unit is None and decimals == 0 and m.group("eexp") is None \
-            and m.group("texp") is None and abs(value) < 100 and measures and not m.group("frac"):
+    if (
+        kind == "measure"
+        and unit is None
+        and decimals == 0
+        and m.group("eexp") is None
+        and m.group("texp") is None
+        and abs(value) < 100
+        and measures
+        and not m.group("frac")
+    ):
         kind = "count"
     return Quantity(value, raw, unit, measures, (start, end), kind, decimals)
 
@@ -270,11 +409,16 @@ def _word_quantities(text: str, taken: list[tuple[int, int]]) -> list[Quantity]:
             continue
         word = m.group(1).lower()
         # "one" as a pronoun ("one of the", "one might") is not a count.
-        nxt = text[end:end + 12].lower()
-        if word == "one" and (re.match(r"\s+(?:of|might|may|can|could|would|should|another|must|is|another)\b|[.,;]",
-                                        nxt) or re.search(r"(?:first|second|last|the|this|that|each|any|no|every|"
-                                                          r"which|new|single|only)\s+$", text[max(0, start - 8):start],
-                                                          re.I)):
+        nxt = text[end : end + 12].lower()
+        if word == "one" and (
+            re.match(r"\s+(?:of|might|may|can|could|would|should|another|must|is|another)\b|[.,;]", nxt)
+            or re.search(
+                r"(?:first|second|last|the|this|that|each|any|no|every|"
+                r"which|new|single|only)\s+$",
+                text[max(0, start - 8) : start],
+                re.I,
+            )
+        ):
             continue
         if word in ("single", "double") and not re.match(r"\s+\w", nxt):
             continue
@@ -287,19 +431,23 @@ def _word_quantities(text: str, taken: list[tuple[int, int]]) -> list[Quantity]:
 
 
 def _totals(text: str, out: list[Quantity]) -> list[Quantity]:
-    """"8 out of the 9 XTREME tasks": the 8 is a count of what the 9 measures, with ``of_total`` 9."""
+    """ "8 out of the 9 XTREME tasks": the 8 is a count of what the 9 measures, with ``of_total`` 9."""
     fixed = list(out)
     for i, q in enumerate(out):
-        m = _OUT_OF.match(text[q.span[1]:q.span[1] + 30])
+        m = _OUT_OF.match(text[q.span[1] : q.span[1] + 30])
         if not m or q.kind not in ("measure", "count"):
             continue
-        total = next((r for r in out[i + 1:] if r.span[0] == q.span[1] + m.start("n")), None)
+        total = next((r for r in out[i + 1 :] if r.span[0] == q.span[1] + m.start("n")), None)
         if total is None or total.value <= q.value or total.kind not in ("measure", "count"):
             continue
-        what = total.measures if total.measures and any(_COUNT_NOUNS.match(w) for w in total.measures.split()) \
+        what = (
+            total.measures
+            if total.measures and any(_COUNT_NOUNS.match(w) for w in total.measures.split())
             else (total.unit or total.measures)
-        fixed[i] = Quantity(q.value, q.text, q.unit or total.unit, what, q.span, "count",
-                            q.decimals, of_total=total.value)
+        )
+        fixed[i] = Quantity(
+            q.value, q.text, q.unit or total.unit, what, q.span, "count", q.decimals, of_total=total.value
+        )
     return fixed
 
 

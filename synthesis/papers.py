@@ -113,7 +113,9 @@ def resolve_paper(store: Store, ref: str) -> Paper:
 
     papers = list_papers(store)
     titles = {p.id: p.title for p in papers if p.title}
-    best = process.extractOne(ref, titles, scorer=fuzz.token_set_ratio, processor=str.lower) if titles else None
+    best = (
+        process.extractOne(ref, titles, scorer=fuzz.token_set_ratio, processor=str.lower) if titles else None
+    )
     if best and best[1] >= 90:
         return next(p for p in papers if p.id == best[2])
     raise AssayError(f"no paper matches {ref!r}; `assay papers` lists what is stored")

@@ -117,7 +117,9 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-GC_GRACE_SECONDS = 10 * 60  # an unreferenced cached PDF younger than this may be a concurrent ingest's or fetch's
+GC_GRACE_SECONDS = (
+    10 * 60
+)  # an unreferenced cached PDF younger than this may be a concurrent ingest's or fetch's
 _CACHED_NAME_RE = re.compile(r"^[0-9a-f]{64}\.pdf$")
 
 
@@ -135,8 +137,13 @@ def cached_files(cache_dir: Path) -> list[tuple[str, Path]]:
     return sorted(out)
 
 
-def collect_garbage(cache_dir: Path, referenced: set[str], *, grace_seconds: float = GC_GRACE_SECONDS,
-                    now: float | None = None) -> list[Path]:
+def collect_garbage(
+    cache_dir: Path,
+    referenced: set[str],
+    *,
+    grace_seconds: float = GC_GRACE_SECONDS,
+    now: float | None = None,
+) -> list[Path]:
     """Remove cached PDFs that no stored paper references (``referenced``: their sha256) and that are older than
     ``grace_seconds``, and the temp files of writers that are gone (:func:`sweep_stale_partials`); returns the
     PDFs removed.

@@ -23,12 +23,21 @@ from synthesis.errors import AssayError
 
 MAX_PAGES = 2000  # more than any paper; a guard against absurd page trees
 MAX_CHARS_PER_PAGE = 200_000  # a page that decodes to more text than this is hostile or broken
-CLEANING_VERSION = "3"  # 2: glued sentences ("problem.The") split, page ranges ("93– 104") and table-wide pages fixed
+CLEANING_VERSION = (
+    "3"  # 2: glued sentences ("problem.The") split, page ranges ("93– 104") and table-wide pages fixed
+)
 # 3: "ANLI+does" gets its space; "Ty-" + "DiQA" closes to the document's own "TyDiQA"
 
 LIGATURES = {
-    "\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "ft", "\ufb06": "st",
-    "\u0132": "IJ", "\u0133": "ij",
+    "\ufb00": "ff",
+    "\ufb01": "fi",
+    "\ufb02": "fl",
+    "\ufb03": "ffi",
+    "\ufb04": "ffl",
+    "\ufb05": "ft",
+    "\ufb06": "st",
+    "\u0132": "IJ",
+    "\u0133": "ij",
 }
 # Spacing accents that TeX fonts emit before the letter they belong to ("Guzm´an" -> "Guzmán").
 _SPACING_ACCENTS = {
@@ -42,9 +51,22 @@ _SPACING_ACCENTS = {
     "\u02da": "\u030a",  # ring
 }
 _CHAR_MAP = {
-    "\u00a0": " ", "\u2002": " ", "\u2003": " ", "\u2009": " ", "\u200a": " ", "\u202f": " ", "\u3000": " ",
-    "\u00ad": "", "\u200b": "", "\u200c": "", "\u200d": "", "\ufeff": "", "\t": " ", "\r": "",
-    "\u2010": "-", "\u2011": "-",
+    "\u00a0": " ",
+    "\u2002": " ",
+    "\u2003": " ",
+    "\u2009": " ",
+    "\u200a": " ",
+    "\u202f": " ",
+    "\u3000": " ",
+    "\u00ad": "",
+    "\u200b": "",
+    "\u200c": "",
+    "\u200d": "",
+    "\ufeff": "",
+    "\t": " ",
+    "\r": "",
+    "\u2010": "-",
+    "\u2011": "-",
 }
 _ACCENT_RE = re.compile(
     r"([\u00b4\u00a8\u02c7\u02dc\u02c6\u02d8\u02da])\s?([A-Za-z\u0131])|(?<=[A-Za-z])`([A-Za-z])|([A-Za-z])\u00b8\s?"
@@ -98,7 +120,9 @@ def read_pdf_bytes(pdf: Path | str | bytes, max_bytes: int) -> bytes:
             raise AssayError(f"{path} is not a file; give a PDF file")
         size = path.stat().st_size
         if size > max_bytes:
-            raise AssayError(f"{path} is {size:,} bytes, over the limit of {max_bytes:,} (raise max_pdf_bytes)")
+            raise AssayError(
+                f"{path} is {size:,} bytes, over the limit of {max_bytes:,} (raise max_pdf_bytes)"
+            )
         with open(path, "rb") as fh:
             data = fh.read(max_bytes + 1)
     except OSError as exc:
@@ -149,8 +173,10 @@ def check_pdf_bytes(data: bytes, name: str = "input") -> None:
     if end < 0:
         raise AssayError(f"{name} is truncated or corrupt (no %%EOF end marker); download it again")
     if _STRUCTURE_AFTER_EOF_RE.search(data, end + 5):
-        raise AssayError(f"{name} is truncated or corrupt (PDF objects after its last %%EOF end marker, "
-                         "without an end marker of their own); download it again")
+        raise AssayError(
+            f"{name} is truncated or corrupt (PDF objects after its last %%EOF end marker, "
+            "without an end marker of their own); download it again"
+        )
 
 
 def extract_pages(data: bytes, name: str = "input", max_pages: int = MAX_PAGES) -> RawDocument:
@@ -183,9 +209,13 @@ def _extract_pages(data: bytes, name: str, max_pages: int) -> RawDocument:
         pages = []
         runs: list[tuple[float, str]] = []
         for i, page in enumerate(reader.pages):
-            text = (page.extract_text(visitor_text=_run_collector(runs)) if i == 0 else page.extract_text()) or ""
+            text = (
+                page.extract_text(visitor_text=_run_collector(runs)) if i == 0 else page.extract_text()
+            ) or ""
             if len(text) > MAX_CHARS_PER_PAGE:
-                raise AssayError(f"{name} page {i + 1} decodes to {len(text):,} characters; refusing a hostile PDF")
+                raise AssayError(
+                    f"{name} page {i + 1} decodes to {len(text):,} characters; refusing a hostile PDF"
+                )
             pages.append(text)
         info = None
         try:
@@ -199,7 +229,9 @@ def _extract_pages(data: bytes, name: str, max_pages: int) -> RawDocument:
     except FileNotDecryptedError as exc:
         raise AssayError(f"{name} is encrypted; give an unencrypted copy") from exc
     except LimitReachedError as exc:
-        raise AssayError(f"{name} exceeds decompression limits ({exc}); refusing a possible zip bomb") from exc
+        raise AssayError(
+            f"{name} exceeds decompression limits ({exc}); refusing a possible zip bomb"
+        ) from exc
     except Exception as exc:  # hostile input: any failure inside the parser means a corrupt PDF
         detail = " ".join(str(exc).split())[:120]
         raise AssayError(f"{name} is a corrupt PDF ({type(exc).__name__}: {detail})") from exc
@@ -345,8 +377,15 @@ def keep_hyphen(head: str, tail: str, vocab: Counter[str]) -> bool:
     return known and len(head_word) >= 3 and len(tail) >= 3
 
 
-def _join_hyphen(lines: list[str], i: int, nxt_lines: list[str], j: int, vocab: Counter[str],
-                 need_evidence: bool = False, allow_upper: bool = True) -> bool:
+def _join_hyphen(
+    lines: list[str],
+    i: int,
+    nxt_lines: list[str],
+    j: int,
+    vocab: Counter[str],
+    need_evidence: bool = False,
+    allow_upper: bool = True,
+) -> bool:
     """Move the word continued on ``nxt_lines[j]`` up to the end of ``lines[i]``; True when done.
 
     With ``need_evidence`` (the continuation is not on the very next line) the joined or hyphenated word must
@@ -374,11 +413,14 @@ def _join_hyphen(lines: list[str], i: int, nxt_lines: list[str], j: int, vocab: 
         tail, rest = u.group(0), ""
         word = re.sub(r"[,.;:)\]]+$", "", tail)
         # "Ty-" + "DiQA": the document writes "TyDiQA" elsewhere, so the hyphen was a line-end break
-        n_joined, n_hyph = vocab.get((head_word + word).lower(), 0), vocab.get((head_word + "-" + word).lower(), 0)
+        n_joined, n_hyph = (
+            vocab.get((head_word + word).lower(), 0),
+            vocab.get((head_word + "-" + word).lower(), 0),
+        )
         glue = "" if n_joined > n_hyph else "-"
     moved = tail + rest
     lines[i] = head + glue + moved
-    remainder = nxt[len(moved):].lstrip()
+    remainder = nxt[len(moved) :].lstrip()
     if remainder:
         nxt_lines[j] = remainder
     else:
@@ -403,7 +445,9 @@ def dehyphenate(pages: list[list[str]], vocab: Counter[str] | None = None) -> li
             if not _join_hyphen(lines, len(lines) - 1, nxt, 0, vocab, allow_upper=False):
                 # the next page may open with a figure or table: look for the first line that continues
                 for j in range(1, min(len(nxt), 80)):
-                    if nxt[j][:1].islower() and _join_hyphen(lines, len(lines) - 1, nxt, j, vocab, need_evidence=True):
+                    if nxt[j][:1].islower() and _join_hyphen(
+                        lines, len(lines) - 1, nxt, j, vocab, need_evidence=True
+                    ):
                         break
     return pages
 
@@ -465,7 +509,9 @@ def typical_width(lines: list[str]) -> float:
     wordy = sorted(len(x) for x in lines if len(x.split()) >= 5 and _prose_like(x))
     if len(wordy) < 3:
         return float(max((len(x) for x in lines), default=60))
-    return float(statistics.quantiles(wordy, n=10)[5]) if len(wordy) >= 10 else float(statistics.median(wordy))
+    return (
+        float(statistics.quantiles(wordy, n=10)[5]) if len(wordy) >= 10 else float(statistics.median(wordy))
+    )
 
 
 def _prose_like(line: str) -> bool:

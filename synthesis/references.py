@@ -16,9 +16,13 @@ from synthesis.pdftext import broken_range
 _NAME = r"[A-Z\u00c0-\u017f][\w'\u2019\u00b4`\-]*\.?"
 # "Mikel Artetxe, ..." / "Samuel R. Bowman, ..." / "Yann LeCun. 2010." / "Ronan Le Bras, ..."
 _FIRST = r"[A-Z\u00c0-\u017f][a-z\u00e0-\u017f'\u2019\u00b4`\-]+"
-_ACL_START = re.compile(rf"^{_FIRST}\s+(?:[A-Z]\.\s*)*(?:{_NAME}\s+){{0,2}}{_NAME}(?:,|\s+and\s|\.\s+(?:19|20)\d\d)")
+_ACL_START = re.compile(
+    rf"^{_FIRST}\s+(?:[A-Z]\.\s*)*(?:{_NAME}\s+){{0,2}}{_NAME}(?:,|\s+and\s|\.\s+(?:19|20)\d\d)"
+)
 # "Breiman, L." / "Ivison, H.," / "Le Bras, R." / "van der Maaten, L."
-_LAST_FIRST_START = re.compile(rf"^(?:(?:van|von|de|der|den|da|di|le|la)\s+)*{_NAME}(?:\s+{_NAME})?,\s+(?:[A-Z]\.|[A-Z][a-z]+[,.\s])")
+_LAST_FIRST_START = re.compile(
+    rf"^(?:(?:van|von|de|der|den|da|di|le|la)\s+)*{_NAME}(?:\s+{_NAME})?,\s+(?:[A-Z]\.|[A-Z][a-z]+[,.\s])"
+)
 _NUMBERED_START = re.compile(r"^(?:\[(\d{1,3})\]|(\d{1,3})\.)\s+\S")
 _ENDS_ENTRY = re.compile(r"(?:[.)]|\d|https?://\S+)$")
 _YEAR = r"(?:19|20)\d\d[a-z]?"
@@ -61,7 +65,9 @@ def split_entries(lines: list[str]) -> list[str]:
         if numbered:
             start = bool(_NUMBERED_START.match(line))
         else:
-            start = bool(_ENDS_ENTRY.search(prev)) and bool(_ACL_START.match(line) or _LAST_FIRST_START.match(line))
+            start = bool(_ENDS_ENTRY.search(prev)) and bool(
+                _ACL_START.match(line) or _LAST_FIRST_START.match(line)
+            )
         if start:
             entries.append([line])
         else:
@@ -126,7 +132,12 @@ def parse_reference(raw: str) -> ParsedReference:
             years = re.findall(rf"\b({_YEAR})\b", text)
             year = int(years[0][:4]) if years else None
     return ParsedReference(
-        raw=raw, title=title, authors=authors, year=year, arxiv_id=arxiv.group(1) if arxiv else None, doi=doi_value
+        raw=raw,
+        title=title,
+        authors=authors,
+        year=year,
+        arxiv_id=arxiv.group(1) if arxiv else None,
+        doi=doi_value,
     )
 
 

@@ -25,10 +25,14 @@ from synthesis.store import Store, read_tables
 from synthesis.tables import Cell, Table
 
 _SENT_END = re.compile(r"(?<=[a-z0-9\)\]%][.!?])\s+(?=[A-Z(\[])")
-_ABBREV = re.compile(r"(?:\bet al|\be\.g|\bi\.e|\bFig|\bEq|\bcf|\bvs|\bSec|\bTab|\bapprox|\bNo)\.$", re.IGNORECASE)
+_ABBREV = re.compile(
+    r"(?:\bet al|\be\.g|\bi\.e|\bFig|\bEq|\bcf|\bvs|\bSec|\bTab|\bapprox|\bNo)\.$", re.IGNORECASE
+)
 MAX_UNIT_CHARS = 600
-TERMINAL = (".", "!", "?", ".)", ".\"", ".\u201d", ":")
-_FOOTNOTE_MARK_END = re.compile(r"[A-Za-z)][.!?]\d{1,2}$")  # "held-out test sets.7": a footnote mark after the end
+TERMINAL = (".", "!", "?", ".)", '."', ".\u201d", ":")
+_FOOTNOTE_MARK_END = re.compile(
+    r"[A-Za-z)][.!?]\d{1,2}$"
+)  # "held-out test sets.7": a footnote mark after the end
 MIN_TABLE_NUMERIC = 0.15  # share of a line's tokens that are numbers before it is read as a table
 
 
@@ -93,8 +97,14 @@ class Unit:
         if self.kind == "window":
             return (*base, "window", *(x for p in self.parts for x in (p.page, p.start, p.end)))
         if self.cell is not None:
-            return (*base, "cell", self.table.label if self.table else "", self.table.page if self.table else 0,
-                    self.cell.row, self.cell.col)
+            return (
+                *base,
+                "cell",
+                self.table.label if self.table else "",
+                self.table.page if self.table else 0,
+                self.cell.row,
+                self.cell.col,
+            )
         return base
 
     @property
@@ -123,9 +133,9 @@ def split_sentences(text: str, base: int = 0) -> list[tuple[int, int]]:
     """(start, end) offsets of the sentences of ``text``, shifted by ``base``; abbreviations do not end one."""
     spans, start = [], 0
     for m in _SENT_END.finditer(text):
-        if _ABBREV.search(text[max(0, m.start() - 8):m.start()]):
+        if _ABBREV.search(text[max(0, m.start() - 8) : m.start()]):
             continue
-        if text[start:m.start()].strip():
+        if text[start : m.start()].strip():
             spans.append((start, m.start()))
         start = m.end()
     if text[start:].strip():
@@ -146,8 +156,10 @@ def table_rows(line: str) -> list[tuple[int, int]]:
     """(start, end) of the rows of a table flattened onto one line: a name (one or two words) followed by a run of
     numbers, plus the few words after it, up to the next row."""
     toks = [(m.start(), m.end(), m.group(0)) for m in _WORD.finditer(line)]
-    isnum = [bool(_NUMTOK.match(t)) and any(c.isdigit() for c in t) or t in ("N/A", "\u2013", "-", "+", "/")
-             for _, _, t in toks]
+    isnum = [
+        bool(_NUMTOK.match(t)) and any(c.isdigit() for c in t) or t in ("N/A", "\u2013", "-", "+", "/")
+        for _, _, t in toks
+    ]
     starts = []
     for i in range(len(toks) - 1):
         if not isnum[i] and isnum[i + 1] and any(c.isalpha() for c in toks[i][2]):
@@ -204,9 +216,13 @@ def window_units(units: list[Unit], pages: list[str] | None = None) -> list[Unit
     ``units`` are a paper's units as :func:`paper_units` makes them; ``pages`` its page texts (to make a window on
     one page one verbatim span). Fragments that a block break cut (whose joined whole is also a unit) are skipped.
     """
-    seq = sorted((u for u in units if u.kind in ("sentence", "abstract")), key=lambda u: (u.page, u.start, -u.end))
+    seq = sorted(
+        (u for u in units if u.kind in ("sentence", "abstract")), key=lambda u: (u.page, u.start, -u.end)
+    )
     whole: list[Unit] = []
-    for u in seq:  # drop spans inside an earlier, longer span of the same page (fragments of a joined sentence)
+    for (
+        u
+    ) in seq:  # drop spans inside an earlier, longer span of the same page (fragments of a joined sentence)
         if whole and whole[-1].page == u.page and u.start >= whole[-1].start and u.end <= whole[-1].end:
             continue
         whole.append(u)
@@ -221,13 +237,28 @@ def window_units(units: list[Unit], pages: list[str] | None = None) -> list[Unit
 
 def make_window(a: Unit, b: Unit, page_text: str | None = None) -> Unit:
     """The window of sentence ``a`` followed by sentence ``b`` (see :class:`Unit`)."""
-    one_span = a.page == b.page and a.end <= b.start and (page_text is None or not page_text[a.end:b.start].strip())
+    one_span = (
+        a.page == b.page
+        and a.end <= b.start
+        and (page_text is None or not page_text[a.end : b.start].strip())
+    )
     text = a.text + " " + b.text
     end = a.end
     if one_span and page_text is not None:
-        text, end = page_text[a.start:b.end], b.end
-    return Unit(a.paper, a.version, a.page, a.start, end, text, "window", a.section,
-                content_words(text) + number_tokens(text), a.context, (a, b))
+        text, end = page_text[a.start : b.end], b.end
+    return Unit(
+        a.paper,
+        a.version,
+        a.page,
+        a.start,
+        end,
+        text,
+        "window",
+        a.section,
+        content_words(text) + number_tokens(text),
+        a.context,
+        (a, b),
+    )
 
 
 def cell_units(paper: str, version: str | None, tables: list[Table], pages: list[str]) -> list[Unit]:
@@ -245,7 +276,9 @@ def cell_units(paper: str, version: str | None, tables: list[Table], pages: list
                 start, end = c.char_start, c.char_end
                 parts = (Unit(paper, version, t.page, start, end, page_text[start:end], "cell-value"),)
             words = content_words(" ".join([*c.row_headers, *c.col_headers, c.text])) + number_tokens(c.text)
-            out.append(Unit(paper, version, t.page, start, end, cite, "cell", None, words, t.caption, parts, c, t))
+            out.append(
+                Unit(paper, version, t.page, start, end, cite, "cell", None, words, t.caption, parts, c, t)
+            )
     return out
 
 
@@ -256,13 +289,25 @@ def _base_units(store: Store, paper_id: str) -> list[Unit]:
         return []
     pages = get_pages(store, paper_id)
     passages = get_passages(store, paper_id)
-    spans = [*_rejoined_sentences(passages, pages), *_passage_spans(passages, pages), *_table_row_spans(pages)]
+    spans = [
+        *_rejoined_sentences(passages, pages),
+        *_passage_spans(passages, pages),
+        *_table_row_spans(pages),
+    ]
     units = _units_of(paper, pages, spans)
     _set_context(units, section_paths(store, paper_id))
     if not units:
         # No passages stored (or none usable): fall back to sentences of the page text itself.
-        units = _units_of(paper, pages, [(no, s, e, "sentence", None) for no, text in enumerate(pages, 1)
-                                         for s, e in split_sentences(text) if e - s <= MAX_UNIT_CHARS])
+        units = _units_of(
+            paper,
+            pages,
+            [
+                (no, s, e, "sentence", None)
+                for no, text in enumerate(pages, 1)
+                for s, e in split_sentences(text)
+                if e - s <= MAX_UNIT_CHARS
+            ],
+        )
     return units
 
 
@@ -278,8 +323,19 @@ def _units_of(paper: Paper, pages: list[str], spans: list[_Span]) -> list[Unit]:
         if len(clean(text)) < 12 or (page, s, e) in seen:
             continue
         seen.add((page, s, e))
-        units.append(Unit(paper.id, paper.version, page, s, e, text, kind, section,
-                          content_words(text) + number_tokens(text)))
+        units.append(
+            Unit(
+                paper.id,
+                paper.version,
+                page,
+                s,
+                e,
+                text,
+                kind,
+                section,
+                content_words(text) + number_tokens(text),
+            )
+        )
     return units
 
 
@@ -290,7 +346,7 @@ def _rejoined_sentences(passages: list[Passage], pages: list[str]) -> list[_Span
         if p.kind != "sentence" or not (0 < p.page_no <= len(pages)) or ends_sentence(p.text):
             continue
         end = p.char_end
-        for q in passages[i + 1:i + 3]:
+        for q in passages[i + 1 : i + 3]:
             if q.page_no != p.page_no or q.kind != p.kind or q.char_start < end:
                 break
             end = q.char_end
@@ -305,7 +361,11 @@ def _passage_spans(passages: list[Passage], pages: list[str]) -> list[_Span]:
     """The stored passages whose offsets point into their page; long ones and abstracts split into sentences."""
     out: list[_Span] = []
     for p in passages:
-        if p.page_no < 1 or p.page_no > len(pages) or pages[p.page_no - 1][p.char_start:p.char_end] != p.text:
+        if (
+            p.page_no < 1
+            or p.page_no > len(pages)
+            or pages[p.page_no - 1][p.char_start : p.char_end] != p.text
+        ):
             continue  # offsets that do not point into the page cannot give verbatim quotes
         if len(p.text) > MAX_UNIT_CHARS or p.kind == "abstract":
             out += [(p.page_no, s, e, p.kind, p.section) for s, e in split_sentences(p.text, p.char_start)]
@@ -356,8 +416,11 @@ def inline_units(evidence: list[str], paper: str = "inline", *, windows: bool = 
             out.append(Unit(paper, None, 0, 0, len(text), text, "inline", None, content_words(text)))
             out[-1].start = i  # position in the given list
     if windows:
-        out += [make_window(a, b) for a, b in zip(out, out[1:], strict=False)
-                if b.start == a.start + 1 and len(a.text) + len(b.text) < MAX_WINDOW_CHARS]
+        out += [
+            make_window(a, b)
+            for a, b in zip(out, out[1:], strict=False)
+            if b.start == a.start + 1 and len(a.text) + len(b.text) < MAX_WINDOW_CHARS
+        ]
     return out
 
 

@@ -50,7 +50,23 @@ class Heading:
         return f"{self.number} {self.title}" if self.number else self.title
 
 
-_CONNECTORS = {"on", "for", "of", "and", "with", "in", "to", "the", "a", "an", "via", "from", "by", "or", "vs"}
+_CONNECTORS = {
+    "on",
+    "for",
+    "of",
+    "and",
+    "with",
+    "in",
+    "to",
+    "the",
+    "a",
+    "an",
+    "via",
+    "from",
+    "by",
+    "or",
+    "vs",
+}
 
 
 def _continues(title: str, nxt: str, width: float) -> bool:
@@ -59,7 +75,12 @@ def _continues(title: str, nxt: str, width: float) -> bool:
     words = nxt.split()
     if not words or len(words) > 6 or len(nxt) > 0.7 * width or not nxt[0].isupper():
         return False
-    if _NUMBERED_RE.match(nxt) or _APPENDIX_RE.match(nxt) or _TERMINAL_END.search(nxt) or not _good_title(nxt, width):
+    if (
+        _NUMBERED_RE.match(nxt)
+        or _APPENDIX_RE.match(nxt)
+        or _TERMINAL_END.search(nxt)
+        or not _good_title(nxt, width)
+    ):
         return False
     if title.split()[-1].lower() in _CONNECTORS:
         return True
@@ -148,11 +169,15 @@ def find_headings(pages: list[list[str]], widths: list[float] | None = None) -> 
             elif i + 1 < len(lines) and _continues(title, lines[i + 1], width):
                 title = f"{title} {lines[i + 1].strip()}"
                 cont = True
-            if number[0].isalpha() and (not in_refs and not any(h.title in ("References", "Appendix") for h in out)):
+            if number[0].isalpha() and (
+                not in_refs and not any(h.title in ("References", "Appendix") for h in out)
+            ):
                 # appendix letters only after the references (or an Appendix heading)
                 if not any(h.number and h.number[0].isdigit() for h in out):
                     continue
-                if not any(h.title in ("References", "Acknowledgments", "Conclusion", "Conclusions") for h in out):
+                if not any(
+                    h.title in ("References", "Acknowledgments", "Conclusion", "Conclusions") for h in out
+                ):
                     continue
             if number[0].isalpha() and len(number) == 1 and not dot and len(title.split()) < 2:
                 continue

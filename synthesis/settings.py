@@ -41,7 +41,9 @@ class Settings:
     max_pdf_bytes: int = 50 * 1024 * 1024
     embedding_model: str | None = DEFAULT_EMBEDDING_MODEL
     nli_model: str | None = None
-    verifier_model: str | None = None  # None: the cross-encoder shipped in synthesis/data/verifier; "none": rules only
+    verifier_model: str | None = (
+        None  # None: the cross-encoder shipped in synthesis/data/verifier; "none": rules only
+    )
 
     @property
     def db_path(self) -> Path:
@@ -57,7 +59,9 @@ class Settings:
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def load_settings(home: str | Path | None = None, offline: bool | None = None, **overrides: object) -> Settings:
+def load_settings(
+    home: str | Path | None = None, offline: bool | None = None, **overrides: object
+) -> Settings:
     """Resolve settings from flags, environment and the home folder's config.toml."""
     home_path = Path(home or os.environ.get("ASSAY_HOME") or default_home()).expanduser()
     values: dict[str, object] = {}
@@ -81,7 +85,9 @@ def load_settings(home: str | Path | None = None, offline: bool | None = None, *
     known = {f.name: f.type for f in fields(Settings)}
     unknown = sorted(set(values) - set(known))
     if unknown:
-        raise AssayError(f"unknown setting(s) {', '.join(unknown)} in {config}; known: {', '.join(sorted(known))}")
+        raise AssayError(
+            f"unknown setting(s) {', '.join(unknown)} in {config}; known: {', '.join(sorted(known))}"
+        )
     clean: dict[str, object] = {}
     for key, value in values.items():
         default = getattr(Settings(home=home_path), key)

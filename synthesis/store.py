@@ -27,8 +27,15 @@ from synthesis.store_papers import read_tables, tables_extracted, write_tables
 if TYPE_CHECKING:
     from synthesis.settings import Settings
 
-__all__ = ["BUSY_TIMEOUT_MS", "Store", "migration_scripts", "open_store", "read_tables", "tables_extracted",
-           "write_tables"]
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "Store",
+    "migration_scripts",
+    "open_store",
+    "read_tables",
+    "tables_extracted",
+    "write_tables",
+]
 
 _MIGRATIONS_TABLE = (
     "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY,"
@@ -55,10 +62,13 @@ class Store:
             except OSError as exc:
                 raise AssayError(f"cannot create the assay home {self.path.parent}: {exc.strerror}") from exc
         try:
-            self.conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                                        check_same_thread=False)
+            self.conn = sqlite3.connect(
+                str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
             self.conn.row_factory = sqlite3.Row
-            self.conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # first: the next pragmas may wait too
+            self.conn.execute(
+                f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}"
+            )  # first: the next pragmas may wait too
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA foreign_keys=ON")
             self.conn.execute("PRAGMA synchronous=NORMAL")

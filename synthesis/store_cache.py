@@ -68,10 +68,12 @@ def cached_vectors(store: Store, model: str, text_shas: Iterable[str]) -> dict[s
     unique = sorted(set(text_shas))
     found: dict[str, tuple[int, bytes]] = {}
     for i in range(0, len(unique), IN_CHUNK):
-        chunk = unique[i:i + IN_CHUNK]
+        chunk = unique[i : i + IN_CHUNK]
         rows = store.query(
             f"SELECT text_sha256, dim, vector FROM embeddings WHERE model = ? AND text_sha256 IN "
-            f"({','.join('?' * len(chunk))})", (model, *chunk))
+            f"({','.join('?' * len(chunk))})",
+            (model, *chunk),
+        )
         for r in rows:
             found[r["text_sha256"]] = (r["dim"], r["vector"])
     return found
@@ -82,7 +84,8 @@ def cache_vectors(store: Store, model: str, vectors: Iterable[tuple[str, int, by
     with store.transaction() as conn:
         conn.executemany(
             "INSERT OR REPLACE INTO embeddings(model, text_sha256, dim, vector) VALUES (?,?,?,?)",
-            [(model, s, dim, blob) for s, dim, blob in vectors])
+            [(model, s, dim, blob) for s, dim, blob in vectors],
+        )
 
 
 # ---------------------------------------------------------------------------------------------------- scores
@@ -101,7 +104,9 @@ def score_rows(conn: sqlite3.Connection, keys: list[str]) -> list[tuple[str, str
     out: list[tuple[str, str]] = []
     for k in range(0, len(keys), IN_CHUNK):
         chunk = keys[k : k + IN_CHUNK]
-        out.extend(conn.execute(f"SELECT key, p FROM scores WHERE key IN ({','.join('?' * len(chunk))})", chunk))
+        out.extend(
+            conn.execute(f"SELECT key, p FROM scores WHERE key IN ({','.join('?' * len(chunk))})", chunk)
+        )
     return out
 
 

@@ -20,8 +20,17 @@ def save_claims(store: Store, claims: Iterable[dict]) -> None:
             conn.execute(
                 "INSERT OR REPLACE INTO claims(id, paper_id, page_no, span_start, span_end, text, type, data)"
                 " VALUES (?,?,?,?,?,?,?,?)",
-                (c["id"], c["paper"], c["page"], c["span"][0], c["span"][1], c["text"], c["type"],
-                 json.dumps(c, sort_keys=True, ensure_ascii=False)))
+                (
+                    c["id"],
+                    c["paper"],
+                    c["page"],
+                    c["span"][0],
+                    c["span"][1],
+                    c["text"],
+                    c["type"],
+                    json.dumps(c, sort_keys=True, ensure_ascii=False),
+                ),
+            )
 
 
 def save_verdicts(store: Store, verdicts: Iterable[dict], settings_hash: str) -> None:
@@ -30,5 +39,15 @@ def save_verdicts(store: Store, verdicts: Iterable[dict], settings_hash: str) ->
     with store.transaction() as conn:
         conn.executemany(
             "INSERT INTO verdicts(claim_id, claim_text, label, confidence, data, settings_hash) VALUES (?,?,?,?,?,?)",
-            [(v["id"], v["text"], v["label"], v["confidence"], json.dumps(v, ensure_ascii=False), settings_hash)
-             for v in verdicts])
+            [
+                (
+                    v["id"],
+                    v["text"],
+                    v["label"],
+                    v["confidence"],
+                    json.dumps(v, ensure_ascii=False),
+                    settings_hash,
+                )
+                for v in verdicts
+            ],
+        )

@@ -44,10 +44,12 @@ def paper_row_by_arxiv(store: Store, arxiv_id: str, version: str | None) -> sqli
 def paper_summary_by_arxiv(store: Store, arxiv_id: str, version: str | None) -> sqlite3.Row | None:
     """(id, n_pages, title) of that arXiv version, or of the newest stored version when ``version`` is None."""
     if version:
-        return store.one("SELECT id, n_pages, title FROM papers WHERE arxiv_id = ? AND version = ?",
-                         (arxiv_id, version))
-    return store.one(f"SELECT id, n_pages, title FROM papers WHERE arxiv_id = ? {_NEWEST_VERSION_FIRST}",
-                     (arxiv_id,))
+        return store.one(
+            "SELECT id, n_pages, title FROM papers WHERE arxiv_id = ? AND version = ?", (arxiv_id, version)
+        )
+    return store.one(
+        f"SELECT id, n_pages, title FROM papers WHERE arxiv_id = ? {_NEWEST_VERSION_FIRST}", (arxiv_id,)
+    )
 
 
 def paper_rows_by_sha_prefix(store: Store, prefix: str) -> list[sqlite3.Row]:
@@ -97,8 +99,10 @@ def insert_paper(conn: sqlite3.Connection, paper_row: tuple) -> None:
 
 def page_texts(store: Store, paper_id: str) -> list[str]:
     """The stored (cleaned) text of each page; index 0 is page 1."""
-    return [r["text"] for r in store.query("SELECT text FROM pages WHERE paper_id = ? ORDER BY page_no",
-                                           (paper_id,))]
+    return [
+        r["text"]
+        for r in store.query("SELECT text FROM pages WHERE paper_id = ? ORDER BY page_no", (paper_id,))
+    ]
 
 
 def insert_pages(conn: sqlite3.Connection, paper_id: str, pages: Sequence[str]) -> None:
@@ -113,7 +117,8 @@ def insert_pages(conn: sqlite3.Connection, paper_id: str, pages: Sequence[str]) 
 
 def section_rows(store: Store, paper_id: str) -> list[sqlite3.Row]:
     return store.query(
-        "SELECT idx, number, title, page_no, char_start FROM sections WHERE paper_id = ? ORDER BY idx", (paper_id,)
+        "SELECT idx, number, title, page_no, char_start FROM sections WHERE paper_id = ? ORDER BY idx",
+        (paper_id,),
     )
 
 
@@ -135,13 +140,17 @@ def sentence_counts(store: Store) -> dict[str, int]:
     """{paper id: number of stored sentences} for every paper that has any."""
     return {
         r["paper_id"]: r["n"]
-        for r in store.query("SELECT paper_id, COUNT(*) AS n FROM passages WHERE kind = 'sentence' GROUP BY paper_id")
+        for r in store.query(
+            "SELECT paper_id, COUNT(*) AS n FROM passages WHERE kind = 'sentence' GROUP BY paper_id"
+        )
     }
 
 
 def sentence_count(store: Store, paper_id: str) -> int:
     """The number of stored sentences of one paper."""
-    return store.one("SELECT COUNT(*) AS n FROM passages WHERE paper_id = ? AND kind = 'sentence'", (paper_id,))["n"]
+    return store.one(
+        "SELECT COUNT(*) AS n FROM passages WHERE paper_id = ? AND kind = 'sentence'", (paper_id,)
+    )["n"]
 
 
 def insert_passages(conn: sqlite3.Connection, paper_id: str, passages: Sequence[ParsedPassage]) -> None:
@@ -161,7 +170,8 @@ def insert_passages(conn: sqlite3.Connection, paper_id: str, passages: Sequence[
 
 def reference_rows(store: Store, paper_id: str) -> list[sqlite3.Row]:
     return store.query(
-        "SELECT idx, raw, title, authors, year, arxiv_id, doi FROM refs WHERE paper_id = ? ORDER BY idx", (paper_id,)
+        "SELECT idx, raw, title, authors, year, arxiv_id, doi FROM refs WHERE paper_id = ? ORDER BY idx",
+        (paper_id,),
     )
 
 
@@ -178,8 +188,14 @@ def insert_references(conn: sqlite3.Connection, paper_id: str, references: Seque
 # ---------------------------------------------------------------------------------------------------- tables
 
 
-def write_tables(conn: sqlite3.Connection, paper_id: str, tables: Sequence[Table], extractor: str,
-                 seconds: float | None = None, error: str | None = None) -> None:
+def write_tables(
+    conn: sqlite3.Connection,
+    paper_id: str,
+    tables: Sequence[Table],
+    extractor: str,
+    seconds: float | None = None,
+    error: str | None = None,
+) -> None:
     """Replace the stored tables of a paper (``synthesis.tables.Table`` objects) and record the extraction;
     call inside a transaction."""
     conn.execute("DELETE FROM paper_tables WHERE paper_id = ?", (paper_id,))
@@ -188,16 +204,44 @@ def write_tables(conn: sqlite3.Connection, paper_id: str, tables: Sequence[Table
         conn.execute(
             "INSERT INTO paper_tables (paper_id, idx, label, caption, page_no, bbox, method, row_paths, col_paths,"
             " key_level) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (paper_id, i, t.label, t.caption, t.page, json.dumps(t.bbox) if t.bbox else None, t.method,
-             json.dumps([list(r) for r in t.rows]), json.dumps([list(c) for c in t.columns]), t.key_level),
+            (
+                paper_id,
+                i,
+                t.label,
+                t.caption,
+                t.page,
+                json.dumps(t.bbox) if t.bbox else None,
+                t.method,
+                json.dumps([list(r) for r in t.rows]),
+                json.dumps([list(c) for c in t.columns]),
+                t.key_level,
+            ),
         )
         conn.executemany(
             "INSERT INTO table_cells (paper_id, table_idx, row_idx, col_idx, text, row_headers, col_headers, kind,"
             " value, signed, bold, underline, bbox, char_start, char_end) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [(paper_id, i, c.row, c.col, c.text, json.dumps(list(c.row_headers)), json.dumps(list(c.col_headers)),
-              c.value.kind, c.value.value if c.value.value is not None else
-              (c.value.values[0] if c.value.values else None), int(c.value.signed), int(c.bold), int(c.underline),
-              json.dumps(c.bbox) if c.bbox else None, c.char_start, c.char_end) for c in t.cells],
+            [
+                (
+                    paper_id,
+                    i,
+                    c.row,
+                    c.col,
+                    c.text,
+                    json.dumps(list(c.row_headers)),
+                    json.dumps(list(c.col_headers)),
+                    c.value.kind,
+                    c.value.value
+                    if c.value.value is not None
+                    else (c.value.values[0] if c.value.values else None),
+                    int(c.value.signed),
+                    int(c.bold),
+                    int(c.underline),
+                    json.dumps(c.bbox) if c.bbox else None,
+                    c.char_start,
+                    c.char_end,
+                )
+                for c in t.cells
+            ],
         )
     conn.execute(
         "INSERT INTO table_extractions (paper_id, extractor, n_tables, seconds, error) VALUES (?,?,?,?,?)",
@@ -217,13 +261,35 @@ def read_tables(store: Store, paper_id: str) -> list[Table]:
     out = []
     for t in store.query("SELECT * FROM paper_tables WHERE paper_id = ? ORDER BY idx", (paper_id,)):
         cells = [
-            Cell(c["row_idx"], c["col_idx"], c["text"], tuple(json.loads(c["row_headers"])),
-                 tuple(json.loads(c["col_headers"])), parse_cell(c["text"]), bool(c["bold"]), bool(c["underline"]),
-                 tuple(json.loads(c["bbox"])) if c["bbox"] else None, c["char_start"], c["char_end"])
-            for c in store.query("SELECT * FROM table_cells WHERE paper_id = ? AND table_idx = ?"
-                                 " ORDER BY row_idx, col_idx", (paper_id, t["idx"]))
+            Cell(
+                c["row_idx"],
+                c["col_idx"],
+                c["text"],
+                tuple(json.loads(c["row_headers"])),
+                tuple(json.loads(c["col_headers"])),
+                parse_cell(c["text"]),
+                bool(c["bold"]),
+                bool(c["underline"]),
+                tuple(json.loads(c["bbox"])) if c["bbox"] else None,
+                c["char_start"],
+                c["char_end"],
+            )
+            for c in store.query(
+                "SELECT * FROM table_cells WHERE paper_id = ? AND table_idx = ? ORDER BY row_idx, col_idx",
+                (paper_id, t["idx"]),
+            )
         ]
-        out.append(Table(t["label"], t["caption"], t["page_no"], [tuple(r) for r in json.loads(t["row_paths"])],
-                         [tuple(c) for c in json.loads(t["col_paths"])], cells,
-                         tuple(json.loads(t["bbox"])) if t["bbox"] else None, t["method"], t["key_level"]))
+        out.append(
+            Table(
+                t["label"],
+                t["caption"],
+                t["page_no"],
+                [tuple(r) for r in json.loads(t["row_paths"])],
+                [tuple(c) for c in json.loads(t["col_paths"])],
+                cells,
+                tuple(json.loads(t["bbox"])) if t["bbox"] else None,
+                t["method"],
+                t["key_level"],
+            )
+        )
     return out

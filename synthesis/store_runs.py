@@ -11,8 +11,15 @@ import sqlite3
 from collections.abc import Iterable
 
 
-def upsert_run(conn: sqlite3.Connection, run_id: str, plan: str | None, status: str, result_path: str | None,
-               data: dict, results: Iterable[tuple]) -> None:
+def upsert_run(
+    conn: sqlite3.Connection,
+    run_id: str,
+    plan: str | None,
+    status: str,
+    result_path: str | None,
+    data: dict,
+    results: Iterable[tuple],
+) -> None:
     """Insert or update one run (``data`` is its record as JSON) and replace its result rows
     ``(run_id, task, language, metric, value)``; call inside a transaction."""
     conn.execute(

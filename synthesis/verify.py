@@ -32,8 +32,18 @@ def _evidence(decision: Decision, limit: int = 3) -> list[dict]:
             break
         if c is not decision.best and c.cov >= 0.3 and c.unit.key not in {x.unit.key for x in chosen}:
             chosen.append(c)
-    return [{"paper": c.unit.paper, "version": c.unit.version, "page": c.unit.page, "quote": c.unit.text,
-             "score": round(c.cov, 4), "char_start": c.unit.start, "char_end": c.unit.end} for c in chosen]
+    return [
+        {
+            "paper": c.unit.paper,
+            "version": c.unit.version,
+            "page": c.unit.page,
+            "quote": c.unit.text,
+            "score": round(c.cov, 4),
+            "char_start": c.unit.start,
+            "char_end": c.unit.end,
+        }
+        for c in chosen
+    ]
 
 
 def _where_units(group: list[Unit]) -> str:
@@ -55,8 +65,17 @@ def _precheck(text: str) -> tuple[str | None, str | None]:
 class Verifier:
     """Holds the per-paper units, lexical index, optional models and the calibration for many claims."""
 
-    def __init__(self, store, settings, *, use_embeddings: bool | None = None, quiet: bool = False,  # noqa: ANN001
-                 calibration: dict | None = None, use_model: bool | None = None, combiner: dict | None = None):
+    def __init__(
+        self,
+        store,
+        settings,
+        *,
+        use_embeddings: bool | None = None,
+        quiet: bool = False,  # noqa: ANN001
+        calibration: dict | None = None,
+        use_model: bool | None = None,
+        combiner: dict | None = None,
+    ):
         from synthesis.calibration import load_calibration
 
         self.store = store
@@ -105,7 +124,9 @@ class Verifier:
         """Embed many claim texts in one batch (much faster than one at a time)."""
         if self.embedder is None:
             return
-        todo = sorted({t[:MAX_CLAIM_CHARS] for t in texts if isinstance(t, str) and t.strip()} - set(self._claim_vecs))
+        todo = sorted(
+            {t[:MAX_CLAIM_CHARS] for t in texts if isinstance(t, str) and t.strip()} - set(self._claim_vecs)
+        )
         if todo:
             for t, v in zip(todo, self.embedder.encode(todo), strict=True):
                 self._claim_vecs[t] = v
@@ -123,8 +144,12 @@ class Verifier:
             units = [u for u in units if language_of(u.text) != "other"]
             vecs = self.embedder.encode([u.text for u in units]) if (self.embedder and units) else None
             self._units[key] = (units, BM25(units), vecs)
-            self._neighbours.update({u.key: (units[i - 1] if i else None, units[i + 1] if i + 1 < len(units) else None)
-                                     for i, u in enumerate(units)})
+            self._neighbours.update(
+                {
+                    u.key: (units[i - 1] if i else None, units[i + 1] if i + 1 < len(units) else None)
+                    for i, u in enumerate(units)
+                }
+            )
         return self._units[key]
 
     def verify_one(self, claim: dict, paper_ids: list[str]) -> dict:
@@ -132,16 +157,24 @@ class Verifier:
         stored text of ``paper_ids``."""
         raw = claim.get("text")
         text, why = _precheck(raw if isinstance(raw, str) else "")
-        result = {"id": str(claim.get("id", "")), "text": raw if isinstance(raw, str) else "",
-                  "label": "not_enough_info", "confidence": 0.0, "evidence": [], "reasons": [],
-                  "papers": list(paper_ids)}
+        result = {
+            "id": str(claim.get("id", "")),
+            "text": raw if isinstance(raw, str) else "",
+            "label": "not_enough_info",
+            "confidence": 0.0,
+            "evidence": [],
+            "reasons": [],
+            "papers": list(paper_ids),
+        }
         if why:
             return self._undecided(result, why)
         assert text is not None
         extra: list[str] = []
         if len(text) > MAX_CLAIM_CHARS:
-            extra.append(f"the claim is {len(text):,} characters long, which is not one atomic claim: split it into "
-                         "single statements (as `assay claims` does) and verify those")
+            extra.append(
+                f"the claim is {len(text):,} characters long, which is not one atomic claim: split it into "
+                "single statements (as `assay claims` does) and verify those"
+            )
             text = text[:MAX_CLAIM_CHARS].rsplit(" ", 1)[0]
         inline = "evidence" in claim
         if inline and isinstance(claim["evidence"], list):
@@ -185,14 +218,18 @@ class Verifier:
             return None
         units, bm25, vecs = self.index(paper_ids)
         if not units:
-            self._undecided(result, f"the paper(s) {', '.join(paper_ids)} have no stored text (scanned or empty "
-                                    "PDF?); nothing to check the claim against")
+            self._undecided(
+                result,
+                f"the paper(s) {', '.join(paper_ids)} have no stored text (scanned or empty "
+                "PDF?); nothing to check the claim against",
+            )
             return None
         sims = None
         if vecs is not None and self.embedder is not None:
             sims = vecs @ self._claim_vec(text)
-        return decide(text, units, bm25, embed_sims=sims, nli=self.nli, readings=self._readings,
-                      embedder=self.embedder)
+        return decide(
+            text, units, bm25, embed_sims=sims, nli=self.nli, readings=self._readings, embedder=self.embedder
+        )
 
     def _assemble(self, result: dict, text: str, d: Decision, extra: list[str], inline: bool) -> dict:
         """Fill ``result`` from the decision: label and confidence (the model's when it reads the candidates),
@@ -206,25 +243,43 @@ class Verifier:
         elif self.scorer is None:
             d.reasons.append("decided by the rules alone (lexical-only mode: no verifier model)")
         if extra:  # too long to be one claim: say what its beginning gave, decide nothing
-            d.reasons = [f"its first {MAX_CLAIM_CHARS:,} characters alone would be {d.label}: " + "; ".join(d.reasons)]
+            d.reasons = [
+                f"its first {MAX_CLAIM_CHARS:,} characters alone would be {d.label}: " + "; ".join(d.reasons)
+            ]
             result["label"] = "not_enough_info"
             result["confidence"] = self.calibration_prob("not_enough_info", None)
         chosen = model_evidence if model_evidence is not None else _evidence(d)
-        result["evidence"] = [dict(e, pdf_sha256=self._sha(e["paper"])) for e in chosen] \
-            if not inline else [
-            {"paper": "inline", "version": None, "page": None, "quote": c["quote"], "score": c["score"],
-             "index": c["char_start"]} for c in chosen]
+        result["evidence"] = (
+            [dict(e, pdf_sha256=self._sha(e["paper"])) for e in chosen]
+            if not inline
+            else [
+                {
+                    "paper": "inline",
+                    "version": None,
+                    "page": None,
+                    "quote": c["quote"],
+                    "score": c["score"],
+                    "index": c["char_start"],
+                }
+                for c in chosen
+            ]
+        )
         result["reasons"] = extra + d.reasons
         result["signals"] = {k: round(v, 4) for k, v in d.features.items()}
         if d.best is not None and d.best.nli is not None:
-            result["signals"]["nli"] = dict(zip(("entailment", "contradiction", "neutral"),
-                                                (round(x, 4) for x in d.best.nli), strict=True))
+            result["signals"]["nli"] = dict(
+                zip(
+                    ("entailment", "contradiction", "neutral"), (round(x, 4) for x in d.best.nli), strict=True
+                )
+            )
         if d.best is not None:
             result["numbers_checked"] = [
                 {"claim": q.text, "value": q.value, "unit": q.unit, "source": r.text, "match": True}
-                for q, r in d.best.nums_matched] + [
+                for q, r in d.best.nums_matched
+            ] + [
                 {"claim": q.text, "value": q.value, "unit": q.unit, "source": None, "match": False}
-                for q in d.best.nums_unmatched]
+                for q in d.best.nums_unmatched
+            ]
         if self.embedder is None:
             result["retrieval"] = "lexical"
         else:
@@ -244,7 +299,12 @@ class Verifier:
             groups = [[u]]
             before, after = self._neighbours.get(u.key, (None, None))
             for n in (before, after):
-                if n is not None and n.page == u.page and u.kind in ("sentence", "abstract") and n.kind == u.kind:
+                if (
+                    n is not None
+                    and n.page == u.page
+                    and u.kind in ("sentence", "abstract")
+                    and n.kind == u.kind
+                ):
                     groups.append([n, u] if n is before else [u, n])
             for g in groups:
                 k = tuple(x.key for x in g)
@@ -265,8 +325,15 @@ class Verifier:
         feats = dict(d.features)
         first = d.checks[0].unit.key  # the passage retrieval ranked first, alone and in its windows
         top = [i for i, g in enumerate(groups) if any(u.key == first for u in g)] or [0]
-        feats.update(ce_features(float(probs[i_sup, 0]), float(probs[i_ref, 1]), float(probs[:, 2].min()),
-                                 float(probs[top, 0].max()), float(probs[top, 1].max())))
+        feats.update(
+            ce_features(
+                float(probs[i_sup, 0]),
+                float(probs[i_ref, 1]),
+                float(probs[:, 2].min()),
+                float(probs[top, 0].max()),
+                float(probs[top, 1].max()),
+            )
+        )
         feats["rule_supported"] = 1.0 if d.label == "supported" else 0.0
         feats["rule_refuted"] = 1.0 if d.label == "refuted" else 0.0
         if self.combiner:
@@ -283,22 +350,40 @@ class Verifier:
         pick = i_sup if label == "supported" else (i_ref if label == "refuted" else i_sup)
         group = groups[pick]
         where = _where_units(group)
-        verb = {"supported": "supports", "refuted": "contradicts", "not_enough_info": "does not settle"}[label]
-        lead = (f"the verifier model reads {where} as it {verb} the claim (p(supported)={probs[pick, 0]:.2f}, "
-                f"p(refuted)={probs[pick, 1]:.2f}, p(not enough info)={probs[pick, 2]:.2f})")
+        verb = {"supported": "supports", "refuted": "contradicts", "not_enough_info": "does not settle"}[
+            label
+        ]
+        lead = (
+            f"the verifier model reads {where} as it {verb} the claim (p(supported)={probs[pick, 0]:.2f}, "
+            f"p(refuted)={probs[pick, 1]:.2f}, p(not enough info)={probs[pick, 2]:.2f})"
+        )
         if label == "not_enough_info":
-            lead = (f"no passage settles the claim: the closest reading ({where}) gives p(supported)="
-                    f"{probs[i_sup, 0]:.2f}, the strongest conflict p(refuted)={probs[i_ref, 1]:.2f}")
+            lead = (
+                f"no passage settles the claim: the closest reading ({where}) gives p(supported)="
+                f"{probs[i_sup, 0]:.2f}, the strongest conflict p(refuted)={probs[i_ref, 1]:.2f}"
+            )
         if rules_label == label:
             d.reasons = [lead] + d.reasons
         else:
-            d.reasons = [lead, f"the rules alone would say {rules_label.replace('_', ' ')}: " + "; ".join(d.reasons)]
+            d.reasons = [
+                lead,
+                f"the rules alone would say {rules_label.replace('_', ' ')}: " + "; ".join(d.reasons),
+            ]
         if len(group) > 1:
             d.reasons.append("the evidence spans two adjacent sentences; both are quoted")
         d.features = feats
-        evidence = [{"paper": u.paper, "version": u.version, "page": u.page, "quote": u.text,
-                     "score": round(float(probs[pick, k]), 4), "char_start": u.start, "char_end": u.end}
-                    for u in group]
+        evidence = [
+            {
+                "paper": u.paper,
+                "version": u.version,
+                "page": u.page,
+                "quote": u.text,
+                "score": round(float(probs[pick, k]), 4),
+                "char_start": u.start,
+                "char_end": u.end,
+            }
+            for u in group
+        ]
         if label == "not_enough_info":
             evidence = _evidence(d)
         return evidence
@@ -309,9 +394,16 @@ class Verifier:
         return probability(self.calibration, label, features, has_emb=self.embedder is not None)
 
 
-def verify_claims(store, settings, claims: list[dict], paper_ids: list[str], *,  # noqa: ANN001
-                  use_embeddings: bool | None = None, progress: bool = False,
-                  use_model: bool | None = None) -> list[dict]:
+def verify_claims(
+    store,
+    settings,
+    claims: list[dict],
+    paper_ids: list[str],
+    *,  # noqa: ANN001
+    use_embeddings: bool | None = None,
+    progress: bool = False,
+    use_model: bool | None = None,
+) -> list[dict]:
     """Verify each claim against the given papers (or its own ``paper`` field, or every stored paper).
 
     Returns verdicts.jsonl objects: id, text, label, confidence, evidence [{paper, version, page, quote, score}],
@@ -362,8 +454,15 @@ def verify_claims(store, settings, claims: list[dict], paper_ids: list[str], *, 
     return out
 
 
-def evaluate(store, settings, gold: list[dict], *, papers: list[str] | None = None,  # noqa: ANN001
-             use_embeddings: bool | None = None, progress: bool = False) -> tuple[dict, list[dict]]:
+def evaluate(
+    store,
+    settings,
+    gold: list[dict],
+    *,
+    papers: list[str] | None = None,  # noqa: ANN001
+    use_embeddings: bool | None = None,
+    progress: bool = False,
+) -> tuple[dict, list[dict]]:
     """Verify gold claims (with inline ``evidence`` when given, else against their papers) and score them."""
     if not gold:
         raise AssayError("the gold file has no claims")
@@ -378,7 +477,9 @@ def evaluate(store, settings, gold: list[dict], *, papers: list[str] | None = No
         if g.get("paper"):
             c["paper"] = g["paper"]
         claims.append(c)
-    verdicts = verify_claims(store, settings, claims, papers or [], use_embeddings=use_embeddings, progress=progress)
+    verdicts = verify_claims(
+        store, settings, claims, papers or [], use_embeddings=use_embeddings, progress=progress
+    )
     labels = [normalize_label(g["label"]) for g in gold]
     two_way = all("evidence" in g for g in gold) and "not_enough_info" not in labels
     return score(labels, verdicts, two_way=two_way), verdicts

@@ -69,7 +69,9 @@ def test_exporter_writes_every_file_and_check_finds_stale_ones(tmp_path: Path) -
 # ---- plans -------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", sorted((REPO / "replication" / "plans").glob("*.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted((REPO / "replication" / "plans").glob("*.yaml")), ids=lambda p: p.name
+)
 def test_shipped_plans_validate(path: Path) -> None:
     from replication.plan import PlanFile, load_plan
 

@@ -94,7 +94,9 @@ class DemoConfig:
     max_seq_length: int = 64
     retrieval_layer: int = 1
     control_targets: tuple[str, ...] = ("syn-mc", "syn-retrieval")
-    small_hidden: int = 8  # the smaller encoder (same corpus, steps and tokenizer); see truth.py for why so small
+    small_hidden: int = (
+        8  # the smaller encoder (same corpus, steps and tokenizer); see truth.py for why so small
+    )
     small_layers: int = 1
     small_heads: int = 2
     size_targets: tuple[str, ...] = SIZE_TARGETS
@@ -626,7 +628,9 @@ def bind_claims(results: list[dict]) -> list[dict[str, Any]]:
 
     claims = [{"id": i, "text": t} for i, t, _ in DEMO_CLAIMS]
     out = []
-    for b, (_, _, expected) in zip(bind(claims, results, registry=list_tasks(), count=count), DEMO_CLAIMS, strict=True):
+    for b, (_, _, expected) in zip(
+        bind(claims, results, registry=list_tasks(), count=count), DEMO_CLAIMS, strict=True
+    ):
         out.append({**b.to_dict(), "expected": expected})
     return out
 

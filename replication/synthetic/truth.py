@@ -168,7 +168,11 @@ DEMO_CLAIMS: tuple[tuple[str, str, str], ...] = (
     ("w5", "Intermediate training on syn-squad lowers syn-qa by 5 points.", "not reproduced"),
     ("w6", "syn-qa has 150 training examples.", "reproduced"),
     ("w7", "syn-squad has 30,000 training examples.", "not reproduced"),
-    ("w8", "Intermediate training on SQuAD improves XQuAD by 3.5 points for XLM-R Large.", "not testable here"),
+    (
+        "w8",
+        "Intermediate training on SQuAD improves XQuAD by 3.5 points for XLM-R Large.",
+        "not testable here",
+    ),
     ("w9", "Intermediate-task training improves zero-shot transfer.", "unmapped"),
 )
 
@@ -176,7 +180,9 @@ DEMO_CLAIMS: tuple[tuple[str, str, str], ...] = (
 def format_claims(rows: list[dict[str, Any]]) -> str:
     """The demo's claims with their verdicts against the runs, and whether each is the expected one."""
     ok = sum(r["verdict"] == r["expected"] for r in rows)
-    lines = [f"Claims about the synthetic world against these runs ({ok}/{len(rows)} verdicts as the truth implies):"]
+    lines = [
+        f"Claims about the synthetic world against these runs ({ok}/{len(rows)} verdicts as the truth implies):"
+    ]
     for r in rows:
         mark = "ok" if r["verdict"] == r["expected"] else f"WRONG, expected {r['expected']}"
         lines.append(f"  [{mark}] {r['verdict']}: {r['text']}")

@@ -10,7 +10,11 @@ from replication.tasks.formats import Format
 from replication.tasks.languages import XTREME_LANGUAGES
 from replication.tasks.spec import HubSource, LocalFiles, TaskSpec, layout
 
-NLI_LABELS = ("entailment", "neutral", "contradiction")  # index order of GLUE/MNLI, SNLI, ANLI and XNLI on the hub
+NLI_LABELS = (
+    "entailment",
+    "neutral",
+    "contradiction",
+)  # index order of GLUE/MNLI, SNLI, ANLI and XNLI on the hub
 
 _EN = ("en",)
 _GLUE = "nyu-mll/glue"

@@ -7,7 +7,24 @@ from replication.errors import ReplicationError
 # The 40 XTREME languages by family, as docs/PAPER.md lists them. The two isolates stay separate groups so that a
 # per-family aggregate never averages Basque with Korean as if they were related.
 LANGUAGE_FAMILIES: dict[str, tuple[str, ...]] = {
-    "Indo-European": ("af", "bg", "bn", "de", "el", "en", "es", "fa", "fr", "hi", "it", "mr", "nl", "pt", "ru", "ur"),
+    "Indo-European": (
+        "af",
+        "bg",
+        "bn",
+        "de",
+        "el",
+        "en",
+        "es",
+        "fa",
+        "fr",
+        "hi",
+        "it",
+        "mr",
+        "nl",
+        "pt",
+        "ru",
+        "ur",
+    ),
     "Afro-Asiatic": ("ar", "he"),
     "Austro-Asiatic": ("vi",),
     "Austronesian": ("id", "jv", "ms", "tl"),
@@ -44,7 +61,9 @@ def register_languages(family: str, langs: list[str] | tuple[str, ...]) -> None:
     """Add non-XTREME languages to a family (the synthetic world's fake languages), for per-family tables."""
     for lang in langs:
         if lang in _FAMILY_OF and _FAMILY_OF[lang] != family:
-            raise ReplicationError(f"{lang!r} is the XTREME language of family {_FAMILY_OF[lang]!r}, not {family!r}")
+            raise ReplicationError(
+                f"{lang!r} is the XTREME language of family {_FAMILY_OF[lang]!r}, not {family!r}"
+            )
         if lang not in _FAMILY_OF:
             _EXTRA_FAMILY_OF[lang] = family
 

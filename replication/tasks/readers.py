@@ -93,17 +93,25 @@ def parse_squad_json(path: str | Path, id_prefix: str | None = None) -> list[QAE
             if not isinstance(para, dict) or not isinstance(para.get("context"), str):
                 raise _bad(path, "a paragraph without a 'context' string")
             for qa in para.get("qas", []):
-                if not isinstance(qa, dict) or not isinstance(qa.get("id"), str | int) or "question" not in qa:
+                if (
+                    not isinstance(qa, dict)
+                    or not isinstance(qa.get("id"), str | int)
+                    or "question" not in qa
+                ):
                     raise _bad(path, "a question without 'id' and 'question'")
                 qid = str(qa["id"])
                 if id_prefix is not None and not qid.startswith(id_prefix):
                     continue
                 answers = [] if qa.get("is_impossible") else qa.get("answers", [])
                 if not isinstance(answers, list) or not all(
-                    isinstance(a, dict) and isinstance(a.get("text"), str)
-                    and isinstance(a.get("answer_start", -1), int) for a in answers
+                    isinstance(a, dict)
+                    and isinstance(a.get("text"), str)
+                    and isinstance(a.get("answer_start", -1), int)
+                    for a in answers
                 ):
-                    raise _bad(path, f"question {qid}: 'answers' must be a list of {{'text', 'answer_start'}}")
+                    raise _bad(
+                        path, f"question {qid}: 'answers' must be a list of {{'text', 'answer_start'}}"
+                    )
                 out.append(QAExample(
                     id=qid, context=para["context"], question=str(qa["question"]),
                     answers=[a["text"] for a in answers],
@@ -141,7 +149,9 @@ def _tsv_rows(path: str | Path) -> list[list[str]]:
 def _header_index(path: str | Path, header: list[str], needed: Sequence[str]) -> dict[str, int]:
     missing = [c for c in needed if c not in header]
     if missing:
-        raise _bad(path, f"TSV header lacks column(s) {', '.join(missing)} (has: {', '.join(header[:12])})", 1)
+        raise _bad(
+            path, f"TSV header lacks column(s) {', '.join(missing)} (has: {', '.join(header[:12])})", 1
+        )
     return {c: header.index(c) for c in needed}
 
 
@@ -161,8 +171,11 @@ def parse_xnli_tsv(path: str | Path, lang: str) -> list[PairExample]:
         if label not in NLI_LABEL_IDS:
             raise _bad(path, f"unknown NLI label {label!r}", n)
         pair_id = row[rows[0].index("pairID")] if "pairID" in rows[0] else str(n)
-        out.append(PairExample(f"{lang}-{pair_id}", row[idx["sentence1"]], row[idx["sentence2"]],
-                               NLI_LABEL_IDS[label]))
+        out.append(
+            PairExample(
+                f"{lang}-{pair_id}", row[idx["sentence1"]], row[idx["sentence2"]], NLI_LABEL_IDS[label]
+            )
+        )
     return out
 
 
@@ -201,7 +214,9 @@ def parse_qqp_tsv(path: str | Path) -> list[PairExample]:
     return out
 
 
-def _sentences(path: str | Path, parse_line: Callable[[str, int], tuple[str, str] | None]) -> list[TaggingExample]:
+def _sentences(
+    path: str | Path, parse_line: Callable[[str, int], tuple[str, str] | None]
+) -> list[TaggingExample]:
     out: list[TaggingExample] = []
     tokens: list[str] = []
     tags: list[str] = []
@@ -232,7 +247,7 @@ def parse_conll(path: str | Path, lang: str | None = None) -> list[TaggingExampl
             raise _bad(path, "expected 'token<TAB>tag'", n)
         token = parts[0]
         if prefix and token.startswith(prefix):
-            token = token[len(prefix):]
+            token = token[len(prefix) :]
         return token, parts[-1].strip()
 
     return _sentences(path, line_fn)
@@ -268,8 +283,11 @@ def parse_hellaswag_jsonl(path: str | Path) -> list[ChoiceExample]:
             raise _bad(path, f"label must be an integer, got {label!r}", n) from None
         if not 0 <= label < len(endings):
             raise _bad(path, f"label {label} out of range for {len(endings)} endings", n)
-        out.append(ChoiceExample(str(obj.get("ind", n)), _field(obj, "ctx", path, n), "",
-                                 [str(e) for e in endings], label))
+        out.append(
+            ChoiceExample(
+                str(obj.get("ind", n)), _field(obj, "ctx", path, n), "", [str(e) for e in endings], label
+            )
+        )
     return out
 
 
@@ -286,8 +304,15 @@ def parse_cosmosqa_jsonl(path: str | Path) -> list[ChoiceExample]:
             raise _bad(path, f"label must be an integer, got {label!r}", n) from None
         if not 0 <= label < 4:
             raise _bad(path, f"label {label} out of range", n)
-        out.append(ChoiceExample(str(obj.get("id", n)), _field(obj, "context", path, n),
-                                 _field(obj, "question", path, n), choices, label))
+        out.append(
+            ChoiceExample(
+                str(obj.get("id", n)),
+                _field(obj, "context", path, n),
+                _field(obj, "question", path, n),
+                choices,
+                label,
+            )
+        )
     return out
 
 
@@ -304,16 +329,26 @@ def parse_csqa_jsonl(path: str | Path) -> list[ChoiceExample]:
         labels = [c["label"] for c in choices]
         if key not in labels:
             raise _bad(path, f"answerKey {key!r} is not one of the choice labels {labels}", n)
-        out.append(ChoiceExample(str(obj.get("id", n)), "", _field(q, "stem", path, n),
-                                 [str(c["text"]) for c in choices], labels.index(key)))
+        out.append(
+            ChoiceExample(
+                str(obj.get("id", n)),
+                "",
+                _field(q, "stem", path, n),
+                [str(c["text"]) for c in choices],
+                labels.index(key),
+            )
+        )
     return out
 
 
 def parse_text_lines(path: str | Path, lang: str = "") -> list[TextExample]:
     """Raw text for MLM: one sentence (or document) per non-empty line."""
     stem = f"{lang}-" if lang else ""
-    return [TextExample(f"{stem}{n}", line.strip()) for n, line in enumerate(_read_text(path).splitlines(), 1)
-            if line.strip()]
+    return [
+        TextExample(f"{stem}{n}", line.strip())
+        for n, line in enumerate(_read_text(path).splitlines(), 1)
+        if line.strip()
+    ]
 
 
 def _id_sentence_file(path: str | Path) -> list[tuple[str, str]]:
@@ -344,8 +379,10 @@ def parse_bucc(src_path: str | Path, en_path: str | Path, gold_path: str | Path 
     known = {e.id for e in tgt}
     dangling = [p for p in gold.items() if p[1] not in known or p[0] not in {e.id for e in src}]
     if dangling:
-        raise _bad(gold_path or src_path, f"{len(dangling)} gold pair(s) name sentences not in the files, "
-                   f"e.g. {dangling[0]}")
+        raise _bad(
+            gold_path or src_path,
+            f"{len(dangling)} gold pair(s) name sentences not in the files, e.g. {dangling[0]}",
+        )
     return RetrievalData(src, tgt)
 
 
@@ -354,7 +391,9 @@ def parse_tatoeba(src_path: str | Path, en_path: str | Path) -> RetrievalData:
     src_lines = _read_text(src_path).splitlines()
     en_lines = _read_text(en_path).splitlines()
     if len(src_lines) != len(en_lines):
-        raise _bad(src_path, f"{len(src_lines)} lines but {en_path} has {len(en_lines)}: files are not aligned")
+        raise _bad(
+            src_path, f"{len(src_lines)} lines but {en_path} has {len(en_lines)}: files are not aligned"
+        )
     src = [RetrievalExample(f"src-{i}", s, f"en-{i}") for i, s in enumerate(src_lines)]
     tgt = [RetrievalExample(f"en-{i}", s) for i, s in enumerate(en_lines)]
     return RetrievalData(src, tgt)
@@ -382,7 +421,9 @@ def squad_files(id_prefix: Mapping[str, str] | None = None) -> FileReader:
 
     def read(groups: FileGroups, lang: str) -> list[Example]:
         prefix = id_prefix.get(lang) if id_prefix is not None else None
-        return each_file(lambda p: parse_squad_json(p, id_prefix=f"{prefix}-" if prefix else None))(groups, lang)
+        return each_file(lambda p: parse_squad_json(p, id_prefix=f"{prefix}-" if prefix else None))(
+            groups, lang
+        )
 
     return read
 
@@ -411,8 +452,15 @@ def qa_rows(id_prefix: Mapping[str, str] | None = None) -> RowsReader:
         for r in rows:
             if prefix and not str(r["id"]).startswith(prefix):
                 continue
-            out.append(QAExample(str(r["id"]), r["context"], r["question"], list(r["answers"]["text"]),
-                                 [int(x) for x in r["answers"]["answer_start"]]))
+            out.append(
+                QAExample(
+                    str(r["id"]),
+                    r["context"],
+                    r["question"],
+                    list(r["answers"]["text"]),
+                    [int(x) for x in r["answers"]["answer_start"]],
+                )
+            )
         return out
 
     return read
@@ -443,13 +491,20 @@ def tagging_rows(rows: Any, lang: str, names: LabelNames) -> list[Example]:
 
 
 def hellaswag_rows(rows: Any, lang: str, names: LabelNames) -> list[Example]:
-    return [ChoiceExample(str(r["ind"]), r["ctx"], "", list(r["endings"]), int(r["label"]))
-            for r in rows if r["label"] not in ("", None)]
+    return [
+        ChoiceExample(str(r["ind"]), r["ctx"], "", list(r["endings"]), int(r["label"]))
+        for r in rows
+        if r["label"] not in ("", None)
+    ]
 
 
 def cosmosqa_rows(rows: Any, lang: str, names: LabelNames) -> list[Example]:
-    return [ChoiceExample(r["id"], r["context"], r["question"], [r[f"answer{i}"] for i in range(4)], int(r["label"]))
-            for r in rows]
+    return [
+        ChoiceExample(
+            r["id"], r["context"], r["question"], [r[f"answer{i}"] for i in range(4)], int(r["label"])
+        )
+        for r in rows
+    ]
 
 
 def csqa_rows(rows: Any, lang: str, names: LabelNames) -> list[Example]:
@@ -458,8 +513,11 @@ def csqa_rows(rows: Any, lang: str, names: LabelNames) -> list[Example]:
         if not r["answerKey"]:
             continue
         labels = list(r["choices"]["label"])
-        out.append(ChoiceExample(r["id"], "", r["question"], list(r["choices"]["text"]),
-                                 labels.index(r["answerKey"])))
+        out.append(
+            ChoiceExample(
+                r["id"], "", r["question"], list(r["choices"]["text"]), labels.index(r["answerKey"])
+            )
+        )
     return out
 
 

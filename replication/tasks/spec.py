@@ -69,7 +69,9 @@ class HubSource:
 
     dataset: str
     configs: dict[str, str] = field(default_factory=dict)
-    splits: dict[str, str] = field(default_factory=lambda: {"train": "train", "dev": "validation", "test": "test"})
+    splits: dict[str, str] = field(
+        default_factory=lambda: {"train": "train", "dev": "validation", "test": "test"}
+    )
     revision: str | None = None
     note: str = ""
     rows: RowsReader | None = None
@@ -96,12 +98,16 @@ class TaskSpec:
     train_language: str = "en"
     has_training: bool = True  # False for BUCC and Tatoeba: embed with the intermediate checkpoint directly
     splits: tuple[str, ...] = ("train", "dev")  # splits the task has itself (test sets of targets included)
-    train_task: str | None = None  # English training data comes from another task (XNLI <- MNLI, XQuAD <- SQuAD)
+    train_task: str | None = (
+        None  # English training data comes from another task (XNLI <- MNLI, XQuAD <- SQuAD)
+    )
     dev_task: str | None = None  # English dev data for model selection comes from another task
     # ---- where the data comes from: original files, the hub (several sources are concatenated: ANLI+), or memory
     local: LocalFiles | None = None
     hub: tuple[HubSource, ...] = ()
-    examples: ExampleSource | None = None  # in memory (synthetic world, tests): raises KeyError for what it lacks
+    examples: ExampleSource | None = (
+        None  # in memory (synthetic world, tests): raises KeyError for what it lacks
+    )
     # ---- guards and metric options
     train_id_prefix: str | None = None  # training example ids must start with this (TyDiQA: "english-")
     unanswerable: bool = False  # QA: questions may have no answer (SQuAD 2.0 null-score post-processing)

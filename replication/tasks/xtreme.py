@@ -15,7 +15,15 @@ UPOS_TAGS = (
     "ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM",
     "PART", "PRON", "PROPN", "PUNCT", "SCONJ", "SYM", "VERB", "X",
 )  # fmt: skip
-PANX_TAGS = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")  # index order of the hub's PAN-X/WikiAnn
+PANX_TAGS = (
+    "O",
+    "B-PER",
+    "I-PER",
+    "B-ORG",
+    "I-ORG",
+    "B-LOC",
+    "I-LOC",
+)  # index order of the hub's PAN-X/WikiAnn
 
 # Languages of the target tasks (docs/PAPER.md; XTREME).
 XNLI_LANGS = ("ar", "bg", "de", "el", "en", "es", "fr", "hi", "ru", "sw", "th", "tr", "ur", "vi", "zh")
@@ -28,7 +36,9 @@ XQUAD_LANGS = ("ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", "zh")
 MLQA_LANGS = ("ar", "de", "en", "es", "hi", "vi", "zh")
 TYDIQA_LANGS = ("ar", "bn", "en", "fi", "id", "ko", "ru", "sw", "te")
 BUCC_LANGS = ("de", "fr", "ru", "zh")  # each paired with en
-TATOEBA_LANGS = tuple(lang for lang in XTREME_LANGUAGES if lang not in ("en", "ms", "my", "yo"))  # 36, each with en
+TATOEBA_LANGS = tuple(
+    lang for lang in XTREME_LANGUAGES if lang not in ("en", "ms", "my", "yo")
+)  # 36, each with en
 
 # Hub config-name spellings used by google/xtreme.
 _UDPOS_NAMES = {
@@ -56,7 +66,9 @@ TYDIQA_ID_PREFIX = {
 
 def _pawsx_files(split: str, lang: str) -> list[list[str]]:
     """PAWS-X: English trains on ``train.tsv``, other languages have only the machine-translated training set."""
-    name = {"train": "train" if lang == "en" else "translated_train", "dev": "dev_2k", "test": "test_2k"}[split]
+    name = {"train": "train" if lang == "en" else "translated_train", "dev": "dev_2k", "test": "test_2k"}[
+        split
+    ]
     return [[f"pawsx/{lang}/{name}.tsv"], [f"pawsx/x-final/{lang}/{name}.tsv"]]
 
 

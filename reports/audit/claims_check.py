@@ -28,7 +28,9 @@ class Truncation:
     reason: str
 
 
-def detect_truncation(text: str, vocabulary: set[str] | None = None, *, cut_length: int | None = 120) -> Truncation:
+def detect_truncation(
+    text: str, vocabulary: set[str] | None = None, *, cut_length: int | None = 120
+) -> Truncation:
     """Is ``text`` cut off? Mid-word when its last word is a strict prefix of a word the paper uses but not a word
     itself; mid-sentence when it simply lacks a sentence end. ``vocabulary`` is the paper's lower-cased words."""
     s = text.strip()
@@ -121,11 +123,42 @@ def p_holds(label: str | None, confidence: float | None) -> float | None:
     return (1.0 - confidence) / 2
 
 
-_COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-                "ten": 10, "eleven": 11, "twelve": 12}
+_COUNT_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+}
 _FILLER = r"(?:different|distinct|separate|diverse|additional|other|english|single|individual)"
-_COUNT_NOUN_STOP = {"different", "distinct", "separate", "diverse", "additional", "other", "english", "single",
-                    "individual", "of", "the", "our", "and", "or", "in", "on", "for", "with", "to"}
+_COUNT_NOUN_STOP = {
+    "different",
+    "distinct",
+    "separate",
+    "diverse",
+    "additional",
+    "other",
+    "english",
+    "single",
+    "individual",
+    "of",
+    "the",
+    "our",
+    "and",
+    "or",
+    "in",
+    "on",
+    "for",
+    "with",
+    "to",
+}
 
 
 def _count_value(token: str) -> int | None:
@@ -142,8 +175,9 @@ def count_conflicts(claim: str, pages: list[str]) -> list[str]:
     number = r"\b(\d{1,2}|" + "|".join(_COUNT_WORDS) + r")\b"
     out = []
     joined = [re.sub(r"\s+", " ", re.sub(r"(\w)-\s*\n\s*(\w)", r"\1\2", p)) for p in pages]
-    for m in re.finditer(number + r"((?:\s+" + _FILLER + r")*)\s+([a-z][a-z\-]+)(?:\s+([a-z][a-z\-]+))?", claim,
-                         re.IGNORECASE):
+    for m in re.finditer(
+        number + r"((?:\s+" + _FILLER + r")*)\s+([a-z][a-z\-]+)(?:\s+([a-z][a-z\-]+))?", claim, re.IGNORECASE
+    ):
         value = _count_value(m.group(1))
         modifier = m.group(3).lower()
         head = (m.group(4) or "").lower()
@@ -153,8 +187,10 @@ def count_conflicts(claim: str, pages: list[str]) -> list[str]:
         if modifier.endswith("s") and not modifier.endswith("ss"):
             continue
         tail = r"(?:\s+[a-z\-]+){0,2}?\s+" + re.escape(head) + r"\b" if head else ""
-        pattern = re.compile(r"(?<![.\d])" + number + r"(?:\s+" + _FILLER + r")*\s+" + re.escape(modifier) + r"\b"
-                             + tail, re.IGNORECASE)
+        pattern = re.compile(
+            r"(?<![.\d])" + number + r"(?:\s+" + _FILLER + r")*\s+" + re.escape(modifier) + r"\b" + tail,
+            re.IGNORECASE,
+        )
         seen: dict[int, set[int]] = {}
         for page_no, text in enumerate(joined, start=1):
             for pm in pattern.finditer(text):
@@ -162,7 +198,9 @@ def count_conflicts(claim: str, pages: list[str]) -> list[str]:
                 if v is not None:
                     seen.setdefault(v, set()).add(page_no)
         if seen and value not in seen:
-            where = "; ".join(f"{v} on page {', '.join(map(str, sorted(p)))}" for v, p in sorted(seen.items()))
+            where = "; ".join(
+                f"{v} on page {', '.join(map(str, sorted(p)))}" for v, p in sorted(seen.items())
+            )
             what = f"{modifier} {head}".strip()
             out.append(f"the claim counts {m.group(0).strip()!r} but the paper counts {what} as {where}")
     return out

@@ -41,7 +41,8 @@ def check_counts(rep: ParsedReport) -> tuple[list[CountCheck], list[Finding]]:
         if len(values) > 1:
             check.status = "mismatch"
             check.note = "stated inconsistently: " + " vs ".join(
-                f"{s['text']!r} ({s['section']})" for s in check.stated)
+                f"{s['text']!r} ({s['section']})" for s in check.stated
+            )
             findings.append(Finding.make("count_mismatch", target, f"{name.replace('_', ' ')} {check.note}"))
             continue
         stated = values[0]
@@ -60,18 +61,27 @@ def check_counts(rep: ParsedReport) -> tuple[list[CountCheck], list[Finding]]:
                 findings.append(Finding.make("count_mismatch", target, check.note))
             elif n_refs < stated:
                 check.status = "not recomputable"
-                check.note = (f"{_fmt(stated)} papers said retrieved; only {n_refs} appear in the references, so the"
-                              " rest cannot be checked")
+                check.note = (
+                    f"{_fmt(stated)} papers said retrieved; only {n_refs} appear in the references, so the"
+                    " rest cannot be checked"
+                )
                 findings.append(Finding.make("count_unverifiable", target, check.note))
         elif name == "quality_score":
             check.status = "not recomputable"
             scale = check.stated[0]["scale"]
-            check.note = (f"quality score {_fmt(stated)}{'/' + _fmt(scale) if scale else ''} is opaque: the report "
-                          "gives no rubric or per-item scores it could be recomputed from")
+            check.note = (
+                f"quality score {_fmt(stated)}{'/' + _fmt(scale) if scale else ''} is opaque: the report "
+                "gives no rubric or per-item scores it could be recomputed from"
+            )
             findings.append(Finding.make("count_unverifiable", target, check.note))
     if "claims_verified" in by_name and "claims_extracted" in by_name:
         v, e = by_name["claims_verified"].stated[0]["value"], by_name["claims_extracted"].stated[0]["value"]
         if v > e:
-            findings.append(Finding.make("count_mismatch", "count claims_verified",
-                                         f"{_fmt(v)} claims said verified out of {_fmt(e)} extracted"))
+            findings.append(
+                Finding.make(
+                    "count_mismatch",
+                    "count claims_verified",
+                    f"{_fmt(v)} claims said verified out of {_fmt(e)} extracted",
+                )
+            )
     return list(by_name.values()), findings

@@ -229,7 +229,9 @@ class AuditClaim(_Closed):
     mark_contradicted: bool
     confidence_off: bool
     line: int
-    rerun: dict[str, Any] | None = Field(default=None, description="audit --runs: the claim bound to run results")
+    rerun: dict[str, Any] | None = Field(
+        default=None, description="audit --runs: the claim bound to run results"
+    )
 
 
 class ReferenceJSON(_Closed):
@@ -281,7 +283,9 @@ class Audit(_Closed):
     """The canonical audit of one report (``assay audit --json``): what was read, the paper it examines, every
     finding, every claim re-verified, references, counts and the research question."""
 
-    model_config = ConfigDict(title="Audit", json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"})
+    model_config = ConfigDict(
+        title="Audit", json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"}
+    )
 
     schema_: Literal["assay.audit/1"] = Field(alias="schema")
     tool: ToolInfo

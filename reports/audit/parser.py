@@ -56,13 +56,22 @@ _DOI = re.compile(r"\b(10\.\d{4,9}/[^\s<>\"']+[^\s<>\"'.,;])")
 _DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%Y-%m-%d", "%B %Y", "%d/%m/%Y")
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _COUNT_PATTERNS = (
-    ("papers_retrieved", re.compile(rf"\b{_NUMBER}\s+(?:papers|sources|documents)\s+(?:were\s+)?retrieved", re.I)),
+    (
+        "papers_retrieved",
+        re.compile(rf"\b{_NUMBER}\s+(?:papers|sources|documents)\s+(?:were\s+)?retrieved", re.I),
+    ),
     ("papers_retrieved", re.compile(rf"yielded\s+{_NUMBER}\s+(?:papers|sources|documents)", re.I)),
     ("papers_retrieved", re.compile(rf"retrieved\s+{_NUMBER}\s+(?:papers|sources|documents)", re.I)),
     ("claims_extracted", re.compile(rf"\b{_NUMBER}\s+claims\s+(?:were\s+)?extracted", re.I)),
     ("claims_extracted", re.compile(rf"extracted\s+{_NUMBER}\s+claims", re.I)),
-    ("claims_verified", re.compile(rf"\b{_NUMBER}\s+(?:claims\s+)?(?:were\s+)?(?:independently\s+)?verified", re.I)),
-    ("quality_score", re.compile(rf"quality\s+(?:review\s+)?score(?:\s+of|:)?\s*{_NUMBER}\s*(?:/\s*{_NUMBER})?", re.I)),
+    (
+        "claims_verified",
+        re.compile(rf"\b{_NUMBER}\s+(?:claims\s+)?(?:were\s+)?(?:independently\s+)?verified", re.I),
+    ),
+    (
+        "quality_score",
+        re.compile(rf"quality\s+(?:review\s+)?score(?:\s+of|:)?\s*{_NUMBER}\s*(?:/\s*{_NUMBER})?", re.I),
+    ),
 )
 
 
@@ -93,11 +102,17 @@ def read_report(path: Path) -> tuple[str, bytes, str]:
             f"report {path} is not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8 or give the PDF"
         ) from exc
     if not text.strip():
-        raise AssayError(f"report {path} is empty (only whitespace); give a report in text, Markdown or PDF form")
+        raise AssayError(
+            f"report {path} is empty (only whitespace); give a report in text, Markdown or PDF form"
+        )
     controls = sum(1 for c in text[:65536] if ord(c) < 32 and c not in "\t\n\r\f")
     if controls > max(8, len(text[:65536]) // 100):
         raise AssayError(f"report {path} looks binary ({controls} control characters), not a text report")
-    fmt = "markdown" if path.suffix.lower() in (".md", ".markdown") or re.search(r"^#{1,6} ", text, re.M) else "text"
+    fmt = (
+        "markdown"
+        if path.suffix.lower() in (".md", ".markdown") or re.search(r"^#{1,6} ", text, re.M)
+        else "text"
+    )
     return text, data, fmt
 
 
@@ -172,7 +187,9 @@ def _parse_sections(rep: ParsedReport, sections: list[tuple[str, str, _Lines]]) 
     seen: set[str] = set()
     for name, key, body in sections:
         if key in seen:
-            rep.problems.append(ParseProblem(body[0][0] if body else None, key, f"section {name!r} appears twice"))
+            rep.problems.append(
+                ParseProblem(body[0][0] if body else None, key, f"section {name!r} appears twice")
+            )
         seen.add(key)
         prose = "\n".join(t for _, t in body).strip()
         rep.section_text[key] = (rep.section_text.get(key, "") + "\n" + prose).strip()
@@ -198,7 +215,9 @@ def _note_missing(rep: ParsedReport, seen: set[str]) -> None:
         rep.problems.append(ParseProblem(None, "title", "no title was found"))
     if rep.paper_title is None:
         rep.problems.append(
-            ParseProblem(None, "introduction", "the paper examined is not stated ('This paper examines: ...')")
+            ParseProblem(
+                None, "introduction", "the paper examined is not stated ('This paper examines: ...')"
+            )
         )
     if rep.question is None:
         rep.problems.append(ParseProblem(None, "introduction", "the research question is not stated"))
@@ -209,7 +228,13 @@ def _heading(line: str, *, title_seen: bool) -> tuple[int, str] | None:
     if m and m.group(2).strip():
         return len(m.group(1)), m.group(2).strip()
     stripped = line.strip()
-    if not stripped or len(stripped) > 60 or "\t" in line or "|" in line or stripped.startswith(("-", "*", "<")):
+    if (
+        not stripped
+        or len(stripped) > 60
+        or "\t" in line
+        or "|" in line
+        or stripped.startswith(("-", "*", "<"))
+    ):
         return None
     if stripped.lower().strip(" :") in KNOWN_SECTIONS and not stripped.endswith("."):
         return 2, stripped.strip(" :")
@@ -244,7 +269,9 @@ def _parse_preamble(rep: ParsedReport, preamble: list[tuple[int, str]]) -> None:
         elif rep.author is None and len(t) <= 80:
             rep.author = t
         else:
-            rep.problems.append(ParseProblem(no, "preamble", "unrecognised line before the first section", t[:200]))
+            rep.problems.append(
+                ParseProblem(no, "preamble", "unrecognised line before the first section", t[:200])
+            )
 
 
 def _parse_date(text: str) -> str | None:
@@ -258,7 +285,9 @@ def _parse_date(text: str) -> str | None:
 
 
 def _parse_intro(rep: ParsedReport, text: str) -> None:
-    m = re.search(r"(?:paper|study|article)\s+examine[sd]?\s*:\s*(.+?)(?=\s*Research question\s*:|$)", text, re.I | re.S)
+    m = re.search(
+        r"(?:paper|study|article)\s+examine[sd]?\s*:\s*(.+?)(?=\s*Research question\s*:|$)", text, re.I | re.S
+    )
     if m:
         rep.paper_title = m.group(1).strip().rstrip(".").strip() or None
     q = re.search(r"Research question\s*:\s*(.+)$", text, re.I | re.S)
@@ -317,8 +346,19 @@ def _confidence(cell: str) -> tuple[float | None, str | None]:
 _TRAILING_ROW = re.compile(r"^(?P<claim>.+?)\s+(?P<mark>[✓✔☑✅×✗✘❌])\s+(?P<conf>[-+0-9.eE%]+)\s*$")
 
 
-_HEADER_WORDS = ("claim", "statement", "text", "verified", "mark", "status", "supported", "verdict", "confidence",
-                 "score", "probability")
+_HEADER_WORDS = (
+    "claim",
+    "statement",
+    "text",
+    "verified",
+    "mark",
+    "status",
+    "supported",
+    "verdict",
+    "confidence",
+    "score",
+    "probability",
+)
 _NUMERIC_CELL = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?%?|[-+]?(?:inf|infinity|nan)", re.I)
 
 
@@ -340,7 +380,11 @@ def _rows(body: list[tuple[int, str]]) -> list[tuple[int, str, list[str]]]:
             fills_conf = len(last) == 2 and _mark(last[1]) is not None and _NUMERIC_CELL.fullmatch(cell)
             continues = len(last) == 1 and not _mark(cell) and not _NUMERIC_CELL.fullmatch(cell)
             if header_part or fills_mark or fills_conf or continues:
-                rows[-1] = (last_no, last_raw + "\n" + line, last + [cell] if not continues else [last[0] + " " + cell])
+                rows[-1] = (
+                    last_no,
+                    last_raw + "\n" + line,
+                    last + [cell] if not continues else [last[0] + " " + cell],
+                )
                 continue
         rows.append((no, line, cells))
     return rows
@@ -364,17 +408,23 @@ def _parse_claims(rep: ParsedReport, body: list[tuple[int, str]], *, quiet: bool
             missing = [k for k in ("claim", "mark", "confidence") if k not in cols]
             if missing:
                 rep.problems.append(
-                    ParseProblem(no, "claims", f"the claims table has no {' or '.join(missing)} column", line[:200])
+                    ParseProblem(
+                        no, "claims", f"the claims table has no {' or '.join(missing)} column", line[:200]
+                    )
                 )
             continue
         if len(cells) == 1:
             if not quiet:
-                rep.problems.append(ParseProblem(no, "claims", "a claims table row without columns", line[:200]))
+                rep.problems.append(
+                    ParseProblem(no, "claims", "a claims table row without columns", line[:200])
+                )
             continue
         _add_claim(rep, no, line, cells, cols, len(header) if header else 3)
 
 
-def _add_claim(rep: ParsedReport, no: int, line: str, cells: list[str], cols: dict[str, int], expected: int) -> None:
+def _add_claim(
+    rep: ParsedReport, no: int, line: str, cells: list[str], cols: dict[str, int], expected: int
+) -> None:
     def cell(name: str) -> str | None:
         i = cols.get(name)
         return cells[i] if i is not None and i < len(cells) else None
@@ -402,7 +452,9 @@ def _add_claim(rep: ParsedReport, no: int, line: str, cells: list[str], cols: di
     index = len(rep.claims) + 1
     mark = _mark(mark_raw) if mark_raw else None
     if mark_raw and mark is None:
-        rep.problems.append(ParseProblem(no, "claims", f"claim {index}: mark {mark_raw[:20]!r} is neither ✓ nor ×"))
+        rep.problems.append(
+            ParseProblem(no, "claims", f"claim {index}: mark {mark_raw[:20]!r} is neither ✓ nor ×")
+        )
     confidence = None
     if conf_raw:
         confidence, problem = _confidence(conf_raw)
@@ -436,6 +488,8 @@ def _parse_references(rep: ParsedReport, body: list[tuple[int, str]]) -> None:
         if len(re.sub(r"[^A-Za-z]", "", title)) >= 4:
             ref.title = title
         if not (ref.arxiv_id or ref.doi or ref.title or ref.url):
-            rep.problems.append(ParseProblem(no, "references", "reference with neither an identifier nor a title", s))
+            rep.problems.append(
+                ParseProblem(no, "references", "reference with neither an identifier nor a title", s)
+            )
             continue
         rep.references.append(ref)

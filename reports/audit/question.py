@@ -38,12 +38,22 @@ def check_question(rep: ParsedReport) -> tuple[QuestionCheck, list[Finding]]:
     claims_cov = len(q_terms & claims_terms) / len(q_terms) if q_terms else 1.0
     cov, where, missing = best
     if where and cov >= COVERAGE:
-        return QuestionCheck(rep.question, True, where, round(cov, 2), sorted(missing),
-                             f"the {where} section addresses it ({cov:.0%} of its key terms)"), []
+        return QuestionCheck(
+            rep.question,
+            True,
+            where,
+            round(cov, 2),
+            sorted(missing),
+            f"the {where} section addresses it ({cov:.0%} of its key terms)",
+        ), []
     absent = sorted(q_terms - claims_terms)
-    reason = ("no conclusion or answer section addresses the question"
-              + (f" (best: {where}, {cov:.0%} of its key terms)" if where else "")
-              + f"; the claims cover {claims_cov:.0%} of its key terms"
-              + (f", never mentioning {', '.join(absent[:8])}" if absent else ""))
-    finding = Finding.make("unanswered_question", "report", f"the research question is restated but never answered: {reason}")
+    reason = (
+        "no conclusion or answer section addresses the question"
+        + (f" (best: {where}, {cov:.0%} of its key terms)" if where else "")
+        + f"; the claims cover {claims_cov:.0%} of its key terms"
+        + (f", never mentioning {', '.join(absent[:8])}" if absent else "")
+    )
+    finding = Finding.make(
+        "unanswered_question", "report", f"the research question is restated but never answered: {reason}"
+    )
     return QuestionCheck(rep.question, False, None, round(claims_cov, 2), absent, reason), [finding]

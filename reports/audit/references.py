@@ -60,8 +60,11 @@ def _store_match(store: Store, ref: ReportReference) -> list[Paper]:
         from rapidfuzz import fuzz, utils
 
         # A stored title contained in the reference text (which also holds authors, venue, year) identifies it.
-        scored = [(fuzz.token_set_ratio(ref.title, p.title, processor=utils.default_process), p)
-                  for p in papers if len(p.title.split()) >= 3]
+        scored = [
+            (fuzz.token_set_ratio(ref.title, p.title, processor=utils.default_process), p)
+            for p in papers
+            if len(p.title.split()) >= 3
+        ]
         best = max(scored, key=lambda t: t[0], default=None)
         if best and best[0] >= 95:
             return [best[1]]
@@ -111,7 +114,9 @@ def check_references(
     return checks, findings
 
 
-def _fill_from_store(c: ReferenceCheck, store: Store, ref: ReportReference) -> tuple[list[Paper], str | None, str]:
+def _fill_from_store(
+    c: ReferenceCheck, store: Store, ref: ReportReference
+) -> tuple[list[Paper], str | None, str]:
     """Fill ``c`` from the latest stored version matching ``ref``; return the matches, that version (for an arXiv
     reference) and its abstract."""
     stored = _store_match(store, ref)
@@ -138,15 +143,21 @@ def _judge_relevance(
     if ref.arxiv_id and paper.arxiv_id == ref.arxiv_id:
         c.is_examined_paper = True
         c.relevant = True
-        c.relevance = {"score": 1.0, "method": "identity", "threshold": None, "related": True,
-                       "reason": "this is the examined paper"}
+        c.relevance = {
+            "score": 1.0,
+            "method": "identity",
+            "threshold": None,
+            "related": True,
+            "reason": "this is the examined paper",
+        }
         if ref.version and paper.version and ref.version != paper.version:
-            c.note = (f"the report cites {ref.version} of the examined paper; the evidence in this audit comes "
-                      f"from {paper.version}")
+            c.note = (
+                f"the report cites {ref.version} of the examined paper; the evidence in this audit comes "
+                f"from {paper.version}"
+            )
             return [Finding.make("paper_version_mismatch", target, c.note)]
     elif (c.title or ref.title) and c.exists is not False:
-        rel = relevance.score(f"{c.title or ref.title}\n{abstract}", paper_text, question,
-                              embedder=embedder)
+        rel = relevance.score(f"{c.title or ref.title}\n{abstract}", paper_text, question, embedder=embedder)
         c.relevance, c.relevant = asdict(rel), rel.related
         if not rel.related:
             return [Finding.make("reference_unrelated", target, f"{c.title or ref.raw!s}: {rel.reason}")]
@@ -161,9 +172,13 @@ def _existence_findings(c: ReferenceCheck, ref: ReportReference, target: str) ->
     elif c.exists is None:
         findings.append(Finding.make("reference_unchecked", target, f"{ref.raw}: {c.status}"))
     if c.outdated:
-        findings.append(Finding.make(
-            "reference_outdated_version", target,
-            f"{ref.raw} cites {ref.version}; the latest version is {c.latest_version}"))
+        findings.append(
+            Finding.make(
+                "reference_outdated_version",
+                target,
+                f"{ref.raw} cites {ref.version}; the latest version is {c.latest_version}",
+            )
+        )
     return findings
 
 

@@ -86,9 +86,15 @@ def score(text: str, paper_text: str, question: str | None, *, embedder=None) ->
         if shared:
             reason += "; shares " + ", ".join(shared)
     elif best >= threshold:
-        reason = (f"unrelated: similarity {best:.2f} to {against} rests on a single shared word "
-                  f"({', '.join(shared) or '-'}), under the {MIN_SHARED_TERMS} needed")
+        reason = (
+            f"unrelated: similarity {best:.2f} to {against} rests on a single shared word "
+            f"({', '.join(shared) or '-'}), under the {MIN_SHARED_TERMS} needed"
+        )
     else:
         reason = f"unrelated: similarity {best:.2f} to {against} is below {threshold:.2f}"
-        reason += "; shares " + ", ".join(shared) if shared else "; shares no key terms with the paper or the question"
+        reason += (
+            "; shares " + ", ".join(shared)
+            if shared
+            else "; shares no key terms with the paper or the question"
+        )
     return Relevance(round(best, 3), method, threshold, related, reason)

@@ -38,7 +38,10 @@ def tool_version() -> str:
 
 
 def resolve_examined_paper(
-    store: Store, settings, rep: ParsedReport, paper_ref: str | None  # noqa: ANN001
+    store: Store,
+    settings,
+    rep: ParsedReport,
+    paper_ref: str | None,  # noqa: ANN001
 ) -> tuple[Paper | None, dict]:
     """The paper the report examines: ``--paper`` when given, else the stated title in the store, else arXiv."""
     if paper_ref:
@@ -58,8 +61,11 @@ def resolve_examined_paper(
     try:
         record = ArxivSource(settings, store).find_by_title(title)
     except NetworkForbidden:
-        return None, {"by": None, "query": title,
-                      "note": "not in the store, and arXiv title search not checked (offline); use --paper"}
+        return None, {
+            "by": None,
+            "query": title,
+            "note": "not in the store, and arXiv title search not checked (offline); use --paper",
+        }
     except NetworkError as exc:
         return None, {"by": None, "query": title, "note": f"not in the store, and arXiv search failed: {exc}"}
     if record is None:
@@ -70,9 +76,14 @@ def resolve_examined_paper(
         result = fetch(store, settings, [f"{record.arxiv_id}{record.version or ''}"])[0]
         paper = resolve_paper(store, result.paper_id)
     except (AssayError, ImportError, IndexError) as exc:
-        return None, {"by": "arXiv title search", "query": title,
-                      "note": (f"found on arXiv as {record.arxiv_id}{record.version or ''} but its PDF could not be "
-                               f"fetched ({exc}); run `assay fetch {record.arxiv_id}` and audit again")}
+        return None, {
+            "by": "arXiv title search",
+            "query": title,
+            "note": (
+                f"found on arXiv as {record.arxiv_id}{record.version or ''} but its PDF could not be "
+                f"fetched ({exc}); run `assay fetch {record.arxiv_id}` and audit again"
+            ),
+        }
     return paper, {"by": "arXiv title search", "query": title, "note": f"fetched {paper.id} from arXiv"}
 
 
@@ -93,17 +104,29 @@ def audit_report(
     findings: list[Finding] = []
     for prob in rep.problems:
         where = f"line {prob.line}" if prob.line else prob.part
-        findings.append(Finding.make("parse_problem", where, prob.message + (f": {prob.text!r}" if prob.text else "")))
+        findings.append(
+            Finding.make("parse_problem", where, prob.message + (f": {prob.text!r}" if prob.text else ""))
+        )
     if question:
         rep.question = question
 
     paper, resolution = resolve_examined_paper(store, settings, rep, paper_ref)
     pages = get_pages(store, paper.id) if paper else []
     if paper is None:
-        findings.append(Finding.make("paper_unresolved", "paper", f"{rep.paper_title or 'unknown paper'}: "
-                                     f"{resolution['note']}; claims were not re-verified"))
-    cited_versions = sorted({r.version for r in rep.references
-                             if paper and r.arxiv_id == paper.arxiv_id and r.version and r.version != paper.version})
+        findings.append(
+            Finding.make(
+                "paper_unresolved",
+                "paper",
+                f"{rep.paper_title or 'unknown paper'}: {resolution['note']}; claims were not re-verified",
+            )
+        )
+    cited_versions = sorted(
+        {
+            r.version
+            for r in rep.references
+            if paper and r.arxiv_id == paper.arxiv_id and r.version and r.version != paper.version
+        }
+    )
 
     claims, claim_findings = _audit_claims(store, settings, rep, paper, pages, cited_versions)
     findings += claim_findings
@@ -114,9 +137,13 @@ def audit_report(
         for claim, rerun in zip(claims, bound, strict=True):
             claim.rerun = rerun
     if rep.abstract:
-        t = claims_check.detect_truncation(rep.abstract, claims_check.paper_vocabulary(pages), cut_length=None)
+        t = claims_check.detect_truncation(
+            rep.abstract, claims_check.paper_vocabulary(pages), cut_length=None
+        )
         if t.truncated:
-            findings.append(Finding.make("truncated_text", "abstract", f"the abstract is cut off: it {t.reason}"))
+            findings.append(
+                Finding.make("truncated_text", "abstract", f"the abstract is cut off: it {t.reason}")
+            )
     ref_checks, ref_findings = check_references(store, settings, rep.references, paper, rep.question)
     findings += ref_findings
     count_checks, count_findings = check_counts(rep)
@@ -130,68 +157,99 @@ def audit_report(
     by_kind: dict[str, int] = {}
     for f in findings:
         by_kind[f.kind] = by_kind.get(f.kind, 0) + 1
-    audit = Audit.model_validate({
-        "schema": SCHEMA,
-        "tool": {"name": "assay", "version": tool_version()},
-        "input": {"file": path.name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), "format": fmt,
-                  "layout": rep.layout},
-        "settings_hash": settings.hash(),
-        "offline": bool(settings.offline),
-        "started_at": started,
-        "finished_at": _now(),
-        "report": {
-            "title": rep.title, "author": rep.author, "date": rep.date, "date_raw": rep.date_raw,
-            "abstract": rep.abstract, "paper_title": rep.paper_title, "question": rep.question,
-            "sections": rep.sections, "n_claims": len(rep.claims), "n_references": len(rep.references),
-        },
-        "paper": _paper_json(paper, resolution, cited_versions),
-        "summary": {
-            "n_findings": len(findings),
-            "by_severity": {s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES},
-            "by_kind": by_kind,
-            "flagged": bool(findings),
-            "headlines": headlines,
-            "claims": {
-                "total": len(claims),
-                "truncated": sum(1 for c in claims if c.truncated),
-                "mark_contradicted": sum(1 for c in claims if c.mark_contradicted),
-                "supported": sum(1 for c in claims if c.label == "supported"),
-                "refuted": sum(1 for c in claims if c.label == "refuted"),
-                "not_enough_info": sum(1 for c in claims if c.label == "not_enough_info"),
-                "not_verified": sum(1 for c in claims if c.label is None),
+    audit = Audit.model_validate(
+        {
+            "schema": SCHEMA,
+            "tool": {"name": "assay", "version": tool_version()},
+            "input": {
+                "file": path.name,
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "bytes": len(data),
+                "format": fmt,
+                "layout": rep.layout,
             },
-        },
-        "findings": [asdict(f) for f in findings],
-        "claims": claims,
-        "references": [asdict(r) for r in ref_checks],
-        "counts": [asdict(c) for c in count_checks],
-        "question": asdict(q_check),
-        "parse_problems": [asdict(p) for p in rep.problems],
-    })
+            "settings_hash": settings.hash(),
+            "offline": bool(settings.offline),
+            "started_at": started,
+            "finished_at": _now(),
+            "report": {
+                "title": rep.title,
+                "author": rep.author,
+                "date": rep.date,
+                "date_raw": rep.date_raw,
+                "abstract": rep.abstract,
+                "paper_title": rep.paper_title,
+                "question": rep.question,
+                "sections": rep.sections,
+                "n_claims": len(rep.claims),
+                "n_references": len(rep.references),
+            },
+            "paper": _paper_json(paper, resolution, cited_versions),
+            "summary": {
+                "n_findings": len(findings),
+                "by_severity": {s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES},
+                "by_kind": by_kind,
+                "flagged": bool(findings),
+                "headlines": headlines,
+                "claims": {
+                    "total": len(claims),
+                    "truncated": sum(1 for c in claims if c.truncated),
+                    "mark_contradicted": sum(1 for c in claims if c.mark_contradicted),
+                    "supported": sum(1 for c in claims if c.label == "supported"),
+                    "refuted": sum(1 for c in claims if c.label == "refuted"),
+                    "not_enough_info": sum(1 for c in claims if c.label == "not_enough_info"),
+                    "not_verified": sum(1 for c in claims if c.label is None),
+                },
+            },
+            "findings": [asdict(f) for f in findings],
+            "claims": claims,
+            "references": [asdict(r) for r in ref_checks],
+            "counts": [asdict(c) for c in count_checks],
+            "question": asdict(q_check),
+            "parse_problems": [asdict(p) for p in rep.problems],
+        }
+    )
     return audit.to_json()
 
 
 _HEADLINE = {  # kind: (one, many)
     "mark_contradicted": ("mark the evidence contradicts", "marks the evidence contradicts"),
-    "possible_other_version": ("claim whose numbers may come from another version of the paper",
-                               "claims whose numbers may come from another version of the paper"),
+    "possible_other_version": (
+        "claim whose numbers may come from another version of the paper",
+        "claims whose numbers may come from another version of the paper",
+    ),
     "truncated_claim": ("claim cut off mid-word or mid-sentence", "claims cut off mid-word or mid-sentence"),
-    "mark_unsupported": ("claim marked ✓ without evidence in the paper", "claims marked ✓ without evidence in the paper"),
-    "confidence_off": ("confidence off (inconsistent with the mark or far from ours)",
-                       "confidences off (inconsistent with the mark or far from ours)"),
+    "mark_unsupported": (
+        "claim marked ✓ without evidence in the paper",
+        "claims marked ✓ without evidence in the paper",
+    ),
+    "confidence_off": (
+        "confidence off (inconsistent with the mark or far from ours)",
+        "confidences off (inconsistent with the mark or far from ours)",
+    ),
     "count_mismatch": ("count that does not add up", "counts that do not add up"),
     "count_unverifiable": ("count that cannot be recomputed", "counts that cannot be recomputed"),
     "reference_not_found": ("reference that does not exist", "references that do not exist"),
-    "reference_unrelated": ("reference unrelated to the paper and the question",
-                            "references unrelated to the paper and the question"),
-    "reference_outdated_version": ("reference citing an outdated version", "references citing an outdated version"),
+    "reference_unrelated": (
+        "reference unrelated to the paper and the question",
+        "references unrelated to the paper and the question",
+    ),
+    "reference_outdated_version": (
+        "reference citing an outdated version",
+        "references citing an outdated version",
+    ),
     "reference_unchecked": ("reference not checked", "references not checked"),
     "unanswered_question": ("research question never answered", "research questions never answered"),
     "paper_unresolved": ("paper examined not found", "papers examined not found"),
-    "paper_version_mismatch": ("citation of another version than the evidence comes from",
-                               "citations of another version than the evidence comes from"),
+    "paper_version_mismatch": (
+        "citation of another version than the evidence comes from",
+        "citations of another version than the evidence comes from",
+    ),
     "truncated_text": ("cut-off text outside the claims", "cut-off texts outside the claims"),
-    "parse_problem": ("part of the report that could not be parsed", "parts of the report that could not be parsed"),
+    "parse_problem": (
+        "part of the report that could not be parsed",
+        "parts of the report that could not be parsed",
+    ),
 }
 
 
@@ -211,25 +269,50 @@ def _headlines(findings: list[Finding]) -> list[dict]:
             where = f"{noun} {', '.join(numbers)}"
         else:
             where = ", ".join(dict.fromkeys(targets))
-        out.append({"kind": kind, "severity": severity, "count": len(items),
-                    "text": _HEADLINE.get(kind, (kind.replace("_", " "),) * 2)[len(items) > 1], "where": where})
+        out.append(
+            {
+                "kind": kind,
+                "severity": severity,
+                "count": len(items),
+                "text": _HEADLINE.get(kind, (kind.replace("_", " "),) * 2)[len(items) > 1],
+                "where": where,
+            }
+        )
     out.sort(key=lambda h: (order[h["severity"]], -h["count"]))
     return out
 
 
 def _paper_json(paper: Paper | None, resolution: dict, cited_versions: list[str]) -> dict:
     if paper is None:
-        return {"id": None, "arxiv_id": None, "version": None, "title": None, "resolved_by": resolution["by"],
-                "note": resolution["note"], "cited_versions": []}
+        return {
+            "id": None,
+            "arxiv_id": None,
+            "version": None,
+            "title": None,
+            "resolved_by": resolution["by"],
+            "note": resolution["note"],
+            "cited_versions": [],
+        }
     note = resolution["note"]
     if cited_versions:
-        note = (f"the evidence comes from {paper.version or 'the stored PDF'}; the report cites "
-                f"{', '.join(cited_versions)} of this paper")
+        note = (
+            f"the evidence comes from {paper.version or 'the stored PDF'}; the report cites "
+            f"{', '.join(cited_versions)} of this paper"
+        )
     elif paper.version:
         note = note or f"the evidence comes from {paper.version}"
-    return {"id": paper.id, "arxiv_id": paper.arxiv_id, "version": paper.version, "title": paper.title,
-            "authors": paper.authors, "published": paper.published, "pdf_sha256": paper.pdf_sha256,
-            "resolved_by": resolution["by"], "note": note, "cited_versions": cited_versions}
+    return {
+        "id": paper.id,
+        "arxiv_id": paper.arxiv_id,
+        "version": paper.version,
+        "title": paper.title,
+        "authors": paper.authors,
+        "published": paper.published,
+        "pdf_sha256": paper.pdf_sha256,
+        "resolved_by": resolution["by"],
+        "note": note,
+        "cited_versions": cited_versions,
+    }
 
 
 @dataclass
@@ -250,7 +333,11 @@ class ClaimReview:
 
 
 def _audit_claims(
-    store: Store, settings, rep: ParsedReport, paper: Paper | None, pages: list[str],  # noqa: ANN001
+    store: Store,
+    settings,
+    rep: ParsedReport,
+    paper: Paper | None,
+    pages: list[str],  # noqa: ANN001
     cited_versions: list[str],
 ) -> tuple[list[AuditClaim], list[Finding]]:
     """Every claim of the report verified (its uncut fragment), reviewed by the policy, as audit JSON."""
@@ -261,19 +348,27 @@ def _audit_claims(
     out: list[AuditClaim] = []
     findings: list[Finding] = []
     for c, t in zip(rep.claims, truncs, strict=True):
-        review = review_claim(c, t, verdicts.get(f"claim-{c.index}"), verifier_note, paper, pages, numbers,
-                              cited_versions)
+        review = review_claim(
+            c, t, verdicts.get(f"claim-{c.index}"), verifier_note, paper, pages, numbers, cited_versions
+        )
         findings += review.findings
         out.append(_claim_json(c, t, review))
     return out, findings
 
 
 def _verify_fragments(
-    store: Store, settings, claims: list[ReportClaim], truncs: list, paper: Paper | None  # noqa: ANN001
+    store: Store,
+    settings,
+    claims: list[ReportClaim],
+    truncs: list,
+    paper: Paper | None,  # noqa: ANN001
 ) -> tuple[dict[str, dict], str]:
     """The verifier's verdicts by claim id (what each fragment asserts), or why there are none."""
-    to_verify = [{"id": f"claim-{c.index}", "text": t.fragment} for c, t in zip(claims, truncs, strict=True)
-                 if t.fragment.strip()]
+    to_verify = [
+        {"id": f"claim-{c.index}", "text": t.fragment}
+        for c, t in zip(claims, truncs, strict=True)
+        if t.fragment.strip()
+    ]
     if paper is not None and to_verify:
         try:
             return {v["id"]: v for v in claims_check.verify(store, settings, to_verify, [paper.id])}, ""
@@ -285,8 +380,14 @@ def _verify_fragments(
 
 
 def review_claim(
-    c: ReportClaim, t, v: dict | None, verifier_note: str, paper: Paper | None, pages: list[str],  # noqa: ANN001
-    numbers, cited_versions: list[str],  # noqa: ANN001
+    c: ReportClaim,
+    t,
+    v: dict | None,
+    verifier_note: str,
+    paper: Paper | None,
+    pages: list[str],  # noqa: ANN001
+    numbers,
+    cited_versions: list[str],  # noqa: ANN001
 ) -> ClaimReview:
     """The policy: numbers the examined version lacks make a verdict not_enough_info; the report's mark and
     confidence are compared with our verdict. Every finding names the claim."""
@@ -296,8 +397,13 @@ def review_claim(
     reasons = list(v.get("reasons", [])) if v else ([verifier_note] if verifier_note else [])
     evidence = list(v.get("evidence", [])) if v else []
     if t.truncated:
-        findings.append(Finding.make("truncated_claim", target,
-                                     f"cut off: {t.reason}; verified what the fragment asserts: {t.fragment!r}"))
+        findings.append(
+            Finding.make(
+                "truncated_claim",
+                target,
+                f"cut off: {t.reason}; verified what the fragment asserts: {t.fragment!r}",
+            )
+        )
     missing = claims_check.missing_numbers(t.fragment, numbers) if numbers else []
     miscounted = claims_check.count_conflicts(t.fragment, pages) if pages else []
     verifier_label = label
@@ -323,50 +429,79 @@ def review_claim(
         findings.append(Finding.make("possible_other_version", target, msg))
     contradicted = (c.mark == "✓" and label == "refuted") or (c.mark == "×" and label == "supported")
     if contradicted:
-        findings.append(Finding.make("mark_contradicted", target,
-                                     f"marked {c.mark} but the evidence says {label} (our confidence {conf:.2f})"))
+        findings.append(
+            Finding.make(
+                "mark_contradicted",
+                target,
+                f"marked {c.mark} but the evidence says {label} (our confidence {conf:.2f})",
+            )
+        )
     elif c.mark == "✓" and label == "not_enough_info":
-        findings.append(Finding.make("mark_unsupported", target,
-                                     f"marked ✓ but the paper gives not enough evidence for it (our confidence in "
-                                     f"that {conf:.2f})"))
+        findings.append(
+            Finding.make(
+                "mark_unsupported",
+                target,
+                f"marked ✓ but the paper gives not enough evidence for it (our confidence in "
+                f"that {conf:.2f})",
+            )
+        )
     ours = claims_check.p_holds(label, conf)
-    theirs = None if c.confidence is None or c.mark is None else (
-        c.confidence if c.mark == "✓" else 1.0 - c.confidence)
+    theirs = (
+        None
+        if c.confidence is None or c.mark is None
+        else (c.confidence if c.mark == "✓" else 1.0 - c.confidence)
+    )
     off_reasons = []
     if c.mark == "✓" and c.confidence is not None and c.confidence < 0.5:
-        off_reasons.append(f"marked ✓ with confidence {c.confidence:.2f}: the report's own confidence says the "
-                           "claim is more likely wrong than right")
+        off_reasons.append(
+            f"marked ✓ with confidence {c.confidence:.2f}: the report's own confidence says the "
+            "claim is more likely wrong than right"
+        )
     if ours is not None and theirs is not None and abs(ours - theirs) >= claims_check.CONFIDENCE_GAP:
-        off_reasons.append(f"the report's confidence in the claim ({theirs:.2f}) is far from ours ({ours:.2f})")
+        off_reasons.append(
+            f"the report's confidence in the claim ({theirs:.2f}) is far from ours ({ours:.2f})"
+        )
     if off_reasons:
         findings.append(Finding.make("confidence_off", target, "; ".join(off_reasons)))
-    return ClaimReview(label=label, confidence=conf, verifier_label=verifier_label, p_holds=ours, evidence=evidence,
-                       reasons=reasons, missing=missing, miscounted=miscounted, contradicted=contradicted,
-                       confidence_off=bool(off_reasons), findings=findings)
+    return ClaimReview(
+        label=label,
+        confidence=conf,
+        verifier_label=verifier_label,
+        p_holds=ours,
+        evidence=evidence,
+        reasons=reasons,
+        missing=missing,
+        miscounted=miscounted,
+        contradicted=contradicted,
+        confidence_off=bool(off_reasons),
+        findings=findings,
+    )
 
 
 def _claim_json(c: ReportClaim, t, review: ClaimReview) -> AuditClaim:  # noqa: ANN001
     """One claim of the audit JSON: the report's claim and marks beside our reviewed verdict."""
-    return AuditClaim.model_validate({
-        "index": c.index,
-        "text": c.text,
-        "truncated": t.truncated,
-        "truncation": t.kind,
-        "truncation_reason": t.reason if t.truncated else None,
-        "verified_text": t.fragment,
-        "reported_mark": c.mark,
-        "reported_mark_raw": c.mark_raw,
-        "reported_confidence": c.confidence,
-        "reported_confidence_raw": c.confidence_raw,
-        "label": review.label,
-        "confidence": None if review.confidence is None else round(review.confidence, 4),
-        "verifier_label": review.verifier_label,
-        "p_holds": None if review.p_holds is None else round(review.p_holds, 4),
-        "evidence": review.evidence,
-        "reasons": review.reasons,
-        "numbers_not_in_paper": review.missing,
-        "count_conflicts": review.miscounted,
-        "mark_contradicted": review.contradicted,
-        "confidence_off": review.confidence_off,
-        "line": c.line,
-    })
+    return AuditClaim.model_validate(
+        {
+            "index": c.index,
+            "text": c.text,
+            "truncated": t.truncated,
+            "truncation": t.kind,
+            "truncation_reason": t.reason if t.truncated else None,
+            "verified_text": t.fragment,
+            "reported_mark": c.mark,
+            "reported_mark_raw": c.mark_raw,
+            "reported_confidence": c.confidence,
+            "reported_confidence_raw": c.confidence_raw,
+            "label": review.label,
+            "confidence": None if review.confidence is None else round(review.confidence, 4),
+            "verifier_label": review.verifier_label,
+            "p_holds": None if review.p_holds is None else round(review.p_holds, 4),
+            "evidence": review.evidence,
+            "reasons": review.reasons,
+            "numbers_not_in_paper": review.missing,
+            "count_conflicts": review.miscounted,
+            "mark_contradicted": review.contradicted,
+            "confidence_off": review.confidence_off,
+            "line": c.line,
+        }
+    )

@@ -26,8 +26,14 @@ def _download_progress() -> Iterator[tuple[object, object] | None]:
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                   console=Console(stderr=True), transient=True)
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
     tasks: dict[str, object] = {}
 
     def on_progress(record, done: int, total: int | None) -> None:  # noqa: ANN001
@@ -46,7 +52,9 @@ def register(app: typer.Typer) -> None:
     @app.command("fetch")
     def fetch_command(
         ctx: typer.Context,
-        ids: Annotated[list[str], typer.Argument(metavar="ARXIV_ID...", help="arXiv ids, e.g. 2005.13013v2.")],
+        ids: Annotated[
+            list[str], typer.Argument(metavar="ARXIV_ID...", help="arXiv ids, e.g. 2005.13013v2.")
+        ],
         as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
     ) -> None:
         """Download papers from arXiv and ingest them (papers already stored are left as they are)."""
@@ -56,7 +64,10 @@ def register(app: typer.Typer) -> None:
         with _download_progress() as bar:
             results = fetch(app_state.store, app_state.settings, ids, progress=bar[0] if bar else None)
         # the same keys as `assay ingest --json` and `assay papers --json`
-        rows = [{"id": r.paper_id, "created": bool(r.created), "pages": r.n_pages, "title": r.title} for r in results]
+        rows = [
+            {"id": r.paper_id, "created": bool(r.created), "pages": r.n_pages, "title": r.title}
+            for r in results
+        ]
         if as_json:
             typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
             return
@@ -69,7 +80,9 @@ def register(app: typer.Typer) -> None:
     @app.command("search")
     def search_command(
         ctx: typer.Context,
-        query: str = typer.Argument(..., help="Words, or an arXiv query such as 'ti:\"zero-shot\" AND au:phang'."),
+        query: str = typer.Argument(
+            ..., help="Words, or an arXiv query such as 'ti:\"zero-shot\" AND au:phang'."
+        ),
         max_results: int = typer.Option(10, "--max", min=1, max=1000, help="How many results at most."),
         as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
     ) -> None:

@@ -52,24 +52,38 @@ def register(app: typer.Typer) -> None:
 
 def audit_cmd(
     ctx: typer.Context,
-    reports: Annotated[list[Path], typer.Argument(metavar="REPORT...", help="Report files (.txt, .md or .pdf) in the sample layout.")],
+    reports: Annotated[
+        list[Path],
+        typer.Argument(metavar="REPORT...", help="Report files (.txt, .md or .pdf) in the sample layout."),
+    ],
     paper: str = typer.Option(None, "--paper", help="The paper examined (id, arXiv id or title)."),
     question: str = typer.Option(None, "--question", help="The research question; overrides the report's."),
     fmt: str = typer.Option("txt", "--format", help="Output forms, comma-separated: txt,md,html,json."),
-    out: Annotated[Path | None, typer.Option("--out", help="Folder to write <report>.audit.<format> files into, all at once when every audit is done "
-                               "(a report's other formats from an earlier run there are removed; two reports "
-                               "with one name get their extension or folder added).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder to write <report>.audit.<format> files into, all at once when every audit is done "
+            "(a report's other formats from an earlier run there are removed; two reports "
+            "with one name get their extension or folder added).",
+        ),
+    ] = None,
     as_json: bool = typer.Option(False, "--json", help="Print the canonical audit JSON."),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when anything is flagged."),
-    runs: Annotated[Path | None, typer.Option("--runs", help="Runs folder: each claim's rerun verdict beside the textual one.")] = None,
+    runs: Annotated[
+        Path | None,
+        typer.Option("--runs", help="Runs folder: each claim's rerun verdict beside the textual one."),
+    ] = None,
 ) -> None:
     """Audit machine-written reports: re-verify claims, check marks, confidences, references and counts."""
     from reports.audit.run import audit_report
 
     formats = _formats(fmt)
     if out is None and not as_json and len(formats) > 1:
-        raise AssayError(f"--format {for_message(fmt)} asks for {len(formats)} forms but only one can go to the "
-                         "terminal; add --out DIR to write them all, or give one format")
+        raise AssayError(
+            f"--format {for_message(fmt)} asks for {len(formats)} forms but only one can go to the "
+            "terminal; add --out DIR to write them all, or give one format"
+        )
     st = state(ctx)
     for p in reports:
         if not p.exists():
@@ -104,11 +118,16 @@ def _prepare_out(out: Path) -> None:
     recover(out, JOURNAL_TAG, is_output_name)
 
 
-def _write_audits(out: Path, stems: list[str], audits: list[dict], formats: list[str], reports: list[Path]) -> None:
+def _write_audits(
+    out: Path, stems: list[str], audits: list[dict], formats: list[str], reports: list[Path]
+) -> None:
     """Every file of every report, rendered in memory, then written as one set (other formats of these reports
     from an earlier run removed)."""
-    files = {output_name(stem, f): render_audit(a, f) for stem, a in zip(stems, audits, strict=True)
-             for f in formats}
+    files = {
+        output_name(stem, f): render_audit(a, f)
+        for stem, a in zip(stems, audits, strict=True)
+        for f in formats
+    }
     stale = [output_name(stem, f) for stem in stems for f in FORMATS if f not in formats]
     write_set(out, files, tag=JOURNAL_TAG, remove=stale, inputs=reports)
 
@@ -128,6 +147,10 @@ def _list_written(out: Path, stems: list[str], audits: list[dict]) -> None:
     """One line per report: its findings by severity and where its audit files went."""
     for stem, a in zip(stems, audits, strict=True):
         s = a["summary"]
-        typer.echo(clean_text(f"{a['input']['file']}: {s['n_findings']} findings "
-                              f"({s['by_severity']['error']} error, {s['by_severity']['warning']} warning) "
-                              f"-> {out / output_name(stem, '*')}"))
+        typer.echo(
+            clean_text(
+                f"{a['input']['file']}: {s['n_findings']} findings "
+                f"({s['by_severity']['error']} error, {s['by_severity']['warning']} warning) "
+                f"-> {out / output_name(stem, '*')}"
+            )
+        )

@@ -34,11 +34,15 @@ def _read_claims(path: Path, store=None, papers: list[str] | None = None) -> lis
 
 
 def _summary(verdicts: list[dict]) -> str:
-    counts = {lab: sum(1 for v in verdicts if v["label"] == lab) for lab in
-              ("supported", "refuted", "not_enough_info")}
+    counts = {
+        lab: sum(1 for v in verdicts if v["label"] == lab)
+        for lab in ("supported", "refuted", "not_enough_info")
+    }
     mean = sum(v["confidence"] for v in verdicts) / len(verdicts) if verdicts else 0.0
-    return (f"{len(verdicts)} claims: {counts['supported']} supported, {counts['refuted']} refuted, "
-            f"{counts['not_enough_info']} not enough info; mean confidence {mean:.2f}")
+    return (
+        f"{len(verdicts)} claims: {counts['supported']} supported, {counts['refuted']} refuted, "
+        f"{counts['not_enough_info']} not enough info; mean confidence {mean:.2f}"
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -59,8 +63,12 @@ def claims_cmd(
     paper: str = typer.Argument(..., help="Paper id, arXiv id, sha256 prefix or title."),
     as_json: bool = typer.Option(False, "--json", help="Print claims.jsonl lines."),
     out: Annotated[Path | None, typer.Option("--out", help="Write claims.jsonl here.")] = None,
-    kind: str = typer.Option("", "--kind", help="Kinds to list, comma-separated: finding, setup, table_fact, hedge, "
-                                                "future_work, background, or 'all' (default: finding,setup,table_fact)."),
+    kind: str = typer.Option(
+        "",
+        "--kind",
+        help="Kinds to list, comma-separated: finding, setup, table_fact, hedge, "
+        "future_work, background, or 'all' (default: finding,setup,table_fact).",
+    ),
 ) -> None:
     """The claims a paper makes: whole, self-contained, atomic, typed, with page, span and parsed numbers."""
     from synthesis.claim_kinds import parse_kinds
@@ -77,7 +85,9 @@ def claims_cmd(
     st = state(ctx)
     p = resolve_paper(st.store, paper)
     if not any(t.strip() for t in get_pages(st.store, p.id)):
-        raise AssayError(f"paper {p.id} has no text (a scanned or empty PDF?); there are no claims to extract")
+        raise AssayError(
+            f"paper {p.id} has no text (a scanned or empty PDF?); there are no claims to extract"
+        )
     ensure_tables(st.store, st.settings, p.id)  # papers ingested before tables existed: their table facts
     every = [c.to_json() for c in extract_claims(st.store, p.id)]
     claims = [c for c in every if c["kind"] in kinds]
@@ -90,8 +100,11 @@ def claims_cmd(
             typer.echo(json.dumps(c, ensure_ascii=False))
     elif not out or sys.stdout.isatty():
         for c in claims:
-            nums = ", ".join(f"{q['text']}{' ' + q['unit'] if q['unit'] else ''}" for q in c["numbers"]
-                             if q["kind"] in ("measure", "count"))
+            nums = ", ".join(
+                f"{q['text']}{' ' + q['unit'] if q['unit'] else ''}"
+                for q in c["numbers"]
+                if q["kind"] in ("measure", "count")
+            )
             typer.echo(f"p{c['page']:<3} {c['kind']:<12} {c['text']}" + (f"  [{nums}]" if nums else ""))
     if out:
         typer.echo(f"{len(claims)} claims written to {out}", err=True)
@@ -99,12 +112,19 @@ def claims_cmd(
         counts = ", ".join(f"{sum(c['kind'] == k for c in every)} {k}" for k in left_out)
         typer.echo(f"not listed: {counts} (--kind all lists them)", err=True)
 
+
 def verify_cmd(
     ctx: typer.Context,
     claims: Annotated[Path, typer.Option("--claims", help="claims.jsonl: one {id, text[, paper]} per line.")],
-    papers: Annotated[list[str] | None, typer.Option("--papers", help="Papers to check against; repeat for "
-                                                      "several (default: each claim's own paper, else all stored "
-                                                      "papers).")] = None,
+    papers: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--papers",
+            help="Papers to check against; repeat for "
+            "several (default: each claim's own paper, else all stored "
+            "papers).",
+        ),
+    ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write verdicts.jsonl here (atomically).")] = None,
     no_embeddings: bool = typer.Option(False, "--no-embeddings", help="Lexical retrieval only."),
     as_json: bool = typer.Option(False, "--json", help="Print verdicts.jsonl lines on stdout."),
@@ -116,8 +136,14 @@ def verify_cmd(
 
     st = state(ctx)
     rows = _read_claims(claims, st.store, list(papers or []))
-    verdicts = verify_claims(st.store, st.settings, rows, list(papers or []),
-                             use_embeddings=False if no_embeddings else None, progress=True)
+    verdicts = verify_claims(
+        st.store,
+        st.settings,
+        rows,
+        list(papers or []),
+        use_embeddings=False if no_embeddings else None,
+        progress=True,
+    )
     if out:
         _write_jsonl_atomic(out, verdicts)
     settings_hash = st.settings.hash("embedding_model", "nli_model")
@@ -136,12 +162,16 @@ def verify_cmd(
         typer.echo(f"note: {n}", err=True)
     typer.echo(_summary(verdicts) + (f"; written to {out}" if out else ""), err=True)
 
+
 def calibrate_cmd(
     ctx: typer.Context,
-    from_gold: Annotated[Path | None, typer.Option("--from", help="A labelled JSONL set to add to the generated "
-                                                                 "data.")] = None,
-    papers: Annotated[list[str] | None, typer.Option("--papers", help="Papers to generate data from; repeat for "
-                                                                     "several (default: all).")] = None,
+    from_gold: Annotated[
+        Path | None, typer.Option("--from", help="A labelled JSONL set to add to the generated data.")
+    ] = None,
+    papers: Annotated[
+        list[str] | None,
+        typer.Option("--papers", help="Papers to generate data from; repeat for several (default: all)."),
+    ] = None,
     per_paper: int = typer.Option(60, "--per-paper", help="Source sentences sampled per paper."),
     no_embeddings: bool = typer.Option(False, "--no-embeddings", help="Fit the lexical mode only."),
     as_json: bool = typer.Option(False, "--json", help="Print the fitted calibration as JSON."),
@@ -160,36 +190,48 @@ def calibrate_cmd(
     ids = [resolve_paper(st.store, p).id for p in papers] if papers else [p.id for p in list_papers(st.store)]
     gold = read_jsonl(from_gold, what="labelled claim") if from_gold else None
     if not ids and not gold:
-        raise AssayError("no papers in the store to generate calibration data from and no --from set; "
-                         "`assay ingest` some papers or give a labelled JSONL file")
+        raise AssayError(
+            "no papers in the store to generate calibration data from and no --from set; "
+            "`assay ingest` some papers or give a labelled JSONL file"
+        )
     for n, g in enumerate(gold or [], 1):
         g.setdefault("text", g.get("claim"))  # COVID-Fact lines say "claim"
         g.setdefault("id", f"gold-{n}")
         if "label" not in g or not isinstance(g["text"], str):
             raise AssayError(f"{from_gold}: line {n} needs 'text' (or 'claim') and 'label'")
-    params = calibrate(st.store, st.settings, ids, gold=gold, per_paper=per_paper, embeddings=not no_embeddings)
+    params = calibrate(
+        st.store, st.settings, ids, gold=gold, per_paper=per_paper, embeddings=not no_embeddings
+    )
     save_calibration(st.store, params)
     if as_json:
         typer.echo(json.dumps(params["data"], indent=1))
     else:
         d = params["data"]
-        typer.echo(f"calibrated on {d['generated_examples']} generated + {d['gold_examples']} labelled claims "
-                   f"from {len(ids)} paper(s), modes: {', '.join(d['modes'])}; saved in {st.settings.db_path}")
+        typer.echo(
+            f"calibrated on {d['generated_examples']} generated + {d['gold_examples']} labelled claims "
+            f"from {len(ids)} paper(s), modes: {', '.join(d['modes'])}; saved in {st.settings.db_path}"
+        )
         for k, v in d["accuracy_by_kind"].items():
             typer.echo(f"  rule accuracy {k:<28} {v:.2f}")
 
 
 def eval_verify_cmd(
     ctx: typer.Context,
-    gold_path: Annotated[Path, typer.Argument(metavar="GOLD.jsonl", help="Lines {id, text, label[, paper]"
-                                                                         "[, evidence]}.")],
-    papers: Annotated[list[str] | None, typer.Option("--papers", help="Papers to verify against; repeat for "
-                                                                     "several (default: each line's).")] = None,
-    plot: Annotated[Path | None, typer.Option("--plot", help="Write a reliability diagram (PNG) here.")] = None,
+    gold_path: Annotated[
+        Path, typer.Argument(metavar="GOLD.jsonl", help="Lines {id, text, label[, paper][, evidence]}.")
+    ],
+    papers: Annotated[
+        list[str] | None,
+        typer.Option("--papers", help="Papers to verify against; repeat for several (default: each line's)."),
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Write a reliability diagram (PNG) here.")
+    ] = None,
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
     no_embeddings: bool = typer.Option(False, "--no-embeddings", help="Lexical retrieval only."),
-    covidfact: bool = typer.Option(False, "--covidfact", help="Read the file as COVID-Fact (claim, label, "
-                                                              "evidence)."),
+    covidfact: bool = typer.Option(
+        False, "--covidfact", help="Read the file as COVID-Fact (claim, label, evidence)."
+    ),
     limit: int = typer.Option(None, "--limit", help="Evaluate an evenly spread sample of this many lines."),
     out: Annotated[Path | None, typer.Option("--out", help="Write the verdicts here.")] = None,
 ) -> None:
@@ -204,8 +246,14 @@ def eval_verify_cmd(
         gold = read_jsonl(gold_path, what="labelled claim")
         if limit and limit < len(gold):  # evenly spread, as --help says (a file is often sorted by label)
             gold = [gold[i * len(gold) // limit] for i in range(limit)]
-    metrics, verdicts = evaluate(st.store, st.settings, gold, papers=list(papers or []),
-                                 use_embeddings=False if no_embeddings else None, progress=True)
+    metrics, verdicts = evaluate(
+        st.store,
+        st.settings,
+        gold,
+        papers=list(papers or []),
+        use_embeddings=False if no_embeddings else None,
+        progress=True,
+    )
     if out:
         _write_jsonl_atomic(out, verdicts)
     if plot:
@@ -218,11 +266,15 @@ def eval_verify_cmd(
     if as_json:
         typer.echo(json.dumps(metrics, indent=1))
         return
-    typer.echo(f"claims {metrics['n']}  accuracy {metrics['accuracy']:.3f}  macro-F1 {metrics['macro_f1']:.3f}  "
-               f"Brier {metrics['brier']:.3f}  ECE {metrics['ece']:.3f}")
+    typer.echo(
+        f"claims {metrics['n']}  accuracy {metrics['accuracy']:.3f}  macro-F1 {metrics['macro_f1']:.3f}  "
+        f"Brier {metrics['brier']:.3f}  ECE {metrics['ece']:.3f}"
+    )
     typer.echo("F1 per label: " + ", ".join(f"{k} {v:.3f}" for k, v in metrics["f1"].items()))
     if metrics["two_way"]:
-        typer.echo(f"two-way gold: {metrics['nei_predictions']} not_enough_info predictions counted as refuted")
+        typer.echo(
+            f"two-way gold: {metrics['nei_predictions']} not_enough_info predictions counted as refuted"
+        )
     typer.echo("ECE: 10 equal-width confidence bins, sum over bins of (n_bin/n)*|accuracy - mean confidence|")
     typer.echo(f"{'bin':<9}{'count':>7}{'mean conf':>11}{'accuracy':>10}")
     for r in metrics["reliability"]:

@@ -26,9 +26,15 @@ def register(app: typer.Typer) -> None:
 
 def ingest(
     ctx: typer.Context,
-    files: Annotated[list[Path], typer.Argument(help="PDF files to ingest.", show_default=False, metavar="FILE.pdf...")],
-    arxiv_id: str = typer.Option(None, "--arxiv-id", help="arXiv id (with version, e.g. 2005.13013v1); one file only."),
-    title: str = typer.Option(None, "--title", help="Title to store instead of the one read from page 1; one file only."),
+    files: Annotated[
+        list[Path], typer.Argument(help="PDF files to ingest.", show_default=False, metavar="FILE.pdf...")
+    ],
+    arxiv_id: str = typer.Option(
+        None, "--arxiv-id", help="arXiv id (with version, e.g. 2005.13013v1); one file only."
+    ),
+    title: str = typer.Option(
+        None, "--title", help="Title to store instead of the one read from page 1; one file only."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per paper."),
 ) -> None:
     """Read local PDFs into the store: pages, sections, sentences with page offsets, references."""
@@ -49,8 +55,17 @@ def ingest(
             if progress:
                 progress.advance(progress.task_ids[0])
             if as_json:
-                typer.echo(json.dumps({"id": res.paper_id, "created": res.created, "pages": res.n_pages,
-                                       "title": res.title, "file": str(path)}))
+                typer.echo(
+                    json.dumps(
+                        {
+                            "id": res.paper_id,
+                            "created": res.created,
+                            "pages": res.n_pages,
+                            "title": res.title,
+                            "file": str(path),
+                        }
+                    )
+                )
             else:
                 note = "" if res.created else "  (already stored)"
                 if not res.created and arxiv_id and res.paper_id != _wanted_id(arxiv_id):
@@ -76,8 +91,13 @@ def _progress(total: int):  # noqa: ANN202
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        console=Console(stderr=True), transient=True)
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
     progress.add_task("ingesting", total=total)
     progress.start()
     return progress
@@ -95,12 +115,26 @@ def papers(
     rows = list_papers(store)
     counts = sentence_counts(store)
     if as_json:
-        typer.echo(json.dumps([
-            {"id": p.id, "arxiv_id": p.arxiv_id, "version": p.version, "title": p.title, "authors": p.authors,
-             "published": p.published, "pages": p.n_pages, "sentences": counts.get(p.id, 0), "source": p.source,
-             "pdf_sha256": p.pdf_sha256}
-            for p in rows
-        ], indent=2))
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "id": p.id,
+                        "arxiv_id": p.arxiv_id,
+                        "version": p.version,
+                        "title": p.title,
+                        "authors": p.authors,
+                        "published": p.published,
+                        "pages": p.n_pages,
+                        "sentences": counts.get(p.id, 0),
+                        "source": p.source,
+                        "pdf_sha256": p.pdf_sha256,
+                    }
+                    for p in rows
+                ],
+                indent=2,
+            )
+        )
         return
     if not rows:
         typer.echo("no papers stored; add one with `assay ingest FILE.pdf` or `assay fetch ARXIV_ID`")
@@ -116,8 +150,10 @@ def papers(
         table.add_row(short_id(p.id), str(p.n_pages), str(counts.get(p.id, 0)), p.title, authors)
     Console(width=max(100, Console().width)).print(table)
     if any(short_id(p.id) != p.id for p in rows):
-        typer.echo("sha256 ids are shortened: any unique prefix works in other commands; `assay papers --json` "
-                   "gives them in full")
+        typer.echo(
+            "sha256 ids are shortened: any unique prefix works in other commands; `assay papers --json` "
+            "gives them in full"
+        )
 
 
 def short_id(paper_id: str) -> str:
@@ -209,11 +245,17 @@ def _show_metadata(store: Store, p: Paper, as_json: bool) -> None:
     typer.echo(f"{p.id}  {p.title}")
     if p.authors:
         typer.echo(f"authors:   {', '.join(p.authors)}")
-    for label, value in (("arXiv", f"{p.arxiv_id}{p.version or ''}" if p.arxiv_id else None), ("doi", p.doi),
-                         ("published", p.published), ("updated", p.updated)):
+    for label, value in (
+        ("arXiv", f"{p.arxiv_id}{p.version or ''}" if p.arxiv_id else None),
+        ("doi", p.doi),
+        ("published", p.published),
+        ("updated", p.updated),
+    ):
         if value:
             typer.echo(f"{label + ':':<11}{value}")
-    typer.echo(f"pages:     {p.n_pages}   sentences: {n_sent}   source: {p.source}   sha256: {p.pdf_sha256[:16]}")
+    typer.echo(
+        f"pages:     {p.n_pages}   sentences: {n_sent}   source: {p.source}   sha256: {p.pdf_sha256[:16]}"
+    )
     if p.abstract:
         typer.echo("")
         typer.echo(p.abstract)

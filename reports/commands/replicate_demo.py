@@ -78,7 +78,9 @@ def demo_cmd(
     typer.echo(f"\nWhere things are (in {out_dir}):")
     typer.echo(f"  runs/         {len(result.results)} run result(s), one result.json each")
     typer.echo("  tables.txt    every table, per language and per task, as a real run prints them")
-    typer.echo("  report.md     the questions the world answers, answered from the runs; claims checked against them")
+    typer.echo(
+        "  report.md     the questions the world answers, answered from the runs; claims checked against them"
+    )
     typer.echo("  demo.json     the summary as data (scores, checks, planted effects, timings)")
     typer.echo(f"time: {timing}")
     typer.echo(f"tables again: assay replicate results --runs-dir {out_dir}")
@@ -87,8 +89,10 @@ def demo_cmd(
     typer.echo(f"reproduce: assay demo --seeds {seeds}{flags} --out {out_dir}")
 
 
-QUESTION = ("Does English intermediate-task training help zero-shot cross-lingual transfer in this world, for which "
-            "targets, and does it depend on the language family and on the encoder's size?")
+QUESTION = (
+    "Does English intermediate-task training help zero-shot cross-lingual transfer in this world, for which "
+    "targets, and does it depend on the language family and on the encoder's size?"
+)
 
 
 def demo_report(planted: list[dict], claims: list[dict], *, quick: bool = False) -> str:
@@ -118,7 +122,10 @@ def demo_report(planted: list[dict], claims: list[dict], *, quick: bool = False)
         why = (c.get("reason") or "").replace("|", "\\|")
         lines.append(f"| {c['text']} | {c['verdict']} | {c['expected']} | {why} |")
     if quick:
-        lines += ["", "_--quick is a smoke test: its models are too small to show transfer; run `assay demo`._"]
+        lines += [
+            "",
+            "_--quick is a smoke test: its models are too small to show transfer; run `assay demo`._",
+        ]
     return "\n".join(lines) + "\n"
 
 

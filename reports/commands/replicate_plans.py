@@ -105,14 +105,39 @@ def run_cmd(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Plan YAML file.")],
     runs_dir: Annotated[str | None, typer.Option("--runs-dir", help=RUNS_DIR_HELP)] = None,
-    only: Annotated[str | None, typer.Option("--only", help="Only runs whose lineage hash (or intermediate hash) starts so.")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=0, help="At most N runs (in plan order).")] = None,
-    device: Annotated[str | None, typer.Option("--device", help="torch device (default: cuda when available, else cpu).")] = None,
-    threads: Annotated[int | None, typer.Option("--threads", min=1, help="torch CPU threads (default: torch's own; 1 is fastest for tiny models on a busy CPU).")] = None,
+    only: Annotated[
+        str | None,
+        typer.Option("--only", help="Only runs whose lineage hash (or intermediate hash) starts so."),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=0, help="At most N runs (in plan order).")
+    ] = None,
+    device: Annotated[
+        str | None, typer.Option("--device", help="torch device (default: cuda when available, else cpu).")
+    ] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            "--threads",
+            min=1,
+            help="torch CPU threads (default: torch's own; 1 is fastest for tiny models on a busy CPU).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result records as JSON.")] = False,
-    executor: Annotated[str, typer.Option("--executor", help="local (one run after another here) or ray (a task per run).")] = "local",
-    address: Annotated[str | None, typer.Option("--address", help="Ray cluster address (default: start Ray here).")] = None,
-    gpus_per_run: Annotated[float | None, typer.Option("--gpus-per-run", min=0, help="With ray: GPUs each run asks for (default: 1 if the cluster has GPUs).")] = None,
+    executor: Annotated[
+        str, typer.Option("--executor", help="local (one run after another here) or ray (a task per run).")
+    ] = "local",
+    address: Annotated[
+        str | None, typer.Option("--address", help="Ray cluster address (default: start Ray here).")
+    ] = None,
+    gpus_per_run: Annotated[
+        float | None,
+        typer.Option(
+            "--gpus-per-run",
+            min=0,
+            help="With ray: GPUs each run asks for (default: 1 if the cluster has GPUs).",
+        ),
+    ] = None,
 ) -> None:
     """Execute the plan's runs: finished runs are skipped, interrupted ones resume from their checkpoints."""
     from replication.plan import load_plan
@@ -138,8 +163,9 @@ def run_cmd(
                                log=log)  # fmt: skip
         index_results(st.store, records, plan=plan.name)
     else:
-        records = run_plan(plan, folder, only=only, limit=limit, log=log, device=device, on_result=on_result,
-                           threads=threads)
+        records = run_plan(
+            plan, folder, only=only, limit=limit, log=log, device=device, on_result=on_result, threads=threads
+        )
     if as_json:
         typer.echo(json.dumps(records, indent=2))
         return
@@ -148,7 +174,9 @@ def run_cmd(
 
 def status_cmd(
     ctx: typer.Context,
-    file: Annotated[Path | None, typer.Argument(help="Plan YAML file (default: every run in the runs folder).")] = None,
+    file: Annotated[
+        Path | None, typer.Argument(help="Plan YAML file (default: every run in the runs folder).")
+    ] = None,
     runs_dir: Annotated[str | None, typer.Option("--runs-dir", help=RUNS_DIR_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
@@ -181,7 +209,9 @@ def status_cmd(
     if as_json:
         typer.echo(json.dumps({"runs_dir": str(folder), "finished": rows, "in_progress": partial}, indent=2))
         return
-    typer.echo(f"{len(rows)} finished run(s) under {folder}; {len(partial)} phase(s) with a resumable checkpoint")
+    typer.echo(
+        f"{len(rows)} finished run(s) under {folder}; {len(partial)} phase(s) with a resumable checkpoint"
+    )
     for phase_id in partial:
         typer.echo(f"  {phase_id}  checkpoint (interrupted or running)")
     for r in rows:
@@ -238,8 +268,14 @@ def index_results(store: Any, records: list[dict], plan: str | None = None) -> i
         for r in records:
             if not r:
                 continue
-            upsert_run(conn, r["id"], r.get("plan") or plan, r.get("status", "done"), r.get("path"),
-                       {k: v for k, v in r.items() if k not in ("metrics",)},
-                       [row for row in store_rows(r) if row[3] not in _NOT_SCORES])
+            upsert_run(
+                conn,
+                r["id"],
+                r.get("plan") or plan,
+                r.get("status", "done"),
+                r.get("path"),
+                {k: v for k, v in r.items() if k not in ("metrics",)},
+                [row for row in store_rows(r) if row[3] not in _NOT_SCORES],
+            )
             n += 1
     return n

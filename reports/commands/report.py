@@ -22,11 +22,19 @@ def _write(out: Path, stem: str, rendered: dict[str, bytes], inputs: tuple[Path,
 
     names = {f"{stem}.{fmt}" for fmt in rendered}
     recover(out, JOURNAL_TAG, lambda name: name in names)
-    return write_set(out, {f"{stem}.{fmt}": data for fmt, data in rendered.items()}, tag=JOURNAL_TAG, inputs=inputs)
+    return write_set(
+        out, {f"{stem}.{fmt}": data for fmt, data in rendered.items()}, tag=JOURNAL_TAG, inputs=inputs
+    )
 
 
-def _emit(rendered: dict[str, bytes], out: Path | None, stem: str, as_json: bool, report: dict,
-          inputs: tuple[Path, ...] = ()) -> None:
+def _emit(
+    rendered: dict[str, bytes],
+    out: Path | None,
+    stem: str,
+    as_json: bool,
+    report: dict,
+    inputs: tuple[Path, ...] = (),
+) -> None:
     from reports.sanitize import clean_text, json_text
 
     if out is not None:
@@ -64,9 +72,7 @@ def report_cmd(
             metavar="PAPER", help="arXiv id (fetched or stored), stored id or title, or a local PDF."
         ),
     ],
-    question: str = typer.Option(
-        ..., "--question", "-q", help="The research question the report answers."
-    ),
+    question: str = typer.Option(..., "--question", "-q", help="The research question the report answers."),
     related: int = typer.Option(3, "--related", help="How many related papers to take (0-20)."),
     runs: Annotated[
         Path | None,
@@ -76,25 +82,19 @@ def report_cmd(
             "the runs and shown with their rerun verdict beside the textual one.",
         ),
     ] = None,
-    fmt: str = typer.Option(
-        "txt", "--format", help="Output forms, comma-separated: txt,md,html,pdf,json."
-    ),
+    fmt: str = typer.Option("txt", "--format", help="Output forms, comma-separated: txt,md,html,pdf,json."),
     out: Annotated[
         Path | None, typer.Option("--out", help="Folder to write report.<format> files into.")
     ] = None,
     template: Annotated[
         Path | None,
-        typer.Option(
-            "--template", help="A Jinja2 template to use instead of templates/report.<format>.j2."
-        ),
+        typer.Option("--template", help="A Jinja2 template to use instead of templates/report.<format>.j2."),
     ] = None,
     date: str = typer.Option(
         None, "--date", help="Report date YYYY-MM-DD (default: SOURCE_DATE_EPOCH, else today)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the canonical report JSON."),
-    timings: bool = typer.Option(
-        False, "--timings", help="Print each stage's status and seconds on stderr."
-    ),
+    timings: bool = typer.Option(False, "--timings", help="Print each stage's status and seconds on stderr."),
 ) -> None:
     """Write a research report on PAPER that answers --question from verified, cited evidence."""
     from reports.report.pipeline import build, check_question
@@ -129,9 +129,7 @@ def render_cmd(
     report_json: Annotated[
         Path, typer.Argument(metavar="REPORT.json", help="A report.json written by `assay report`.")
     ],
-    fmt: str = typer.Option(
-        "txt", "--format", help="Output forms, comma-separated: txt,md,html,pdf,json."
-    ),
+    fmt: str = typer.Option("txt", "--format", help="Output forms, comma-separated: txt,md,html,pdf,json."),
     out: Annotated[
         Path | None, typer.Option("--out", help="Folder to write <name>.<format> files into.")
     ] = None,

@@ -193,12 +193,18 @@ class RerunRun(_Model):
     intermediate: str | None = None
     target: str | None = None
     seed: int | None = None
-    hardware: str | None = Field(default=None, description="Device or CPU the run recorded (None if not recorded).")
+    hardware: str | None = Field(
+        default=None, description="Device or CPU the run recorded (None if not recorded)."
+    )
 
 
 class RerunMeasure(_Model):
-    mean: float = Field(description="Measured value: mean over fine-tuning seeds (a count for dataset statistics).")
-    sd: float | None = Field(default=None, description="Standard deviation between seeds (None with one seed).")
+    mean: float = Field(
+        description="Measured value: mean over fine-tuning seeds (a count for dataset statistics)."
+    )
+    sd: float | None = Field(
+        default=None, description="Standard deviation between seeds (None with one seed)."
+    )
     n: int = Field(ge=1, description="Number of seeds measured.")
     tolerance: float | None = Field(default=None, description="Half-width within which the claim holds.")
     per_seed: dict[str, float] = Field(default_factory=dict)
@@ -214,7 +220,9 @@ class RerunClaim(_Model):
     verdict: RerunVerdict = Field(description="The rerun verdict.")
     reason: str = Field(description="Why: the measurement against the claim, or why it is not testable here.")
     query_words: str = Field(description="What was measured, in words (empty when unmapped).")
-    kind: str | None = Field(default=None, description="score, delta, direction or count (None when unmapped).")
+    kind: str | None = Field(
+        default=None, description="score, delta, direction or count (None when unmapped)."
+    )
     claimed: float | None = Field(default=None, description="The claimed value (None for direction claims).")
     measured: RerunMeasure | None = None
     runs: list[RerunRun] = Field(default_factory=list)
@@ -226,7 +234,8 @@ class Reruns(_Model):
     runs_dir: str | None = Field(default=None, description="The --runs folder, as given.")
     n_runs: int = Field(default=0, ge=0, description="Finished run results found in it.")
     claims: list[RerunClaim] = Field(
-        default_factory=list, description="The report's numeric claims of the examined paper, bound to the runs."
+        default_factory=list,
+        description="The report's numeric claims of the examined paper, bound to the runs.",
     )
 
 

@@ -207,7 +207,9 @@ def assemble(
 ) -> dict:
     """The canonical report JSON from the stage artifacts (validated against the Report model)."""
     used = _papers_used(paper, related, claims, answered)
-    cite = _Citations({pid: i for i, pid in enumerate(used, start=1)}, {pid: get_pages(store, pid) for pid in used})
+    cite = _Citations(
+        {pid: i for i, pid in enumerate(used, start=1)}, {pid: get_pages(store, pid) for pid in used}
+    )
     rows = [_claim_row(c, v, cite) for c, v in zip(claims["paper"], verdicts["paper"], strict=True)]
     reruns = _reruns(reruns, rows)
     related_rows, comparisons = _related_claims(claims, verdicts, cite)
@@ -320,9 +322,7 @@ def _claim_row(c: dict, v: dict, cite: _Citations, cross: dict | None = None) ->
     """A claim beside its verdict; ✓ or × only at confidence 0.5 or more."""
     conf = float(v["confidence"])
     mark = (
-        ("✓" if v["label"] == "supported" else "×" if v["label"] == "refuted" else "")
-        if conf >= 0.5
-        else ""
+        ("✓" if v["label"] == "supported" else "×" if v["label"] == "refuted" else "") if conf >= 0.5 else ""
     )
     return {
         "id": c["id"],
@@ -395,7 +395,9 @@ def _limitations(related: dict, reruns: dict, verdicts: dict) -> list[str]:
         + (
             "No experiment was re-run for this report (" + reruns["note"] + ")."
             if reruns["status"] == "skipped"
-            else "Rerun verdicts come from the runs folder given (" + reruns["note"] + "); they say what those runs "
+            else "Rerun verdicts come from the runs folder given ("
+            + reruns["note"]
+            + "); they say what those runs "
             "measure, not what the paper's own setup would."
         ),
     ]

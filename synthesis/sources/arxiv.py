@@ -24,10 +24,14 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 IDS_PER_REQUEST = 50
 MAX_SEARCH_RESULTS = 1000
 TITLE_MATCH_MIN = 90
-CHANGING_ANSWER_MAX_AGE = 7 * 24 * 3600.0  # searches and latest versions are asked again after a week (online)
+CHANGING_ANSWER_MAX_AGE = (
+    7 * 24 * 3600.0
+)  # searches and latest versions are asked again after a week (online)
 _FIELD = re.compile(r"\b(ti|au|abs|co|jr|cat|rn|id|all):", re.IGNORECASE)
 _BOOLEAN = re.compile(r"\b(AND|OR|ANDNOT)\b")
-_URL_ID = re.compile(r"^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/(.+?)(?:\.pdf)?/?$", re.IGNORECASE)
+_URL_ID = re.compile(
+    r"^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/(.+?)(?:\.pdf)?/?$", re.IGNORECASE
+)
 
 
 def parse_arxiv_id(text: str) -> tuple[str, str | None]:
@@ -54,8 +58,10 @@ def parse_arxiv_id(text: str) -> tuple[str, str | None]:
         if not 1 <= int(yymm[2:]) <= 12:
             raise AssayError(f"{raw!r} is not an arXiv id: {yymm} is not a year and month (YYMM)")
         if len(number) != (5 if int(yymm) >= 1501 else 4):
-            raise AssayError(f"{raw!r} is not an arXiv id: ids from {yymm} have {5 if int(yymm) >= 1501 else 4}"
-                             " digits after the dot")
+            raise AssayError(
+                f"{raw!r} is not an arXiv id: ids from {yymm} have {5 if int(yymm) >= 1501 else 4}"
+                " digits after the dot"
+            )
     return base, version.lower() if version else None
 
 
@@ -157,9 +163,13 @@ def check_feed(body: bytes) -> None:
         root = etree.fromstring(body, parser=parser)
     except (etree.XMLSyntaxError, ValueError) as exc:
         start = body[:60].decode("utf-8", "replace").strip()
-        raise NetworkError(f"the arXiv API answered with something that is not an Atom feed ({start!r}...)") from exc
+        raise NetworkError(
+            f"the arXiv API answered with something that is not an Atom feed ({start!r}...)"
+        ) from exc
     if root is not None and (root.getroottree().docinfo.doctype or root.getroottree().docinfo.internalDTD):
-        raise NetworkError("the arXiv API answered with a document type declaration, which its feeds never have")
+        raise NetworkError(
+            "the arXiv API answered with a document type declaration, which its feeds never have"
+        )
     if root is None or root.tag != f"{ATOM}feed":
         tag = getattr(root, "tag", None)
         raise NetworkError(f"the arXiv API answered with a <{tag}> document, not an Atom feed")
@@ -171,7 +181,9 @@ def check_feed(body: bytes) -> None:
     try:
         results = parse_atom_feed(body).results
     except (ValueError, TypeError, OverflowError) as exc:  # e.g. a date that is not a date
-        raise NetworkError(f"the arXiv API answered with a feed assay cannot read ({_clean(str(exc))})") from exc
+        raise NetworkError(
+            f"the arXiv API answered with a feed assay cannot read ({_clean(str(exc))})"
+        ) from exc
     for result in results:
         ArxivRecord.from_result(result)
 
@@ -200,10 +212,17 @@ class ArxivSource:
         self.settings = settings
         self.store = store
         self.http = http or Http(settings, store)
-        self.downloaded: set[Path] = set()  # cache files this source added (fetch removes them if ingestion fails)
+        self.downloaded: set[Path] = (
+            set()
+        )  # cache files this source added (fetch removes them if ingestion fails)
 
-    def _run(self, search: arxiv.Search, page_size: int, max_age: float | None = CHANGING_ANSWER_MAX_AGE,
-             client: _Client | None = None) -> list[ArxivRecord]:
+    def _run(
+        self,
+        search: arxiv.Search,
+        page_size: int,
+        max_age: float | None = CHANGING_ANSWER_MAX_AGE,
+        client: _Client | None = None,
+    ) -> list[ArxivRecord]:
         client = client or _Client(self.http, self.settings.arxiv_api, page_size, max_age)
         try:
             results = list(client.results(search))
@@ -220,9 +239,12 @@ class ArxivSource:
         for start in range(0, len(wanted), IDS_PER_REQUEST):
             chunk = wanted[start : start + IDS_PER_REQUEST]
             search = arxiv.Search(id_list=chunk, max_results=len(chunk))
-            fixed = all(ARXIV_ID.match(i).group(2) for i in chunk)  # versioned ids: the answer does not change
-            client = _Client(self.http, self.settings.arxiv_api, len(chunk),
-                             None if fixed else CHANGING_ANSWER_MAX_AGE)
+            fixed = all(
+                ARXIV_ID.match(i).group(2) for i in chunk
+            )  # versioned ids: the answer does not change
+            client = _Client(
+                self.http, self.settings.arxiv_api, len(chunk), None if fixed else CHANGING_ANSWER_MAX_AGE
+            )
             records = self._run(search, len(chunk), client=client)
             found = {r.versioned_id for r in records} | {r.arxiv_id for r in records}
             if not found.issuperset(chunk):  # "no such paper" is not remembered: it may appear, or be a typo
@@ -249,7 +271,7 @@ class ArxivSource:
         """Records matching an arXiv query (``ti:``, ``au:``, ``abs:``...; plain words must all appear)."""
         query = _clean(query)
         if not query:
-            raise AssayError("empty search query; give words or an arXiv query such as ti:\"cross-lingual\"")
+            raise AssayError('empty search query; give words or an arXiv query such as ti:"cross-lingual"')
         if not 1 <= int(max_results) <= MAX_SEARCH_RESULTS:
             raise AssayError(f"max results must be between 1 and {MAX_SEARCH_RESULTS}, not {max_results}")
         if not _FIELD.search(query) and not _BOOLEAN.search(query):
@@ -278,19 +300,28 @@ class ArxivSource:
         base, _ = parse_arxiv_id(arxiv_id)
         return self.lookup([base])[0].version
 
-    def download_pdf(self, record: ArxivRecord, progress: Callable[[int, int | None], None] | None = None) -> CachedPdf:
+    def download_pdf(
+        self, record: ArxivRecord, progress: Callable[[int, int | None], None] | None = None
+    ) -> CachedPdf:
         """Stream the record's PDF into the content-addressed cache (nothing is left behind on failure)."""
         from synthesis.sources.download import download_pdf
 
-        cached, created = download_pdf(self.http, record.pdf_url, self.settings.pdf_cache,
-                                       max_bytes=self.settings.max_pdf_bytes,
-                                       what=f"the PDF of arXiv {record.versioned_id}", progress=progress)
+        cached, created = download_pdf(
+            self.http,
+            record.pdf_url,
+            self.settings.pdf_cache,
+            max_bytes=self.settings.max_pdf_bytes,
+            what=f"the PDF of arXiv {record.versioned_id}",
+            progress=progress,
+        )
         if created:
             self.downloaded.add(cached.path)
         return cached
 
 
-def best_title_match(title: str, records: list[ArxivRecord], threshold: int = TITLE_MATCH_MIN) -> ArxivRecord | None:
+def best_title_match(
+    title: str, records: list[ArxivRecord], threshold: int = TITLE_MATCH_MIN
+) -> ArxivRecord | None:
     """The record whose title is closest to ``title`` if it scores at least ``threshold`` (0-100)."""
     from rapidfuzz import fuzz, utils
 

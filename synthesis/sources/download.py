@@ -98,8 +98,15 @@ def _mb(n: int) -> str:
     return f"{n / (1 << 20):.1f} MiB"
 
 
-def download_pdf(http: Http, url: str, cache_dir: Path, *, max_bytes: int, what: str = "the PDF",
-                 progress: Callable[[int, int | None], None] | None = None) -> tuple[CachedPdf, bool]:
+def download_pdf(
+    http: Http,
+    url: str,
+    cache_dir: Path,
+    *,
+    max_bytes: int,
+    what: str = "the PDF",
+    progress: Callable[[int, int | None], None] | None = None,
+) -> tuple[CachedPdf, bool]:
     """Download ``url`` into the PDF cache; returns the cached file and whether it is new to the cache.
 
     A body that breaks off (connection reset, fewer bytes than announced, no end marker) is downloaded again, up
@@ -117,11 +124,20 @@ def download_pdf(http: Http, url: str, cache_dir: Path, *, max_bytes: int, what:
     raise NetworkError(f"downloading {what} failed after {tries} tries: {last} ({url}); nothing was saved")
 
 
-def _download_once(http: Http, url: str, cache_dir: Path, *, max_bytes: int, what: str,
-                   progress: Callable[[int, int | None], None] | None) -> tuple[CachedPdf, bool]:
+def _download_once(
+    http: Http,
+    url: str,
+    cache_dir: Path,
+    *,
+    max_bytes: int,
+    what: str,
+    progress: Callable[[int, int | None], None] | None,
+) -> tuple[CachedPdf, bool]:
     resp, _ = http.request(url, what, headers={"Accept-Encoding": "identity"})
-    too_big = (f"{what} is larger than the limit of {_mb(max_bytes)} (max_pdf_bytes); raise max_pdf_bytes in "
-               "config.toml to allow it")
+    too_big = (
+        f"{what} is larger than the limit of {_mb(max_bytes)} (max_pdf_bytes); raise max_pdf_bytes in "
+        "config.toml to allow it"
+    )
     with resp:
         declared = _content_length(resp)
         if declared is not None and declared > max_bytes:
@@ -148,8 +164,12 @@ def _download_once(http: Http, url: str, cache_dir: Path, *, max_bytes: int, wha
                     tail = (tail + chunk)[-TAIL_BYTES:]
                     if progress is not None:
                         progress(received, declared)
-            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
-                    requests.exceptions.ContentDecodingError) as exc:
+            except (
+                requests.ConnectionError,
+                requests.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError,
+            ) as exc:
                 where = f" after {received} bytes" if received else ""
                 raise _BrokenOff(f"the download broke off{where} ({describe_exception(exc)})") from exc
             finally:
@@ -159,7 +179,9 @@ def _download_once(http: Http, url: str, cache_dir: Path, *, max_bytes: int, wha
             if b"%PDF-" not in head:
                 raise AssayError(_not_pdf(what, url, head))
             if b"%%EOF" not in tail:
-                raise _BrokenOff(f"the file ended after {received} bytes without the PDF end marker (truncated)")
+                raise _BrokenOff(
+                    f"the file ended after {received} bytes without the PDF end marker (truncated)"
+                )
             cached = part.commit(digest.hexdigest())
             return cached, part.created
 

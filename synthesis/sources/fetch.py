@@ -26,8 +26,14 @@ def stored_version(store: Store, arxiv_id: str, version: str | None) -> sqlite3.
     return paper_summary_by_arxiv(store, arxiv_id, version)
 
 
-def fetch(store, settings, ids: list[str], *, source: ArxivSource | None = None,  # noqa: ANN001
-          progress: Callable[[ArxivRecord, int, int | None], None] | None = None) -> list[IngestResult]:
+def fetch(
+    store,
+    settings,
+    ids: list[str],
+    *,
+    source: ArxivSource | None = None,  # noqa: ANN001
+    progress: Callable[[ArxivRecord, int, int | None], None] | None = None,
+) -> list[IngestResult]:
     """Make sure each arXiv paper in ``ids`` is stored; returns one IngestResult per distinct id, in order.
 
     ``created`` is False for papers already stored. ``progress(record, bytes_done, bytes_total)`` follows downloads.

@@ -29,7 +29,9 @@ from synthesis.store_cache import http_cache_delete, http_cache_entry, http_cach
 
 USER_AGENT = "assay/0.1 (research claim checker; https://arxiv.org/help/api)"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
-MAX_RETRY_AFTER_SECONDS = 300.0  # a server asking for longer than this gets a clear error instead of a silent wait
+MAX_RETRY_AFTER_SECONDS = (
+    300.0  # a server asking for longer than this gets a clear error instead of a silent wait
+)
 MAX_BACKOFF_SECONDS = 60.0
 MAX_API_RESPONSE_BYTES = 32 * 1024 * 1024
 RATE_FILE = ".arxiv-rate"
@@ -61,8 +63,10 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
 # The host name does not resolve: no network or no DNS here (as on an offline machine), or a wrong address. Retrying
 # with backoff only makes the user wait (45 s per request with the default settings), so it is reported at once.
-UNRESOLVABLE = re.compile(r"Name or service not known|nodename nor servname provided|No address associated with "
-                          r"hostname|getaddrinfo failed")
+UNRESOLVABLE = re.compile(
+    r"Name or service not known|nodename nor servname provided|No address associated with "
+    r"hostname|getaddrinfo failed"
+)
 
 
 def describe_exception(exc: BaseException) -> str:
@@ -70,8 +74,13 @@ def describe_exception(exc: BaseException) -> str:
     if isinstance(exc, requests.Timeout):
         return "timed out"
     text = str(exc)
-    for pattern in (r"\[Errno -?\d+\] [^'\")\]]+", r"Connection reset by peer", r"Connection refused",
-                    r"IncompleteRead\([^)]*\)", r"Connection broken: [^'\")]+"):
+    for pattern in (
+        r"\[Errno -?\d+\] [^'\")\]]+",
+        r"Connection reset by peer",
+        r"Connection refused",
+        r"IncompleteRead\([^)]*\)",
+        r"Connection broken: [^'\")]+",
+    ):
         m = re.search(pattern, text)
         if m:
             return m.group(0).strip()
@@ -143,8 +152,14 @@ class RateLimiter:
 class Http:
     """Rate-limited, retrying, caching GET for one assay home (``store`` may be None: no cache)."""
 
-    def __init__(self, settings, store=None, *, limiter: RateLimiter | None = None,  # noqa: ANN001
-                 session: requests.Session | None = None):
+    def __init__(
+        self,
+        settings,
+        store=None,
+        *,
+        limiter: RateLimiter | None = None,  # noqa: ANN001
+        session: requests.Session | None = None,
+    ):
         self.settings = settings
         self.store = store
         state = Path(settings.home) / RATE_FILE if settings.home else None
@@ -186,8 +201,14 @@ class Http:
                 "to allow the network"
             )
 
-    def request(self, url: str, what: str, *, read: Callable[[requests.Response], bytes] | None = None,
-                headers: dict[str, str] | None = None) -> tuple[requests.Response, bytes | None]:
+    def request(
+        self,
+        url: str,
+        what: str,
+        *,
+        read: Callable[[requests.Response], bytes] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[requests.Response, bytes | None]:
         """GET with rate limit and retries. With ``read``, the body is read inside the retry loop (so a body cut
         short is retried too) and returned; otherwise the open response is returned for the caller to stream."""
         self.check_online(what)
@@ -219,8 +240,12 @@ class Http:
                         return resp, None
                     try:
                         body = read(resp)
-                    except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
-                            requests.exceptions.ContentDecodingError) as exc:
+                    except (
+                        requests.ConnectionError,
+                        requests.Timeout,
+                        requests.exceptions.ChunkedEncodingError,
+                        requests.exceptions.ContentDecodingError,
+                    ) as exc:
                         last = f"the answer broke off ({describe_exception(exc)})"
                     else:
                         return resp, body
@@ -247,8 +272,14 @@ class Http:
                 self.limiter.defer(wait)
         raise NetworkError(f"{what} failed after {tries} tries: {last} ({url})")
 
-    def get(self, url: str, what: str, *, validate: Callable[[bytes], object] | None = None,
-            max_age: float | None = None) -> bytes:
+    def get(
+        self,
+        url: str,
+        what: str,
+        *,
+        validate: Callable[[bytes], object] | None = None,
+        max_age: float | None = None,
+    ) -> bytes:
         """The body of ``url``: from the cache when there (and younger than ``max_age`` seconds, if given), else
         fetched; only bodies ``validate`` accepts are cached. Offline, or when a refresh fails, an older cached body
         still answers."""
@@ -276,6 +307,8 @@ def _read_capped(resp: requests.Response) -> bytes:
     for chunk in resp.iter_content(1 << 16):
         size += len(chunk)
         if size > MAX_API_RESPONSE_BYTES:
-            raise AssayError(f"the answer from {resp.url} is over {MAX_API_RESPONSE_BYTES >> 20} MiB; not an API feed")
+            raise AssayError(
+                f"the answer from {resp.url} is over {MAX_API_RESPONSE_BYTES >> 20} MiB; not an API feed"
+            )
         chunks.append(chunk)
     return b"".join(chunks)

@@ -25,17 +25,29 @@ from synthesis.verifier.rules import (
 from synthesis.verifier.thresholds import T_EMB, T_REFUTE, T_SUPPORT, T_SUPPORT_EMB, TOP_K
 
 
-def decide(claim_text: str, units: list[Unit], bm25: BM25 | None, *, embed_sims: np.ndarray | None = None,
-           nli=None, readings: dict | None = None, embedder=None) -> Decision:  # noqa: ANN001
+def decide(
+    claim_text: str,
+    units: list[Unit],
+    bm25: BM25 | None,
+    *,
+    embed_sims: np.ndarray | None = None,
+    nli=None,
+    readings: dict | None = None,
+    embedder=None,
+) -> Decision:  # noqa: ANN001
     """Label one claim against candidate units (all of them are scored when ``bm25`` is None). With an
     ``embedder``, a swapped phrase whose replacement means nearly the same (span similarity >= SWAP_EMB_SAME) is
     read as a paraphrase, not a swap."""
     claim = read(claim_text)
     claim.optional_ents = sizes_named_elsewhere(claim_text, claim, units)
     if len(claim.wordset) + len(claim.numbers) < 2:
-        return Decision("not_enough_info", None, [], [
-            f"the claim has too little content to check ({len(claim.wordset)} distinct content word(s))"],
-            decision_features(None, None, None, claim, embed_sims is not None))
+        return Decision(
+            "not_enough_info",
+            None,
+            [],
+            [f"the claim has too little content to check ({len(claim.wordset)} distinct content word(s))"],
+            decision_features(None, None, None, claim, embed_sims is not None),
+        )
     weights = {w: max(0.5, min(bm25.weight(w), 8.0)) for w in claim.wordset} if bm25 else {}
     cand = _candidates(claim, units, bm25, embed_sims)
     checks = [_check(claim, units[i], weights, readings, embed_sims, i) for i in sorted(cand)]
@@ -55,7 +67,9 @@ def decide(claim_text: str, units: list[Unit], bm25: BM25 | None, *, embed_sims:
     verbatim = [c for c in supporting if near_verbatim(claim, c)]
     if verbatim:
         best_s = max(verbatim, key=lambda c: (verbatim_share(claim, c), c.support))
-    overrides = bool(verbatim) and (best_c is None or verbatim_share(claim, best_s) > verbatim_share(claim, best_c))
+    overrides = bool(verbatim) and (
+        best_c is None or verbatim_share(claim, best_s) > verbatim_share(claim, best_c)
+    )
     if best_s and (best_c is None or best_s.support >= best_c.cov or overrides):
         label, best = "supported", best_s
         reasons = _supported_reasons(claim_text, claim, best, has_emb)
@@ -66,11 +80,15 @@ def decide(claim_text: str, units: list[Unit], bm25: BM25 | None, *, embed_sims:
         label, best = "not_enough_info", top
         reasons = _unsettled_reasons(claim_text, top, checks)
     feats = decision_features(best_s, best_c, top, claim, has_emb)
-    feats["near_verbatim"] = 1.0 if verbatim else 0.0  # a sentence states it word for word, nothing conflicting
+    feats["near_verbatim"] = (
+        1.0 if verbatim else 0.0
+    )  # a sentence states it word for word, nothing conflicting
     return Decision(label, best, checks, reasons, feats)
 
 
-def _candidates(claim: Reading, units: list[Unit], bm25: BM25 | None, embed_sims: np.ndarray | None) -> set[int]:
+def _candidates(
+    claim: Reading, units: list[Unit], bm25: BM25 | None, embed_sims: np.ndarray | None
+) -> set[int]:
     """Indices of the units worth checking: BM25 top-k (on all the claim's words, then on its names and numbers
     alone), the table rows naming every entity of a numeric claim, plus embedding top-k; every unit without BM25."""
     if bm25 is not None:
@@ -93,8 +111,14 @@ def _candidates(claim: Reading, units: list[Unit], bm25: BM25 | None, embed_sims
     return cand
 
 
-def _check(claim: Reading, unit: Unit, weights: dict[str, float], readings: dict | None,
-           embed_sims: np.ndarray | None, i: int) -> Check:
+def _check(
+    claim: Reading,
+    unit: Unit,
+    weights: dict[str, float],
+    readings: dict | None,
+    embed_sims: np.ndarray | None,
+    i: int,
+) -> Check:
     """The rules' check of the claim against unit ``i``, reading the unit once per ``readings`` cache, with its
     embedding similarity when there is one."""
     urd = readings.get(unit.key) if readings is not None else None
@@ -134,50 +158,80 @@ def _supporting(claim: Reading, checks: list[Check], has_emb: bool) -> list[Chec
         # A table row: every entity and every number of the claim, little else in words.
         return c.unit.kind == "table-row" and bool(c.nums_matched) and bool(claim.ents) and c.cov >= 0.3
 
-    return [c for c in checks if supports(c) or (c.clean and c.support >= T_SUPPORT and near_verbatim(claim, c))]
+    return [
+        c for c in checks if supports(c) or (c.clean and c.support >= T_SUPPORT and near_verbatim(claim, c))
+    ]
 
 
 def _conflicting(claim: Reading, checks: list[Check]) -> list[Check]:
     """The checks whose unit is about the same thing but disagrees (a table row with a rival number needs less of
     the rest of the claim)."""
-    return [c for c in checks if c.conflicts and (
-        c.rest_cov >= T_REFUTE or (c.unit.kind == "table-row" and c.num_conflict and claim.ents and c.rest_cov >= 0.35))]
+    return [
+        c
+        for c in checks
+        if c.conflicts
+        and (
+            c.rest_cov >= T_REFUTE
+            or (c.unit.kind == "table-row" and c.num_conflict and claim.ents and c.rest_cov >= 0.35)
+        )
+    ]
 
 
 def _supported_reasons(claim_text: str, claim: Reading, best: Check, has_emb: bool) -> list[str]:
     """Why the claim is supported by ``best``: where, how much it covers, the numbers and entities agreeing."""
-    reasons = [f"{where_found(best)} states the claim's content ({best.cov:.0%} of its content words, "
-               f"weighted by rarity{f', embedding similarity {best.emb:.2f}' if has_emb else ''})"]
+    reasons = [
+        f"{where_found(best)} states the claim's content ({best.cov:.0%} of its content words, "
+        f"weighted by rarity{f', embedding similarity {best.emb:.2f}' if has_emb else ''})"
+    ]
     if best.nums_matched:
-        reasons.append("every number agrees up to rounding: " + "; ".join(
-            f"{q.text} = {r.text}" for q, r in best.nums_matched))
+        reasons.append(
+            "every number agrees up to rounding: "
+            + "; ".join(f"{q.text} = {r.text}" for q, r in best.nums_matched)
+        )
     if claim.ents:
-        reasons.append("the entities it names appear in the evidence: " + ", ".join(
-            original_entity(claim_text, e) for e in sorted(claim.ents)))
+        reasons.append(
+            "the entities it names appear in the evidence: "
+            + ", ".join(original_entity(claim_text, e) for e in sorted(claim.ents))
+        )
     return reasons
 
 
 def _refuted_reasons(claim_text: str, claim: Reading, best: Check) -> list[str]:
     """Why the claim is refuted by ``best``: where, how much of the rest matches, and each conflict in words."""
-    reasons = [f"{where_found(best)} is about the same thing ({best.rest_cov:.0%} of the rest of the claim "
-               "matches) but disagrees:"]
+    reasons = [
+        f"{where_found(best)} is about the same thing ({best.rest_cov:.0%} of the rest of the claim "
+        "matches) but disagrees:"
+    ]
     if best.num_conflict:
-        reasons.append(f"the claim says {fmt_nums(best.nums_unmatched)} but the source says "
-                       f"{fmt_nums([r for r in best.reading.numbers if any(rivals(q, r) for q in best.nums_unmatched)][:6])}"
-                       " (no value within rounding)")
+        reasons.append(
+            f"the claim says {fmt_nums(best.nums_unmatched)} but the source says "
+            f"{fmt_nums([r for r in best.reading.numbers if any(rivals(q, r) for q in best.nums_unmatched)][:6])}"
+            " (no value within rounding)"
+        )
     if best.ent_conflict:
-        reasons.append(f"the claim names {', '.join(original_entity(claim_text, e) for e in best.ents_missing)} "
-                       f"where the source names {', '.join(original_entity(best.unit.text, e) for e in best.ents_extra[:4])}")
+        reasons.append(
+            f"the claim names {', '.join(original_entity(claim_text, e) for e in best.ents_missing)} "
+            f"where the source names {', '.join(original_entity(best.unit.text, e) for e in best.ents_extra[:4])}"
+        )
     if best.neg_conflict:
-        reasons.append("one of them negates what the other asserts (about: " + ", ".join(best.neg_conflict) + ")")
+        reasons.append(
+            "one of them negates what the other asserts (about: " + ", ".join(best.neg_conflict) + ")"
+        )
     if best.dir_conflict:
-        reasons.append("the direction differs: " + ("the claim says it goes up/helps, the source says down/hurts"
-                                                    if claim.up else "the claim says it goes down/hurts, the "
-                                                                      "source says up/helps"))
+        reasons.append(
+            "the direction differs: "
+            + (
+                "the claim says it goes up/helps, the source says down/hurts"
+                if claim.up
+                else "the claim says it goes down/hurts, the source says up/helps"
+            )
+        )
     if "swap" in best.conflicts and best.swap is not None:
         kind = {"antonym": "its opposite", "named": "another name"}.get(swap_kind(best) or "", "another word")
-        reasons.append(f"the claim says \"{best.swap.claim_span}\" where the otherwise matching source says "
-                       f"\"{best.swap.unit_span}\" ({kind})")
+        reasons.append(
+            f'the claim says "{best.swap.claim_span}" where the otherwise matching source says '
+            f'"{best.swap.unit_span}" ({kind})'
+        )
     if best.scope_conflict:
         reasons.append("the claim is universal (all/every/consistently) but the source only says it for some")
     if best.nli_conflict:
@@ -189,14 +243,20 @@ def _unsettled_reasons(claim_text: str, top: Check | None, checks: list[Check]) 
     """Why there is not enough information: how close the closest passage came, and what it lacks."""
     if top is None:
         return ["no passage of the chosen papers shares words with the claim"]
-    reasons = [f"no passage states the claim: the closest ({where_found(top)}) covers {top.cov:.0%} of its "
-               "content words"]
+    reasons = [
+        f"no passage states the claim: the closest ({where_found(top)}) covers {top.cov:.0%} of its "
+        "content words"
+    ]
     if top.nums_unmatched:
         reasons.append(f"the claim's {fmt_nums(top.nums_unmatched)} appear in none of the closest passages")
     if top.ents_missing:
-        reasons.append("the closest passage does not name " + ", ".join(
-            original_entity(claim_text, e) for e in top.ents_missing))
+        reasons.append(
+            "the closest passage does not name "
+            + ", ".join(original_entity(claim_text, e) for e in top.ents_missing)
+        )
     if any(c.scope_missing for c in checks[:3]):
-        reasons.append("the claim is about every case (all/every/each/always) but no passage that states "
-                       "it says so for all of them")
+        reasons.append(
+            "the claim is about every case (all/every/each/always) but no passage that states "
+            "it says so for all of them"
+        )
     return reasons

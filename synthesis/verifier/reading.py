@@ -35,7 +35,9 @@ class Reading:
     down: bool
     scope: int
     universal: bool = False  # all / every / each / always / universally / none: a claim about every case
-    optional_ents: set[str] = field(default_factory=set)  # size qualifiers the paper attaches to a named model
+    optional_ents: set[str] = field(
+        default_factory=set
+    )  # size qualifiers the paper attaches to a named model
 
 
 ANAPHOR = re.compile(r"\b(?:it|its|they|their|them|these|this|those|such|both|former|latter)\b", re.I)
@@ -57,7 +59,9 @@ def _negated_words(text: str) -> tuple[set[str], set[str]]:
     "does not", "never") is strong; a determiner ("no training data", "without labels") is weak."""
     strong: set[str] = set()
     weak: set[str] = set()
-    text = _SCOPE_NEGATION.sub(" ", clean(text))  # "no single task", "not all tasks" narrow the scope, not polarity
+    text = _SCOPE_NEGATION.sub(
+        " ", clean(text)
+    )  # "no single task", "not all tasks" narrow the scope, not polarity
     for clause in _CLAUSE.split(text):
         toks = tokens(clause)
         for i, tok in enumerate(toks):
@@ -67,7 +71,7 @@ def _negated_words(text: str) -> tuple[set[str], set[str]]:
             limit = 99 if low == "neither" else (1 if low == "without" else 4)
             target = weak if low in _WEAK_NEG else strong
             n = 0
-            for w in toks[i + 1:]:
+            for w in toks[i + 1 :]:
                 if w.lower() in NEGATIONS:
                     continue
                 cw = content_words(w)
@@ -79,12 +83,19 @@ def _negated_words(text: str) -> tuple[set[str], set[str]]:
     return strong, weak
 
 
-_SCOPE_NEGATION = re.compile(r"\b(?:no single|not all|not every|not always|not consistently|not uniformly)\b",
-                             re.IGNORECASE)
+_SCOPE_NEGATION = re.compile(
+    r"\b(?:no single|not all|not every|not always|not consistently|not uniformly)\b", re.IGNORECASE
+)
 _NUMBER_WORD = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
-_WORD_VALUE = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
-_OUT_OF = re.compile(rf"\b(?P<a>{_NUMBER_WORD})\s+(?:out\s+)?of\s+(?:the\s+|all\s+)?(?P<b>{_NUMBER_WORD})\b", re.I)
-_STRICT_UNIVERSAL = re.compile(r"\b(?:all|every|each|always|universally|uniformly|without exception|none)\b", re.I)
+_WORD_VALUE = {
+    w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())
+}
+_OUT_OF = re.compile(
+    rf"\b(?P<a>{_NUMBER_WORD})\s+(?:out\s+)?of\s+(?:the\s+|all\s+)?(?P<b>{_NUMBER_WORD})\b", re.I
+)
+_STRICT_UNIVERSAL = re.compile(
+    r"\b(?:all|every|each|always|universally|uniformly|without exception|none)\b", re.I
+)
 _NARROWING = re.compile(r"\ball but\b", re.I)  # "except for B, all A ..." stays universal over the rest
 SIZE_WORDS = frozenset({"base", "large", "small", "xl", "xxl", "tiny", "mini", "medium", "huge", "big"})
 
@@ -98,9 +109,11 @@ def scope_of(text: str) -> tuple[int, bool]:
     unmarked; universal is True only for a plain quantifier over every case (all, every, each, always, ...)."""
     low = clean(text).lower()
     words = {t.lower() for t in tokens(text)}
-    narrower = bool(re.search(r"\bno single\b|\bnot all\b|\bnot every\b|\bnot always\b|\bnot consistently\b",
-                              low)) or bool(_NARROWING.search(low)) or any(
-        0 <= _count(m.group("a")) < _count(m.group("b")) for m in _OUT_OF.finditer(low))
+    narrower = (
+        bool(re.search(r"\bno single\b|\bnot all\b|\bnot every\b|\bnot always\b|\bnot consistently\b", low))
+        or bool(_NARROWING.search(low))
+        or any(0 <= _count(m.group("a")) < _count(m.group("b")) for m in _OUT_OF.finditer(low))
+    )
     if narrower or words & PARTIAL:
         return -1, False
     if words & UNIVERSAL:
@@ -118,10 +131,32 @@ def negates(reading: Reading, shared: set[str]) -> set[str]:
 
 # A change word applied to a valenced one composes: "reduces negative transfer" helps (a double negative),
 # "reduces positive transfer" and "increases harmful effects" hurt.
-_CHANGE = (("reduc", -1), ("decreas", -1), ("lower", -1), ("diminish", -1), ("mitigat", -1), ("alleviat", -1),
-           ("lessen", -1), ("minimi", -1), ("curb", -1), ("limit", -1), ("increas", 1), ("rais", 1), ("amplif", 1),
-           ("exacerbat", 1), ("boost", 1), ("maximi", 1))
-_VALENCE = (("negative", -1), ("harm", -1), ("detriment", -1), ("adverse", -1), ("positive", 1), ("benefi", 1))
+_CHANGE = (
+    ("reduc", -1),
+    ("decreas", -1),
+    ("lower", -1),
+    ("diminish", -1),
+    ("mitigat", -1),
+    ("alleviat", -1),
+    ("lessen", -1),
+    ("minimi", -1),
+    ("curb", -1),
+    ("limit", -1),
+    ("increas", 1),
+    ("rais", 1),
+    ("amplif", 1),
+    ("exacerbat", 1),
+    ("boost", 1),
+    ("maximi", 1),
+)
+_VALENCE = (
+    ("negative", -1),
+    ("harm", -1),
+    ("detriment", -1),
+    ("adverse", -1),
+    ("positive", 1),
+    ("benefi", 1),
+)
 
 
 def _signed(word: str, table: tuple[tuple[str, int], ...]) -> int:
@@ -155,6 +190,7 @@ def direction_of(text: str) -> int:
 def direction_conflict(claim_text: str, unit_text: str) -> bool:
     """A clause of the claim says up/helps where the matching clause of the source says down/hurts (or the
     reverse); clauses are matched by their non-direction content words."""
+
     def parts(text: str) -> list[tuple[set[str], int, str]]:
         out = []
         for c in _CLAUSE.split(clean(text)):

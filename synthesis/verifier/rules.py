@@ -88,7 +88,12 @@ class Check:
 
     @property
     def clean(self) -> bool:
-        return not self.conflicts and not self.nums_unmatched and not self.ents_missing and not self.scope_missing
+        return (
+            not self.conflicts
+            and not self.nums_unmatched
+            and not self.ents_missing
+            and not self.scope_missing
+        )
 
     @property
     def support(self) -> float:
@@ -131,7 +136,9 @@ def compare(claim: Reading, unit: Unit, weights: dict[str, float], urd: Reading 
     _match_entities(chk, claim)
     _check_polarity(chk, claim)
     # Coverage of the rest: set aside missing entities' words and direction words when judging a conflict.
-    aside = {stem(e) for e in chk.ents_missing} | {w for w in claim.wordset if w.startswith(UP_STEMS + DOWN_STEMS)}
+    aside = {stem(e) for e in chk.ents_missing} | {
+        w for w in claim.wordset if w.startswith(UP_STEMS + DOWN_STEMS)
+    }
     rest = [w for w in claim.wordset if w not in aside]
     chk.rest_cov = _rest_coverage(rest, u, weights, ctx_words)
     chk.rest_words = len(rest)
@@ -155,14 +162,19 @@ def _match_numbers(chk: Check, claim: Reading) -> None:
             chk.nums_unmatched.append(q)
 
 
-def _coverage(claim: Reading, u: Reading, weights: dict[str, float], ctx_words: set[str], n_matched: int) -> float:
+def _coverage(
+    claim: Reading, u: Reading, weights: dict[str, float], ctx_words: set[str], n_matched: int
+) -> float:
     """The claim's content words weighted by rarity (those only in the sentence before count half), with each of
     its numbers counting as a rare word."""
     num_w = max(weights.values(), default=1.0)
     total = sum(weights.get(w, 1.0) for w in claim.wordset) + num_w * len(claim.numbers) or 1.0
     covered = {w for w in claim.wordset if w in u.wordset}
-    return (sum(weights.get(w, 1.0) for w in covered) + num_w * n_matched +
-            0.5 * sum(weights.get(w, 1.0) for w in claim.wordset - covered if w in ctx_words)) / total
+    return (
+        sum(weights.get(w, 1.0) for w in covered)
+        + num_w * n_matched
+        + 0.5 * sum(weights.get(w, 1.0) for w in claim.wordset - covered if w in ctx_words)
+    ) / total
 
 
 def _match_entities(chk: Check, claim: Reading) -> None:
@@ -182,7 +194,9 @@ def _match_entities(chk: Check, claim: Reading) -> None:
         if e in claim.optional_ents and not (u.ents & (SIZE_WORDS - {e})):
             continue  # "XLM-R Large" where the paper calls the same model "XLM-R Large" elsewhere
         if len(e) <= 2:  # a short name ("M", "K", "QA") must appear as a word, not inside another one
-            if not re.search(rf"(?<![A-Za-z]){re.escape(e)}(?![A-Za-z])", unit.text + " " + unit.context, re.I):
+            if not re.search(
+                rf"(?<![A-Za-z]){re.escape(e)}(?![A-Za-z])", unit.text + " " + unit.context, re.I
+            ):
                 chk.ents_missing.append(e)
         elif e not in u.squashed and not (e in context and context_ok):
             chk.ents_missing.append(e)
@@ -204,16 +218,21 @@ def _check_polarity(chk: Check, claim: Reading) -> None:
     chk.scope_conflict = claim.scope == 1 and u.scope == -1
     # The quantifier may sit in the sentence before when this one refers back to it ("Except for CART, all
     # algorithms have the parameter M." then "We use for this parameter the value M = 100.").
-    chk.scope_missing = claim.universal and not u.universal and not (
-        bool(ANAPHOR.search(unit.text)) and bool(unit.context) and scope_of(unit.context)[1])
+    chk.scope_missing = (
+        claim.universal
+        and not u.universal
+        and not (bool(ANAPHOR.search(unit.text)) and bool(unit.context) and scope_of(unit.context)[1])
+    )
 
 
 def _rest_coverage(rest: list[str], u: Reading, weights: dict[str, float], ctx_words: set[str]) -> float:
     """Coverage of the rest of the claim (missing entities' words and direction words set aside), by which a
     conflict is judged."""
     rest_total = sum(weights.get(w, 1.0) for w in rest) or 1.0
-    return (sum(weights.get(w, 1.0) for w in rest if w in u.wordset) +
-            0.5 * sum(weights.get(w, 1.0) for w in rest if w not in u.wordset and w in ctx_words)) / rest_total
+    return (
+        sum(weights.get(w, 1.0) for w in rest if w in u.wordset)
+        + 0.5 * sum(weights.get(w, 1.0) for w in rest if w not in u.wordset and w in ctx_words)
+    ) / rest_total
 
 
 def _find_swap(chk: Check, claim: Reading, weights: dict[str, float]) -> None:
@@ -223,7 +242,9 @@ def _find_swap(chk: Check, claim: Reading, weights: dict[str, float]) -> None:
     if chk.swap is not None and not chk.ents_missing:
         rest = [w for w in claim.wordset if w not in chk.swap.claim_words]
         tot = sum(weights.get(w, 1.0) for w in rest) or 1.0
-        chk.rest_cov = max(chk.rest_cov, sum(weights.get(w, 1.0) for w in rest if w in chk.reading.wordset) / tot)
+        chk.rest_cov = max(
+            chk.rest_cov, sum(weights.get(w, 1.0) for w in rest if w in chk.reading.wordset) / tot
+        )
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -239,8 +260,9 @@ class Decision:
     features: dict[str, float]
 
 
-def decision_features(best_support: Check | None, best_conflict: Check | None, top: Check | None, claim: Reading,
-              has_emb: bool) -> dict[str, float]:
+def decision_features(
+    best_support: Check | None, best_conflict: Check | None, top: Check | None, claim: Reading, has_emb: bool
+) -> dict[str, float]:
     return {
         "support_cov": best_support.support if best_support else 0.0,
         "conflict_cov": best_conflict.rest_cov if best_conflict else 0.0,
@@ -252,11 +274,18 @@ def decision_features(best_support: Check | None, best_conflict: Check | None, t
         "ents_missing": float(len(top.ents_missing)) if top else 0.0,
         "n_conflicts": float(len(best_conflict.conflicts)) if best_conflict else 0.0,
         "conflict_number": 1.0 if best_conflict and best_conflict.num_conflict else 0.0,
-        "conflict_entity": 1.0 if best_conflict and (best_conflict.ent_conflict or swap_kind(best_conflict) == "named")
+        "conflict_entity": 1.0
+        if best_conflict and (best_conflict.ent_conflict or swap_kind(best_conflict) == "named")
         else 0.0,
-        "conflict_polarity": 1.0 if best_conflict and (best_conflict.neg_conflict or best_conflict.dir_conflict or
-                                                       swap_kind(best_conflict) == "antonym") else 0.0,
-        "conflict_swap": best_conflict.swap.salience if best_conflict and "swap" in best_conflict.conflicts else 0.0,
+        "conflict_polarity": 1.0
+        if best_conflict
+        and (
+            best_conflict.neg_conflict or best_conflict.dir_conflict or swap_kind(best_conflict) == "antonym"
+        )
+        else 0.0,
+        "conflict_swap": best_conflict.swap.salience
+        if best_conflict and "swap" in best_conflict.conflicts
+        else 0.0,
         "conflict_scope": 1.0 if best_conflict and best_conflict.scope_conflict else 0.0,
         "claim_words": math.log1p(len(claim.wordset)),
     }
@@ -307,8 +336,6 @@ def veto_paraphrase_swaps(checks: list[Check], embedder) -> None:  # noqa: ANN00
     for k, c in enumerate(todo):
         if float(vecs[2 * k] @ vecs[2 * k + 1]) >= SWAP_EMB_SAME:
             c.swap = None
-
-
 
 
 def verbatim_share(claim: Reading, c: Check) -> float:

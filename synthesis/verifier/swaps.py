@@ -21,9 +21,12 @@ from synthesis.entities import (
 from synthesis.verifier.reading import ANAPHOR
 from synthesis.verifier.thresholds import SWAP_ANCHOR, SWAP_CLOSE, SWAP_CONTEXT, SWAP_MATCH, SWAP_MAX
 
-DISCOURSE = frozenset(stem(w) for w in "however moreover furthermore thus therefore hence additionally finally "
-                      "overall indeed notably importantly interestingly specifically similarly instead still "
-                      "further first second third then again also even yet".split())  # not content in a swap
+DISCOURSE = frozenset(
+    stem(w)
+    for w in "however moreover furthermore thus therefore hence additionally finally "
+    "overall indeed notably importantly interestingly specifically similarly instead still "
+    "further first second third then again also even yet".split()
+)  # not content in a swap
 
 
 @dataclass
@@ -43,8 +46,14 @@ def align_tokens(text: str) -> list[tuple[str, str]]:
     for tok in tokens(text):
         for part in re.split(r"[-_]", tok):
             low = part.lower().rstrip("+")
-            if not low or low in STOPWORDS or low in NEGATIONS or low in UNIVERSAL or low in PARTIAL or \
-                    low.endswith("n't"):
+            if (
+                not low
+                or low in STOPWORDS
+                or low in NEGATIONS
+                or low in UNIVERSAL
+                or low in PARTIAL
+                or low.endswith("n't")
+            ):
                 continue  # negation and scope words have their own checks
             out.append((stem(low), part))
     return out
@@ -101,8 +110,11 @@ def find_swap(claim_text: str, unit_text: str, weights: dict[str, float] | None 
         # of the claim needs three aligned words on the other side.
         left_ok = left >= SWAP_ANCHOR or (prev is not None and prev[1] == 0)
         right_ok = right >= SWAP_ANCHOR or (nxt is not None and nxt[2] == len(cs))
-        if not ((left_ok and right_ok and left + right >= SWAP_ANCHOR + 1) or
-                (i1 == 0 and right >= SWAP_ANCHOR + 1) or (i2 == len(cs) and left >= SWAP_ANCHOR + 1)):
+        if not (
+            (left_ok and right_ok and left + right >= SWAP_ANCHOR + 1)
+            or (i1 == 0 and right >= SWAP_ANCHOR + 1)
+            or (i2 == len(cs) and left >= SWAP_ANCHOR + 1)
+        ):
             continue
         if i1 == 0 and ANAPHOR.search(unit_text):
             continue  # "HyperLlama models still ..." vs "However, they still ...": the sentence refers back
@@ -120,6 +132,7 @@ def find_swap(claim_text: str, unit_text: str, weights: dict[str, float] | None 
         rare = max((weights.get(w, 1.0) for w in cw), default=1.0)
         sal = 1.0 if (anti or named) else min(1.0, 0.6 + 0.1 * rare)
         if best is None or sal > best.salience:
-            best = Swap(" ".join(t[1] for t in c[i1:i2]), " ".join(t[1] for t in u[j1:j2]), set(cw), sal, anti,
-                        named)
+            best = Swap(
+                " ".join(t[1] for t in c[i1:i2]), " ".join(t[1] for t in u[j1:j2]), set(cw), sal, anti, named
+            )
     return best

@@ -15,11 +15,20 @@ _ids = iter(range(10_000))
 
 
 def rec(target, seed, metrics, intermediate="none", plan="p", **extra):
-    return {"schema": "assay.run/1", "id": f"run{next(_ids)}", "plan": plan, "base_model": "xlm-roberta-large",
-            "intermediate": intermediate, "intermediate_tasks": [] if intermediate == "none" else [intermediate],
-            "data_fraction": None if intermediate == "none" else 1.0,
-            "intermediate_language": None if intermediate == "none" else "en",
-            "target": target, "seed": seed, "metrics": metrics, **extra}
+    return {
+        "schema": "assay.run/1",
+        "id": f"run{next(_ids)}",
+        "plan": plan,
+        "base_model": "xlm-roberta-large",
+        "intermediate": intermediate,
+        "intermediate_tasks": [] if intermediate == "none" else [intermediate],
+        "data_fraction": None if intermediate == "none" else 1.0,
+        "intermediate_language": None if intermediate == "none" else "en",
+        "target": target,
+        "seed": seed,
+        "metrics": metrics,
+        **extra,
+    }
 
 
 def acc(**langs):
@@ -59,8 +68,10 @@ def test_task_language_and_family_deltas_hand_computed():
 
 
 def test_qa_task_score_is_mean_of_f1_and_em():
-    rs = [rec("xquad", 1, {"en": {"f1": 80.0, "exact_match": 70.0}}),
-          rec("xquad", 1, {"en": {"f1": 84.0, "exact_match": 72.0}}, "squad_v1.1")]
+    rs = [
+        rec("xquad", 1, {"en": {"f1": 80.0, "exact_match": 70.0}}),
+        rec("xquad", 1, {"en": {"f1": 84.0, "exact_match": 72.0}}, "squad_v1.1"),
+    ]
     t = agg.aggregate(rs)["settings"][1]["tasks"]["xquad"]
     assert t["delta"]["mean"] == pytest.approx(3.0) and t["delta"]["std"] is None
     assert t["score"]["mean"] == pytest.approx(78.0)
@@ -157,8 +168,10 @@ def test_rich_tables_render():
 
 
 def test_partial_average_uses_the_same_tasks_for_every_seed():
-    rs = pawsx_results() + [rec("XQuAD", 1, {"en": {"f1": 80.0, "exact_match": 70.0}}),
-                            rec("xquad", 1, {"en": {"f1": 84.0, "exact_match": 72.0}}, "anli_plus")]
+    rs = pawsx_results() + [
+        rec("XQuAD", 1, {"en": {"f1": 80.0, "exact_match": 70.0}}),
+        rec("xquad", 1, {"en": {"f1": 84.0, "exact_match": 72.0}}, "anli_plus"),
+    ]
     out = agg.aggregate(rs)
     a = out["settings"][1]["average"]
     # xquad has seed 1 only: the average of both seeds covers PAWS-X alone, and says so
@@ -171,9 +184,11 @@ def test_partial_average_uses_the_same_tasks_for_every_seed():
 def test_seedless_retrieval_baseline_matches_every_seed():
     # the runner writes the retrieval baseline once (no training, no seed); every seed of a setting compares to it
     base = {"de": {"accuracy": 30.0}}
-    rs = [rec("tatoeba", 1, base, format="retrieval"),
-          rec("tatoeba", 1, {"de": {"accuracy": 70.0}}, "qqp", format="retrieval"),
-          rec("tatoeba", 2, {"de": {"accuracy": 80.0}}, "qqp", format="retrieval")]
+    rs = [
+        rec("tatoeba", 1, base, format="retrieval"),
+        rec("tatoeba", 1, {"de": {"accuracy": 70.0}}, "qqp", format="retrieval"),
+        rec("tatoeba", 2, {"de": {"accuracy": 80.0}}, "qqp", format="retrieval"),
+    ]
     s = agg.aggregate(rs)["settings"][1]
     assert s["tasks"]["tatoeba"]["delta"]["values"] == pytest.approx([40.0, 50.0])
     assert s["tasks"]["tatoeba"]["unmatched_seeds"] == []
@@ -194,10 +209,14 @@ def test_rows_fit_the_store_schema(tmp_path):
     with Store(tmp_path / "a.db") as store:
         store.migrate()
         with store.transaction() as db:
-            db.execute("INSERT INTO runs (id, plan, status, result_path, data) VALUES (?, ?, ?, ?, ?)",
-                       agg.run_row(r, "x/result.json"))
-            db.executemany("INSERT INTO results (run_id, task, language, metric, value) VALUES (?, ?, ?, ?, ?)",
-                           agg.store_rows(r))
+            db.execute(
+                "INSERT INTO runs (id, plan, status, result_path, data) VALUES (?, ?, ?, ?, ?)",
+                agg.run_row(r, "x/result.json"),
+            )
+            db.executemany(
+                "INSERT INTO results (run_id, task, language, metric, value) VALUES (?, ?, ?, ?, ?)",
+                agg.store_rows(r),
+            )
         got = {(row["metric"], row["value"]) for row in store.query("SELECT metric, value FROM results")}
     assert got == {("f1", 70.5), ("exact_match", 55.0)}
 
@@ -230,13 +249,17 @@ def test_baseline_average_includes_the_seedless_retrieval_baseline_for_every_see
     info = {"metrics": ["accuracy"], "languages": ["a1"], "families": {"a1": "A"}}
     rs = [rec("syn-ret", 1, {"a1": {"accuracy": 10.0}}, format="retrieval", task=info)]
     for seed, (b, i) in {1: (40.0, 50.0), 2: (44.0, 46.0)}.items():
-        rs += [rec("syn-cls", seed, {"a1": {"accuracy": b}}, task=info),
-               rec("syn-cls", seed, {"a1": {"accuracy": i}}, "inter", task=info),
-               rec("syn-ret", seed, {"a1": {"accuracy": 12.0}}, "inter", format="retrieval", task=info)]
+        rs += [
+            rec("syn-cls", seed, {"a1": {"accuracy": b}}, task=info),
+            rec("syn-cls", seed, {"a1": {"accuracy": i}}, "inter", task=info),
+            rec("syn-ret", seed, {"a1": {"accuracy": 12.0}}, "inter", format="retrieval", task=info),
+        ]
     base, inter = agg.aggregate(rs)["settings"]
     assert base["average"]["n_tasks"] == 2 and not base["average"]["partial"]
     assert base["average"]["score"]["values"] == pytest.approx([25.0, 27.0])
-    assert inter["average"]["delta"]["values"] == pytest.approx([6.0, 2.0]) and not inter["average"]["partial"]
+    assert (
+        inter["average"]["delta"]["values"] == pytest.approx([6.0, 2.0]) and not inter["average"]["partial"]
+    )
     # a non-baseline retrieval run of one seed is not reused for other seeds
     partial = [r for r in rs if not (r["target"] == "syn-ret" and r["seed"] == 2)]
     inter = agg.aggregate(partial)["settings"][1]

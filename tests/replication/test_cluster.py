@@ -50,8 +50,14 @@ def test_ray_runs_match_the_local_runner(toy, tmp_path) -> None:  # noqa: ANN001
     local = run_plan(plan, tmp_path / "local", device="cpu")
     try:
         here = str(Path(__file__).resolve().parent)  # workers import toy_tasks from here
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-                 runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join([here, os.environ.get("PYTHONPATH", "")])}})
+        ray.init(
+            num_cpus=2,
+            include_dashboard=False,
+            log_to_driver=False,
+            runtime_env={
+                "env_vars": {"PYTHONPATH": os.pathsep.join([here, os.environ.get("PYTHONPATH", "")])}
+            },
+        )
         remote = run_plan_ray(plan, tmp_path / "ray", setup=toy_tasks.register)
         assert [r["id"] for r in remote] == [r["id"] for r in local]
         for a, b in zip(local, remote, strict=True):
@@ -66,7 +72,9 @@ def test_ray_runs_match_the_local_runner(toy, tmp_path) -> None:  # noqa: ANN001
 
 def test_replicate_run_executor_is_checked(assay, tmp_path) -> None:  # noqa: ANN001
     plan = REPO / "replication" / "plans" / "paper_v1.yaml"
-    r = assay("--home", tmp_path, "replicate", "run", plan, "--executor", "slurm", "--runs-dir", tmp_path / "runs")
+    r = assay(
+        "--home", tmp_path, "replicate", "run", plan, "--executor", "slurm", "--runs-dir", tmp_path / "runs"
+    )
     assert r.code == 2 and "use local or ray" in r.err and "Traceback" not in r.err
 
 

@@ -28,12 +28,16 @@ def quick_demo(tmp_path_factory: pytest.TempPathFactory):
         raise AssertionError(f"the demo tried to open a network connection: {args}")
 
     out = tmp_path_factory.mktemp("demo") / "assay-demo"  # the CLI's default folder name, to test the default
-    with pytest.MonkeyPatch.context() as mp:  # offline by construction: any connection attempt fails the fixture
+    with (
+        pytest.MonkeyPatch.context() as mp
+    ):  # offline by construction: any connection attempt fails the fixture
         mp.setattr(socket.socket, "connect", no_network)
         mp.setattr(socket, "create_connection", no_network)
         result = run_demo(out, DemoConfig.quick())
     yield out, result
-    unregister_world(build_world(DemoConfig.quick().world_seed))  # other test modules see the shipped registry
+    unregister_world(
+        build_world(DemoConfig.quick().world_seed)
+    )  # other test modules see the shipped registry
 
 
 def test_quick_demo_writes_run_results_and_tables(quick_demo):
@@ -65,7 +69,9 @@ def test_quick_demo_writes_run_results_and_tables(quick_demo):
     assert (out / "tables.txt").read_text() == result.tables + "\n"
     assert [p["key"] for p in result.planted] == [e.key for e in PLANTED]
     assert all(p["n"] == 1 for p in result.planted)  # quick: one seed, every effect measured
-    assert [c["id"] for c in result.claims] == [i for i, _, _ in DEMO_CLAIMS] and "Claims about" in result.summary
+    assert [c["id"] for c in result.claims] == [
+        i for i, _, _ in DEMO_CLAIMS
+    ] and "Claims about" in result.summary
     fixed = {c["id"]: c["verdict"] for c in result.claims if c["id"] in ("w6", "w7", "w8", "w9")}
     assert fixed == {"w6": "reproduced", "w7": "not reproduced", "w8": "not testable here", "w9": "unmapped"}
     assert set(result.scores) == set(BASES)
@@ -106,7 +112,9 @@ def test_fake_language_families_in_the_aggregate_tables(quick_demo):
     fams = {f for s in result.aggregate["settings"] for f in s["families"]}
     assert fams == {"A (same order)", "B (inverted)", "Indo-European"}  # English keeps its XTREME family
     family_table = result.tables.split("Per language family, all tasks")[1].split("\n\n")[0]
-    assert "A (same order)" in family_table and "B (inverted)" in family_table and "unknown" not in family_table
+    assert (
+        "A (same order)" in family_table and "B (inverted)" in family_table and "unknown" not in family_table
+    )
 
 
 def test_runs_record_threads_and_task_info(quick_demo):
@@ -149,7 +157,12 @@ def test_cli_results_over_the_demo_folder_in_a_fresh_process(quick_demo, assay, 
     with Store(home / "assay.sqlite3") as store:
         runs = store.query("SELECT id, plan FROM runs")
         n_rows = store.one("SELECT count(*) AS n FROM results")["n"]
-    assert {r["plan"] for r in runs} == {"synthetic-demo", "synthetic-controls", "synthetic-unrelated", "synthetic-size"}
+    assert {r["plan"] for r in runs} == {
+        "synthetic-demo",
+        "synthetic-controls",
+        "synthetic-unrelated",
+        "synthetic-size",
+    }
     assert len(runs) == len(result.results) and n_rows > 0
 
 
@@ -171,7 +184,9 @@ def test_transfer_effect_and_planted_truth_over_three_seeds(tmp_path):
     assert chk["inverted_transfers_worse"], chk
     for effect in result.planted:
         assert effect["n"] == 3 and effect["recovered"], effect
-    for claim in result.claims:  # true, false, untestable and unmappable claims: each gets the verdict it should
+    for (
+        claim
+    ) in result.claims:  # true, false, untestable and unmappable claims: each gets the verdict it should
         assert claim["verdict"] == claim["expected"], claim
 
 
@@ -225,7 +240,9 @@ def test_bind_paper_claims_against_synthetic_runs_are_not_testable(quick_demo, a
     got = {b["id"]: b for b in json.loads(res.out)}
     assert {b["verdict"] for b in got.values()} <= {"not testable here", "unmapped"}
     assert all(b["reason"] for b in got.values())
-    assert got["gold-01"]["verdict"] == "not testable here" and got["gold-01"]["query"]["intermediate"] == ["squad_v1.1"]
+    assert got["gold-01"]["verdict"] == "not testable here" and got["gold-01"]["query"]["intermediate"] == [
+        "squad_v1.1"
+    ]
     assert "not present" in got["gold-06"]["reason"]  # ANLI+ is not here to count
     assert "xlm-roberta-large" in got["gold-04"]["reason"]
     empty = tmp_path / "no-runs"
@@ -254,8 +271,13 @@ def test_recover_reads_planted_effects_from_scores():
     scores["mlm-all"]["none"]["syn-retrieval"][SAME_ORDER] = {"1": 30.0}  # seedless: counts at every seed
     got = {r["key"]: r for r in recover(scores)}
     assert got["related_helps"]["recovered"] and got["related_helps"]["mean"] == 6
-    assert got["unrelated_does_not_help"]["recovered"] and got["unrelated_does_not_help"]["seeds_agreeing"] == 2
-    assert got["same_order_transfers_better"]["recovered"] and got["bigger_encoder_transfers_better"]["recovered"]
+    assert (
+        got["unrelated_does_not_help"]["recovered"] and got["unrelated_does_not_help"]["seeds_agreeing"] == 2
+    )
+    assert (
+        got["same_order_transfers_better"]["recovered"]
+        and got["bigger_encoder_transfers_better"]["recovered"]
+    )
     assert got["bigger_encoder_transfers_better"]["n"] == 3
     scores["mlm-all"]["syn-nli"]["syn-qa"][ALL] = cell([53, 54, 55])  # +3..+5: it helps, so "no help" fails
     assert {r["key"]: r["recovered"] for r in recover(scores)}["unrelated_does_not_help"] is False
@@ -282,7 +304,9 @@ def test_audit_shows_rerun_verdicts_beside_textual_ones(quick_demo, assay, home,
         )
     )
     report = tmp_path / "report.txt"
-    report.write_text(head + "Claim\tVerified\tConfidence\n" + table + "\nReferences" + rest.split("References", 1)[1])
+    report.write_text(
+        head + "Claim\tVerified\tConfidence\n" + table + "\nReferences" + rest.split("References", 1)[1]
+    )
     res = assay("audit", str(report), "--runs", str(out), "--json")
     assert res.code == 0, res.err
     reruns = [c["rerun"] for c in json.loads(res.out)["claims"]]
@@ -299,7 +323,11 @@ def test_cli_demo_writes_its_report_answered_from_the_runs(quick_demo, assay, ho
     assert res.code == 0, res.err
     assert "report.md" in res.out
     text = (out / "report.md").read_text(encoding="utf-8")
-    assert "**Question.**" in text and "## Answers, measured" in text and "## Claims checked against the runs" in text
+    assert (
+        "**Question.**" in text
+        and "## Answers, measured" in text
+        and "## Claims checked against the runs" in text
+    )
     measured = [r for r in result.planted if r["recovered"] is not None]
     assert text.count("points over") == len(measured)
     for r in measured:

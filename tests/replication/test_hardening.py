@@ -62,7 +62,10 @@ def test_alias_bomb_through_the_cli_is_one_line_and_exit_2(assay, home, tmp_path
 
 def test_a_few_small_aliases_are_still_fine(tmp_path):
     hp = "hp: &hp {batch_size: 4, epochs: 2}\n"
-    text = HEAD.replace("targets: [xnli]", "targets: [xnli, pawsx]") + "tasks: {xnli: &hp {batch_size: 4}, pawsx: *hp}\n"
+    text = (
+        HEAD.replace("targets: [xnli]", "targets: [xnli, pawsx]")
+        + "tasks: {xnli: &hp {batch_size: 4}, pawsx: *hp}\n"
+    )
     plan = load_plan(write(tmp_path, text))
     assert plan.task_overrides == {"xnli": {"batch_size": 4}, "pawsx": {"batch_size": 4}}
     assert "unknown field" in rejected(write(tmp_path, HEAD + hp, "extra.yaml"))  # field errors are kept
@@ -83,10 +86,13 @@ def test_a_few_small_aliases_are_still_fine(tmp_path):
         (HEAD + "data_fraction: [!!binary aGk=]\n", "data_fraction: b'hi' must be a number"),
         (HEAD + "seeds: [{1: a, b: 2}]\n", "is not a non-negative integer"),
         (HEAD + "seeds: [" + "[" * 30 + "]" * 30 + "]\n", "seeds: [[[[[[[[[[[[[["),
-        (HEAD + "tasks: {\"x\\ny\": {}}\n", "tasks: unknown task 'x\\ny'"),
-        (HEAD + "\"bad\\nkey\": 1\n", "'bad\\nkey': unknown field"),
+        (HEAD + 'tasks: {"x\\ny": {}}\n', "tasks: unknown task 'x\\ny'"),
+        (HEAD + '"bad\\nkey": 1\n', "'bad\\nkey': unknown field"),
         (HEAD + "seedz: [1]\n", "seedz: unknown field (did you mean 'seeds'?)"),
-        (HEAD + "hyperparameters: {batch_sise: 4}\n", "hyperparameters.batch_sise: unknown field (did you mean "),
+        (
+            HEAD + "hyperparameters: {batch_sise: 4}\n",
+            "hyperparameters.batch_sise: unknown field (did you mean ",
+        ),
     ],
 )
 def test_hostile_yaml_fails_with_one_line(tmp_path, text, needle):
@@ -111,7 +117,9 @@ def test_grid_size_is_bounded():
 
 @pytest.mark.parametrize("seed", [100000000000000, SEED_LIMIT, 2**64])
 def test_seeds_beyond_2_to_the_32_are_plan_errors(seed):
-    with pytest.raises(ReplicationError, match=r"seeds: \d+ is too large: a seed is an integer from 0 to 4294967295"):
+    with pytest.raises(
+        ReplicationError, match=r"seeds: \d+ is too large: a seed is an integer from 0 to 4294967295"
+    ):
         parse_plan({"name": "t", "targets": ["xnli"], "seeds": [1, seed]}, where="p.yaml")
 
 
@@ -141,7 +149,9 @@ _scalars = (
     | st.dates() | st.datetimes(min_value=datetime.datetime(1900, 1, 1))
     | st.binary(max_size=4)
 )  # fmt: skip
-_keys = st.sampled_from(_FIELDS + ["layer", "pooling", "batch_size", "epochs", "tasks", "mlm", "corpus", "dir"])
+_keys = st.sampled_from(
+    _FIELDS + ["layer", "pooling", "batch_size", "epochs", "tasks", "mlm", "corpus", "dir"]
+)
 _values = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_keys, inner, max_size=4),
                        max_leaves=12)  # fmt: skip
 
@@ -234,7 +244,9 @@ def test_run_record_says_which_seqeval_scored_it_and_matches_its_schema():
 
     schema = json.loads((REPO / "docs" / "schemas" / "run.schema.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
-    run = next(r for r in expand(parse_plan({"name": "t", "targets": ["udpos"], "intermediate": ["anli_plus"]})))
+    run = next(
+        r for r in expand(parse_plan({"name": "t", "targets": ["udpos"], "intermediate": ["anli_plus"]}))
+    )
     outcome = {"metrics": {"de": {"f1": 50.0}}, "dev": {"language": "en", "metrics": {"f1": 60.0}, "best_step": 3},
                "throughput": {"tokens_per_s": 1.0, "mfu": None, "tokens": 1, "phases": {}}}  # fmt: skip
     record = json.loads(json.dumps(_record(run, outcome, wall_time=1.5), default=_json_default))

@@ -189,8 +189,13 @@ def test_extract_spans_v2_null_answer():
     feat = m.QAFeature("x", off, s, e)
     assert m.extract_spans({"x": CONTEXT}, [feat], version_2=True)[0]["x"] == ""
     # null - best = 2 > threshold 1 -> still null; threshold 2.5 -> the span
-    assert m.extract_spans({"x": CONTEXT}, [feat], version_2=True, null_score_diff_threshold=1.0)[0]["x"] == ""
-    assert m.extract_spans({"x": CONTEXT}, [feat], version_2=True, null_score_diff_threshold=2.5)[0]["x"] == "Paris"
+    assert (
+        m.extract_spans({"x": CONTEXT}, [feat], version_2=True, null_score_diff_threshold=1.0)[0]["x"] == ""
+    )
+    assert (
+        m.extract_spans({"x": CONTEXT}, [feat], version_2=True, null_score_diff_threshold=2.5)[0]["x"]
+        == "Paris"
+    )
     assert m.extract_spans({"x": CONTEXT}, [feat], version_2=False)[0]["x"] == "Paris"
 
 
@@ -234,7 +239,9 @@ def test_mean_pool_ignores_padding():
 
 
 def test_tatoeba_cosine_not_dot_product():
-    src = np.array([[1.0, 0.0], [10.0, 10.0], [0.0, 1.0]])  # src[1] is huge: by dot product it would win often
+    src = np.array(
+        [[1.0, 0.0], [10.0, 10.0], [0.0, 1.0]]
+    )  # src[1] is huge: by dot product it would win often
     en = np.array([[1.0, 0.1], [1.0, 1.0], [1.0, 0.05]])
     r = m.tatoeba_accuracy(src, en)
     # English queries by cosine: en0 -> src0 (right), en1 -> src1 (right), en2 -> src0 (wrong: gold src2).
@@ -302,8 +309,17 @@ def test_benchmark_average_hand_computed():
     r = m.benchmark_average(_full_results())
     # xnli 15 langs incl. en: (14*60+90)/15 = 62; pawsx 7: (6*60+90)/7 = 450/7; udpos 33: (32*60+90)/33 = 2010/33
     # panx 40: (39*60+90)/40 = 60.75; QA tasks (xquad, mlqa, tydiqa): (70+50)/2 = 60; bucc, tatoeba (no en): 60
-    expected_tasks = {"xnli": 62.0, "pawsx": 450 / 7, "udpos": 2010 / 33, "panx": 60.75, "xquad": 60.0,
-                      "mlqa": 60.0, "tydiqa": 60.0, "bucc2018": 60.0, "tatoeba": 60.0}
+    expected_tasks = {
+        "xnli": 62.0,
+        "pawsx": 450 / 7,
+        "udpos": 2010 / 33,
+        "panx": 60.75,
+        "xquad": 60.0,
+        "mlqa": 60.0,
+        "tydiqa": 60.0,
+        "bucc2018": 60.0,
+        "tatoeba": 60.0,
+    }
     assert r["per_task"] == pytest.approx(expected_tasks)
     assert r["average"] == pytest.approx(sum(expected_tasks.values()) / 9)
     assert r["partial"] is False and r["n_tasks"] == 9
@@ -361,9 +377,13 @@ def test_bucc_duplicate_sentence_is_embedded_as_its_last_occurrence_like_xtreme(
     # text_load_unify + unique_embeddings. "a" then takes t1, and "b" (0.6, 0.8) falls back to t0.
     x = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]])
     y = np.array([[1.0, 0.0], [0.0, 1.0]])
-    mined = m.bucc_mine(x, y, ["s0", "s1", "s2"], ["t0", "t1"], k=1, src_texts=["a", "b", "a"], tgt_texts=["A", "B"])
+    mined = m.bucc_mine(
+        x, y, ["s0", "s1", "s2"], ["t0", "t1"], k=1, src_texts=["a", "b", "a"], tgt_texts=["A", "B"]
+    )
     # t0's nearest is "b" (cos .6); means (k=1): b .8, t0 .6 -> margin .6 / .7
-    assert mined == pytest.approx({("s1", "t0"): 0.6 / 0.7})  # with the first embedding it was {(s1, t1): 1.0}
+    assert mined == pytest.approx(
+        {("s1", "t0"): 0.6 / 0.7}
+    )  # with the first embedding it was {(s1, t1): 1.0}
 
 
 def test_bucc_sentences_differing_in_whitespace_are_two_rows_but_no_id_like_xtreme():
@@ -502,7 +522,9 @@ def test_retrieval_metrics_equal_a_naive_model_of_xtreme_on_hostile_inputs():
             tt = [str(rng.choice(pool)).upper() for _ in range(n_t)]
             si, ti = [f"s{i}" for i in range(n)], [f"t{j}" for j in range(n_t)]
             k = int(rng.integers(1, 5))
-            assert m.bucc_mine(xs, ys, si, ti, k=k, src_texts=st, tgt_texts=tt) == _naive_bucc(xs, ys, si, ti, st, tt, k)
+            assert m.bucc_mine(xs, ys, si, ti, k=k, src_texts=st, tgt_texts=tt) == _naive_bucc(
+                xs, ys, si, ti, st, tt, k
+            )
         for _ in range(1000):
             n, d = int(rng.integers(1, 6)), int(rng.integers(1, 4))
             s = rng.integers(-1, 2, size=(n, d)).astype(float)

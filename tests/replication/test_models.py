@@ -64,7 +64,11 @@ def test_tagging_labels_first_subword_only(tiny):
 
 def test_qa_windows_cover_the_answer_with_offsets(tiny):
     tok, _ = tiny
-    context = " ".join(f"w{i} dog" for i in range(40)) + " the red ball is here " + " ".join("cat" for _ in range(30))
+    context = (
+        " ".join(f"w{i} dog" for i in range(40))
+        + " the red ball is here "
+        + " ".join("cat" for _ in range(30))
+    )
     answer = "red ball"
     ex = QAExample("q1", context, "where is the ball ?", [answer], [context.index(answer)])
     feats = featurize_qa([ex], tok, max_length=48, doc_stride=16, max_query_length=8, training=True)
@@ -97,8 +101,16 @@ def test_every_format_trains_a_step(tiny):
     tok, path = tiny
     hp = Hyperparameters(max_seq_length=32)
     data = {
-        "pair": ("pair_classification", [PairExample("a", "the dog", "a cat", 1), PairExample("b", "x", "y", 0)], 2),
-        "mc": ("multiple_choice", [ChoiceExample("c", "the dog eats", "what ?", ["bread", "stone", "cup"], 0)] * 2, 3),
+        "pair": (
+            "pair_classification",
+            [PairExample("a", "the dog", "a cat", 1), PairExample("b", "x", "y", 0)],
+            2,
+        ),
+        "mc": (
+            "multiple_choice",
+            [ChoiceExample("c", "the dog eats", "what ?", ["bread", "stone", "cup"], 0)] * 2,
+            3,
+        ),
         "tag": ("token_tagging", [TaggingExample("t", ["the", "dog"], ["DET", "NOUN"])] * 2, 2),
         "qa": ("extractive_qa", [QAExample("q", "the dog is red", "who ?", ["dog"], [4])] * 2, 0),
     }
@@ -114,8 +126,10 @@ def test_every_format_trains_a_step(tiny):
             assert out["logits"].shape == (2, 3)
         if fmt == "extractive_qa":
             assert out["start_logits"].shape == batch["input_ids"].shape
-    text = collate(featurize("mlm", [], tok, hp, True) or [{"input_ids": tok("the dog is red")["input_ids"]}],
-                   tok.pad_token_id)
+    text = collate(
+        featurize("mlm", [], tok, hp, True) or [{"input_ids": tok("the dog is red")["input_ids"]}],
+        tok.pad_token_id,
+    )
     masked = mask_tokens(text, tok, 0.5, torch.Generator().manual_seed(0))
     out = model("mlm", masked)
     assert out["logits"].shape[-1] == len(tok)
@@ -136,7 +150,10 @@ def test_heads_depend_on_seed_only(tiny):
 
 def test_collate_pads_dynamically_and_masks(tiny):
     tok, _ = tiny
-    feats = [{"input_ids": [0, 5, 6, 2], "labels": [IGNORE, 1, 2, IGNORE]}, {"input_ids": [0, 7, 2], "labels": [IGNORE, 3, IGNORE]}]
+    feats = [
+        {"input_ids": [0, 5, 6, 2], "labels": [IGNORE, 1, 2, IGNORE]},
+        {"input_ids": [0, 7, 2], "labels": [IGNORE, 3, IGNORE]},
+    ]
     b = collate(feats, tok.pad_token_id)
     assert b["input_ids"].shape == (2, 4)  # the batch's longest, not a global maximum
     assert b["attention_mask"].tolist() == [[1, 1, 1, 1], [1, 1, 1, 0]]
@@ -146,12 +163,17 @@ def test_collate_pads_dynamically_and_masks(tiny):
 
 def test_mask_tokens_never_masks_specials_or_padding(tiny):
     tok, _ = tiny
-    feats = [{"input_ids": tok("the big dog chases the small cat")["input_ids"]}, {"input_ids": tok("a")["input_ids"]}]
+    feats = [
+        {"input_ids": tok("the big dog chases the small cat")["input_ids"]},
+        {"input_ids": tok("a")["input_ids"]},
+    ]
     b = collate(feats, tok.pad_token_id)
     m = mask_tokens(b, tok, 1.0, torch.Generator().manual_seed(1))
     special = torch.isin(b["input_ids"], torch.tensor(tok.all_special_ids))
     assert (m["labels"][special] == IGNORE).all()
-    assert (m["labels"][~special] == b["input_ids"][~special]).all()  # probability 1: every real token is a target
+    assert (
+        m["labels"][~special] == b["input_ids"][~special]
+    ).all()  # probability 1: every real token is a target
 
 
 def test_mean_pooling_ignores_padding_and_checks_layer():

@@ -44,10 +44,24 @@ def test_plan_is_the_v1_grid(plan):
     assert len(runs) == (len(names) - 1) * 9 * n_seeds + (9 - n_retrieval) * n_seeds + n_retrieval
 
 
-_TABLE3 = {"ANLI+": "anli_plus", "CCG": "ccg", "CommonsenseQA": "commonsense_qa", "Cosmos QA": "cosmos_qa",
-           "HellaSwag": "hellaswag", "QQP": "qqp", "SQuAD": "squad_v1.1"}
-_TABLE4 = {"XNLI (MNLI)": "xnli", "PAWS-X": "pawsx", "XQuAD (SQuAD)": "xquad", "MLQA (SQuAD)": "mlqa",
-           "TyDiQA": "tydiqa", "POS": "udpos", "NER": "panx"}
+_TABLE3 = {
+    "ANLI+": "anli_plus",
+    "CCG": "ccg",
+    "CommonsenseQA": "commonsense_qa",
+    "Cosmos QA": "cosmos_qa",
+    "HellaSwag": "hellaswag",
+    "QQP": "qqp",
+    "SQuAD": "squad_v1.1",
+}
+_TABLE4 = {
+    "XNLI (MNLI)": "xnli",
+    "PAWS-X": "pawsx",
+    "XQuAD (SQuAD)": "xquad",
+    "MLQA (SQuAD)": "mlqa",
+    "TyDiQA": "tydiqa",
+    "POS": "udpos",
+    "NER": "panx",
+}
 
 
 def _rows(text: str, names: dict[str, str]) -> dict[str, tuple[int, int]]:
@@ -97,13 +111,17 @@ def _numbers(line: str) -> list[float]:
 def test_intermediate_early_stopping_on_the_first_500_dev_examples(plan, pages):
     """p. 10, A.1: "early stopping based on the first 500 development set examples of each task"."""
     text = re.sub(r"\s+", " ", pages[9])
-    n = int(re.search(r"early stopping based on the (?:ﬁ|fi)rst (\d+) development set examples", text).group(1))
+    n = int(
+        re.search(r"early stopping based on the (?:ﬁ|fi)rst (\d+) development set examples", text).group(1)
+    )
     assert n == 500
     singles = [s.tasks[0] for s in plan.intermediate if len(s.tasks) == 1 and s.mlm is None]
     assert len(singles) == 7
     for task in singles:
         assert plan.task_hyperparameters(task).max_dev_examples == n, task
-    runs = [r for r in expand(plan) if r.intermediate is not None and r.intermediate.spec.name == "multi_task"]
+    runs = [
+        r for r in expand(plan) if r.intermediate is not None and r.intermediate.spec.name == "multi_task"
+    ]
     assert all(h.max_dev_examples == n for h in runs[0].intermediate.task_hyperparameters.values())
     # targets are not capped by this rule (A.2 says nothing of the kind)
     assert plan.task_hyperparameters("xnli").max_dev_examples is None

@@ -138,11 +138,13 @@ def test_bucc_split_carries_texts_and_duplicates_are_never_mined(toy, monkeypatc
         spec = _spec(toy, intermediate=["none"], targets=["toy-bucc"])
         import torch
 
-        out = phases.run_retrieval(spec, phases_task("toy-bucc"), str(toy), torch.device("cpu"), lambda _: None)
+        out = phases.run_retrieval(
+            spec, phases_task("toy-bucc"), str(toy), torch.device("cpu"), lambda _: None
+        )
     finally:
         unregister_task("toy-bucc")
         phases.unregister_examples("toy-bucc")
-    (dev, test), = seen
+    ((dev, test),) = seen
     assert len(dev) == 7 and len(test) == 7
     src_texts = test[5]
     assert src_texts[0] == src_texts[1]  # the duplicate reached the metric with its text
@@ -177,8 +179,12 @@ def test_tatoeba_predictions_agree_with_the_metric_where_directions_differ():
 
 
 def test_tatoeba_predictions_file_matches_the_metric_in_a_run(toy, tmp_path):
-    (rec,) = run_plan(parse_plan(toy_tasks.plan_dict(toy, intermediate=["none"], targets=["toy-ret"])), tmp_path)
-    rows = [json.loads(line) for line in (tmp_path / rec["id"] / "predictions.jsonl").read_text().splitlines()]
+    (rec,) = run_plan(
+        parse_plan(toy_tasks.plan_dict(toy, intermediate=["none"], targets=["toy-ret"])), tmp_path
+    )
+    rows = [
+        json.loads(line) for line in (tmp_path / rec["id"] / "predictions.jsonl").read_text().splitlines()
+    ]
     right = sum(r["prediction"] == r["gold"] for r in rows)
     assert rows and 100.0 * right / len(rows) == pytest.approx(rec["metrics"]["xx"]["accuracy"])
 
@@ -192,7 +198,9 @@ def test_threads_option_recorded_and_restored(toy, tmp_path):
 
     before = torch.get_num_threads()
     hp = {**toy_tasks.plan_dict(toy)["hyperparameters"], "max_steps": 1}
-    plan = parse_plan(toy_tasks.plan_dict(toy, intermediate=["none"], targets=["toy-pair"], hyperparameters=hp))
+    plan = parse_plan(
+        toy_tasks.plan_dict(toy, intermediate=["none"], targets=["toy-pair"], hyperparameters=hp)
+    )
     target = 2 if before == 1 else 1
     (rec,) = run_plan(plan, tmp_path, threads=target)
     assert rec["hardware"]["torch_threads"] == target and rec["hardware"]["threads_requested"] == target

@@ -22,8 +22,12 @@ def write(tmp_path: Path, data: dict | str) -> Path:
 
 
 def test_load_and_expand_grid(tmp_path):
-    plan = load_plan(write(tmp_path, {**BASE, "base_model": ["xlm-roberta-base", "xlm-roberta-large"],
-                                      "data": {"dir": "data"}}))
+    plan = load_plan(
+        write(
+            tmp_path,
+            {**BASE, "base_model": ["xlm-roberta-base", "xlm-roberta-large"], "data": {"dir": "data"}},
+        )
+    )
     assert plan.base_models == ("xlm-roberta-base", "xlm-roberta-large")
     assert plan.data_dir == str((tmp_path / "data").resolve())
     runs = expand(plan)
@@ -65,8 +69,17 @@ def test_aliases_resolve_to_names():
 
 
 def test_multitask_with_mlm_and_phase_hyperparameters():
-    raw = {**BASE, "intermediate": [{"name": "multi", "tasks": ["anli_plus", "qqp"], "size_cap": 1000,
-                                     "hyperparameters": {"max_steps": 50}}]}
+    raw = {
+        **BASE,
+        "intermediate": [
+            {
+                "name": "multi",
+                "tasks": ["anli_plus", "qqp"],
+                "size_cap": 1000,
+                "hyperparameters": {"max_steps": 50},
+            }
+        ],
+    }
     plan = parse_plan(raw)
     spec = plan.intermediate[0]
     assert spec.size_cap == 1000 and spec.hyperparameters == {"max_steps": 50}
@@ -84,17 +97,32 @@ def test_multitask_with_mlm_and_phase_hyperparameters():
         ({"seeds": [1, 1]}, "seeds: has duplicate values"),
         ({"seeds": ["a"]}, "seeds: 'a' is not a non-negative integer"),
         ({"data_fraction": 1.5}, "data_fraction: 1.5 must be a number in (0, 1]"),
-        ({"hyperparameters": {"learnig_rate": 1e-5}}, "hyperparameters.learnig_rate: unknown field (did you mean 'learning_rate'?)"),
+        (
+            {"hyperparameters": {"learnig_rate": 1e-5}},
+            "hyperparameters.learnig_rate: unknown field (did you mean 'learning_rate'?)",
+        ),
         ({"hyperparameters": {"batch_size": 0}}, "hyperparameters.batch_size: 0 must be a positive integer"),
-        ({"hyperparameters": {"learning_rate": "fast"}}, "hyperparameters.learning_rate: 'fast' must be a (finite)"),
-        ({"hyperparameters": {"warmup_ratio": float("nan")}}, "hyperparameters.warmup_ratio: nan must be a (finite)"),
+        (
+            {"hyperparameters": {"learning_rate": "fast"}},
+            "hyperparameters.learning_rate: 'fast' must be a (finite)",
+        ),
+        (
+            {"hyperparameters": {"warmup_ratio": float("nan")}},
+            "hyperparameters.warmup_ratio: nan must be a (finite)",
+        ),
         ({"hyperparameters": {"epochs": "inf"}}, "hyperparameters.epochs: inf must be a (finite)"),
         ({"tasks": {"xnli": {"epochs": -1}}}, "tasks.xnli.epochs: -1 must be positive"),
         ({"retrieval": {"pooling": "max"}}, "retrieval.pooling: 'max' must be one of mean, cls"),
         ({"intermediate": [{"tasks": ["anli_plus"], "size_cap": 0}]}, "intermediate[0].size_cap"),
-        ({"intermediate": [{"tasks": ["anli_plus"], "mlm": {"alpha": 0.3}}]}, "intermediate[0].mlm: give at least 'corpus'"),
+        (
+            {"intermediate": [{"tasks": ["anli_plus"], "mlm": {"alpha": 0.3}}]},
+            "intermediate[0].mlm: give at least 'corpus'",
+        ),
         ({"intermediate": ["bucc2018"]}, "cannot be an intermediate task"),
-        ({"intermediate": [{"tasks": ["qqp"], "mlm": {"corpus": "qqp"}}]}, "mlm.corpus: qqp is not an MLM corpus"),
+        (
+            {"intermediate": [{"tasks": ["qqp"], "mlm": {"corpus": "qqp"}}]},
+            "mlm.corpus: qqp is not an MLM corpus",
+        ),
         ({"targets": None}, "targets: list the target tasks"),
         ({"evaluation": {"max_examples": 0}}, "evaluation.max_examples"),
         ({"data": {"revisions": {"xnli": 3}}}, "data.revisions"),
@@ -128,8 +156,10 @@ def test_select_by_hash_prefix_and_limit():
     one = select(runs, only=runs[3].id[:8])
     assert [r.id for r in one] == [runs[3].id]
     inter = next(r for r in runs if r.intermediate)
-    assert all(r.intermediate and r.intermediate.id == inter.intermediate.id
-               for r in select(runs, only=inter.intermediate.id))
+    assert all(
+        r.intermediate and r.intermediate.id == inter.intermediate.id
+        for r in select(runs, only=inter.intermediate.id)
+    )
     assert len(select(runs, limit=2)) == 2
     with pytest.raises(ReplicationError, match="no run of the plan"):
         select(runs, only="zzzz")
@@ -155,8 +185,23 @@ _scalars = st.none() | st.booleans() | st.integers(-5, 10) | st.floats(allow_nan
 _values = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
     st.sampled_from(["name", "tasks", "mlm", "corpus", "alpha", "batch_size", "layer", "x"]), inner, max_size=3),
     max_leaves=8)  # fmt: skip
-_keys = st.sampled_from(["name", "targets", "seeds", "base_model", "data_fraction", "intermediate_language",
-                         "intermediate", "hyperparameters", "tasks", "retrieval", "evaluation", "data", "bogus"])
+_keys = st.sampled_from(
+    [
+        "name",
+        "targets",
+        "seeds",
+        "base_model",
+        "data_fraction",
+        "intermediate_language",
+        "intermediate",
+        "hyperparameters",
+        "tasks",
+        "retrieval",
+        "evaluation",
+        "data",
+        "bogus",
+    ]
+)
 
 
 @settings(max_examples=200, deadline=None)

@@ -24,9 +24,11 @@ def test_every_intermediate_task_of_both_versions():
     v1 = {t.name for t in list_tasks("intermediate", paper_version="v1") if t.format != Format.MLM}
     final = {t.name for t in list_tasks("intermediate", paper_version="final") if t.format != Format.MLM}
     assert get_task("mlm").name == "wiki_mlm" and len(get_task("mlm").languages) == 40
-    assert v1 == set(INTERMEDIATE_V1) == {
-        "anli_plus", "qqp", "squad_v1.1", "hellaswag", "ccg", "cosmos_qa", "commonsense_qa"
-    }
+    assert (
+        v1
+        == set(INTERMEDIATE_V1)
+        == {"anli_plus", "qqp", "squad_v1.1", "hellaswag", "ccg", "cosmos_qa", "commonsense_qa"}
+    )
     assert final - v1 == {"mnli", "squad_v2.0"}
 
 
@@ -58,9 +60,18 @@ def test_choice_counts_and_labels():
 
 @pytest.mark.parametrize(
     "name,expected",
-    [("SQuAD", "squad_v1.1"), ("squad-v1.1", "squad_v1.1"), ("SQuAD 2.0", "squad_v2.0"), ("ANLI+", "anli_plus"),
-     ("PAWS-X", "pawsx"), ("UD-POS", "udpos"), ("NER", "panx"), ("TyDiQA-GoldP", "tydiqa"), ("BUCC", "bucc2018"),
-     ("CommonsenseQA", "commonsense_qa")],
+    [
+        ("SQuAD", "squad_v1.1"),
+        ("squad-v1.1", "squad_v1.1"),
+        ("SQuAD 2.0", "squad_v2.0"),
+        ("ANLI+", "anli_plus"),
+        ("PAWS-X", "pawsx"),
+        ("UD-POS", "udpos"),
+        ("NER", "panx"),
+        ("TyDiQA-GoldP", "tydiqa"),
+        ("BUCC", "bucc2018"),
+        ("CommonsenseQA", "commonsense_qa"),
+    ],
 )
 def test_lookup_is_case_and_punctuation_insensitive(name, expected):
     assert get_task(name).name == expected
@@ -81,7 +92,22 @@ def test_anli_is_not_anli_plus():
 def test_families_exactly_as_the_paper_lists():
     assert sum(len(v) for v in LANGUAGE_FAMILIES.values()) == 40 == len(XTREME_LANGUAGES)
     assert LANGUAGE_FAMILIES["Indo-European"] == (
-        "af", "bg", "bn", "de", "el", "en", "es", "fa", "fr", "hi", "it", "mr", "nl", "pt", "ru", "ur"
+        "af",
+        "bg",
+        "bn",
+        "de",
+        "el",
+        "en",
+        "es",
+        "fa",
+        "fr",
+        "hi",
+        "it",
+        "mr",
+        "nl",
+        "pt",
+        "ru",
+        "ur",
     )
     assert family_of("de") == "Indo-European" and family_of("sw") == "Niger-Congo"
     assert family_of("my") == "Sino-Tibetan" and family_of("eu") != family_of("ko")
@@ -99,14 +125,28 @@ def test_hub_configs_fill_in_language():
 def test_register_task_and_clashes(monkeypatch):
     monkeypatch.setattr(registry, "_TASKS", dict(registry._TASKS))
     monkeypatch.setattr(registry, "_INDEX", dict(registry._INDEX))
-    spec = TaskSpec(name="synthetic_nli", aliases=("syn-nli",), role="synthetic",
-                    format=Format.PAIR_CLASSIFICATION, metrics=("accuracy",), languages=("en", "xa"))
+    spec = TaskSpec(
+        name="synthetic_nli",
+        aliases=("syn-nli",),
+        role="synthetic",
+        format=Format.PAIR_CLASSIFICATION,
+        metrics=("accuracy",),
+        languages=("en", "xa"),
+    )
     register_task(spec)
     assert get_task("SYN NLI") is spec
     assert spec in list_tasks("synthetic")
     with pytest.raises(ReplicationError, match="already"):
-        register_task(TaskSpec(name="other", aliases=("squad",), role="synthetic",
-                               format=Format.EXTRACTIVE_QA, metrics=("f1",), languages=("en",)))
+        register_task(
+            TaskSpec(
+                name="other",
+                aliases=("squad",),
+                role="synthetic",
+                format=Format.EXTRACTIVE_QA,
+                metrics=("f1",),
+                languages=("en",),
+            )
+        )
     with pytest.raises(ReplicationError, match="role"):
         TaskSpec(name="bad", role="nope", format=Format.MLM, metrics=("x",), languages=("en",))
 

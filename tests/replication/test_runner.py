@@ -46,7 +46,9 @@ def test_plan_runs_skip_and_results(toy, tmp_path):
     assert tag["versions"]["torch"] and tag["hardware"]["cpu_count"] and tag["wall_time_s"] > 0
     assert tag["seqeval"] == tag["versions"]["seqeval"] == "1.2.2"  # the pinned scorer of tagging F1
     jsonschema = pytest.importorskip("jsonschema")
-    schema = json.loads((HERE.parents[1] / "docs" / "schemas" / "run.schema.json").read_text(encoding="utf-8"))
+    schema = json.loads(
+        (HERE.parents[1] / "docs" / "schemas" / "run.schema.json").read_text(encoding="utf-8")
+    )
     for path in tmp_path.glob("*/result.json"):
         jsonschema.validate(json.loads(path.read_text(encoding="utf-8")), schema)
     assert tag["throughput"]["tokens_per_s"] > 0 and tag["throughput"]["mfu"] > 0
@@ -56,7 +58,9 @@ def test_plan_runs_skip_and_results(toy, tmp_path):
     assert len(preds) == 32 and {json.loads(p)["language"] for p in preds} == {"en", "xx"}
     ret = next(r for r in records if r["target"] == "toy-ret" and r["intermediate"] == "toy-pair")
     assert ret["retrieval"]["layer"] == 1 and ret["retrieval"]["pooling"] == "mean"
-    assert ret["retrieval"]["encoder"].endswith("model")  # the intermediate checkpoint itself, no target training
+    assert ret["retrieval"]["encoder"].endswith(
+        "model"
+    )  # the intermediate checkpoint itself, no target training
     assert set(ret["metrics"]) == {"xx"} and ret["metrics"]["xx"]["layer"] == 1
     inter = tag["lineage"][1]["id"]
     assert (tmp_path / inter / "phase.json").is_file() and not (tmp_path / inter / "checkpoint").exists()
@@ -92,7 +96,10 @@ def test_interrupted_run_resumes_with_identical_results(toy, tmp_path):
             assert any("resumed at step 2/" in m for m in logs), logs  # the last checkpoint before step 3
     assert _metrics(resumed) == _metrics(clean)
     for phase in ("intermediate", "target"):
-        assert resumed[0]["throughput"]["phases"][phase]["tokens"] == clean[0]["throughput"]["phases"][phase]["tokens"]
+        assert (
+            resumed[0]["throughput"]["phases"][phase]["tokens"]
+            == clean[0]["throughput"]["phases"][phase]["tokens"]
+        )
     a = (tmp_path / "clean" / spec.id / "predictions.jsonl").read_text()
     assert a == (runs_dir / spec.id / "predictions.jsonl").read_text()
 
@@ -120,11 +127,15 @@ def test_cli_run_status_results_and_store(toy, tmp_path, assay, home):
     from synthesis.store import Store
 
     with Store(home / "assay.sqlite3") as store:
-        rows = store.query("SELECT run_id, task, language, metric, value FROM results ORDER BY run_id, language")
+        rows = store.query(
+            "SELECT run_id, task, language, metric, value FROM results ORDER BY run_id, language"
+        )
         runs_rows = store.query("SELECT id, plan, status FROM runs")
     assert {r["plan"] for r in runs_rows} == {"toy"} and len(runs_rows) == 2
-    assert {(r["task"], r["language"], r["metric"]) for r in rows} == {("toy-pair", "en", "accuracy"),
-                                                                       ("toy-pair", "xx", "accuracy")}
+    assert {(r["task"], r["language"], r["metric"]) for r in rows} == {
+        ("toy-pair", "en", "accuracy"),
+        ("toy-pair", "xx", "accuracy"),
+    }
     results = {r["id"]: r for r in iter_results(runs)}
     for r in rows:
         assert results[r["run_id"]]["metrics"][r["language"]][r["metric"]] == r["value"]
@@ -177,14 +188,18 @@ run_plan(plan, sys.argv[1], log=lambda m: print(m, file=sys.stderr, flush=True))
 def test_sigkill_and_rerun_finishes_with_identical_results(toy, tmp_path):
     """Kill `run` with SIGKILL mid-training, run again: nothing finished is redone, results equal a clean run."""
     hp = {**toy_tasks.plan_dict(toy)["hyperparameters"], "epochs": 6, "checkpoint_every": 1}
-    plan = toy_tasks.plan_dict(toy, intermediate=["none", "toy-pair"], targets=["toy-pair"], hyperparameters=hp)
+    plan = toy_tasks.plan_dict(
+        toy, intermediate=["none", "toy-pair"], targets=["toy-pair"], hyperparameters=hp
+    )
     script = tmp_path / "run.py"
     script.write_text(KILL_SCRIPT.format(here=str(HERE), plan=plan))
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     clean = tmp_path / "clean"
     subprocess.run([sys.executable, str(script), str(clean)], check=True, env=env, capture_output=True)
     killed = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, str(script), str(killed)], env=env, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(killed)], env=env, stderr=subprocess.PIPE, text=True
+    )
     # wait until the baseline run has finished and the second run's intermediate phase has a checkpoint, then kill
     deadline = time.time() + 240
     while proc.poll() is None and time.time() < deadline:
@@ -221,7 +236,9 @@ def test_multitask_with_mlm_alpha_sampling(toy, tmp_path, monkeypatch):
     plan = parse_plan(toy_tasks.plan_dict(toy, intermediate=[inter], targets=["toy-ret"]))
     (spec,) = expand(plan)
     tok = load_tokenizer(str(toy))
-    feats, n = phases.mlm_features(spec, spec.intermediate, tok, spec.intermediate.task_hyperparameters["toy-mlm"])
+    feats, n = phases.mlm_features(
+        spec, spec.intermediate, tok, spec.intermediate.task_hyperparameters["toy-mlm"]
+    )
     assert n == 1000 and len(feats) == 1000
     p_xx = phases.alpha_sampling([900, 100], 0.3)[1]  # about 0.34 instead of 0.1: small languages up-sampled
     share_xx = sum(f["example_id"].startswith("xx") for f in feats) / len(feats)
@@ -229,6 +246,8 @@ def test_multitask_with_mlm_alpha_sampling(toy, tmp_path, monkeypatch):
     (rec,) = run_plan(plan, tmp_path)
     stats = json.loads((tmp_path / spec.intermediate.id / "phase.json").read_text())
     # sampling proportional to min(n, K) with K = size_cap = 64: 48 pair, 48 tag, min(1000, 64) MLM
-    assert stats["sampling"] == pytest.approx({"toy-pair": 48 / 160, "toy-tag": 48 / 160, "toy-mlm": 64 / 160})
+    assert stats["sampling"] == pytest.approx(
+        {"toy-pair": 48 / 160, "toy-tag": 48 / 160, "toy-mlm": 64 / 160}
+    )
     assert stats["mlm"] == {"corpus": "toy-mlm", "alpha": 0.3} and stats["steps"] == 4
     assert rec["intermediate_mlm"] == "toy-mlm" and rec["retrieval"]["layer"] == 1

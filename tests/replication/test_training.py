@@ -55,7 +55,9 @@ def _tasks(tok, hp=HP, mlm=False):
 
 def _model(path, tasks, seed=1):
     n = {"toy-pair": 2, "toy-tag": 4, "toy-mlm": 0}
-    return MultiTaskModel(load_encoder(path), [HeadSpec(t.name, t.format, n[t.name]) for t in tasks], seed=seed)
+    return MultiTaskModel(
+        load_encoder(path), [HeadSpec(t.name, t.format, n[t.name]) for t in tasks], seed=seed
+    )
 
 
 def _params(model):

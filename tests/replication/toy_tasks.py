@@ -34,8 +34,14 @@ def _word(w: str, lang: str) -> str:
 
 def _sentence(rng: random.Random) -> list[tuple[str, str]]:
     a, b = rng.sample(NOUNS, 2)
-    return [("the", "DET"), (rng.choice(ADJS), "ADJ"), (a, "NOUN"), (rng.choice(VERBS), "VERB"), ("the", "DET"),
-            (b, "NOUN")]
+    return [
+        ("the", "DET"),
+        (rng.choice(ADJS), "ADJ"),
+        (a, "NOUN"),
+        (rng.choice(VERBS), "VERB"),
+        ("the", "DET"),
+        (b, "NOUN"),
+    ]
 
 
 def _render(words: list[tuple[str, str]], lang: str) -> list[str]:
@@ -46,7 +52,9 @@ def examples(task: str, split: str, lang: str, n: int | None = None) -> list:
     sizes = {"train": 48, "dev": 16, "test": 16}
     if split not in sizes:
         raise KeyError(split)
-    if split != "test" and lang != "en" and task not in ("toy-mlm", "toy-ret"):  # retrieval dev: BUCC thresholds
+    if (
+        split != "test" and lang != "en" and task not in ("toy-mlm", "toy-ret")
+    ):  # retrieval dev: BUCC thresholds
         raise ValueError("toy training and dev data are English only")
     rng = random.Random(f"{task}-{split}")
     out = []
@@ -56,13 +64,21 @@ def examples(task: str, split: str, lang: str, n: int | None = None) -> list:
         eid = f"{task}-{split}-{i}-{lang}"
         if task == "toy-pair":
             label = rng.randrange(2)
-            other = words[2][0] if label else rng.choice([x for x in NOUNS if x not in (words[2][0], words[5][0])])
+            other = (
+                words[2][0]
+                if label
+                else rng.choice([x for x in NOUNS if x not in (words[2][0], words[5][0])])
+            )
             out.append(PairExample(eid, " ".join(toks), _word(other, lang), label))
         elif task == "toy-mc":
             label = rng.randrange(3)
             choices = [rng.choice([x for x in NOUNS if x != words[2][0]]) for _ in range(3)]
             choices[label] = words[2][0]
-            out.append(ChoiceExample(eid, " ".join(toks), _word("who", lang), [_word(c, lang) for c in choices], label))
+            out.append(
+                ChoiceExample(
+                    eid, " ".join(toks), _word("who", lang), [_word(c, lang) for c in choices], label
+                )
+            )
         elif task == "toy-tag":
             out.append(TaggingExample(eid, toks, [t for _, t in words]))
         elif task == "toy-qa":
@@ -70,8 +86,13 @@ def examples(task: str, split: str, lang: str, n: int | None = None) -> list:
             start = len(" ".join(toks[:2])) + 1
             out.append(QAExample(eid, context, _word("who", lang) + " " + toks[3] + " ?", [toks[2]], [start]))
         elif task == "toy-ret":
-            out.append(RetrievalExample(f"{task}-{split}-{i}-{lang}", " ".join(toks),
-                                        None if lang == "en" else f"{task}-{split}-{i}-en"))
+            out.append(
+                RetrievalExample(
+                    f"{task}-{split}-{i}-{lang}",
+                    " ".join(toks),
+                    None if lang == "en" else f"{task}-{split}-{i}-en",
+                )
+            )
         elif task == "toy-mlm":
             out.append(TextExample(eid, " ".join(toks)))
     return out
@@ -95,10 +116,19 @@ def register() -> None:
     for name, fmt in FORMATS.items():
         metrics = {"toy-tag": ("f1",), "toy-qa": ("f1", "exact_match")}.get(name, ("accuracy",))
         labels = {"toy-pair": ("no", "yes"), "toy-tag": ("ADJ", "DET", "NOUN", "VERB")}.get(name)
-        register_task(TaskSpec(
-            name=name, role="synthetic", format=fmt, metrics=metrics, languages=LANGS, labels=labels,
-            num_choices=3 if name == "toy-mc" else None, has_training=fmt not in (Format.RETRIEVAL,),
-        ), replace=True)
+        register_task(
+            TaskSpec(
+                name=name,
+                role="synthetic",
+                format=fmt,
+                metrics=metrics,
+                languages=LANGS,
+                labels=labels,
+                num_choices=3 if name == "toy-mc" else None,
+                has_training=fmt not in (Format.RETRIEVAL,),
+            ),
+            replace=True,
+        )
         register_examples(name, lambda split, lang, _n=name: examples(_n, split, lang))
 
 
@@ -107,8 +137,12 @@ def all_texts() -> list[str]:
     for task in FORMATS:
         for lang in LANGS:
             for e in examples(task, "test", lang):
-                texts.append(getattr(e, "text", None) or getattr(e, "text_a", None) or getattr(e, "context", None)
-                             or " ".join(e.tokens))
+                texts.append(
+                    getattr(e, "text", None)
+                    or getattr(e, "text_a", None)
+                    or getattr(e, "context", None)
+                    or " ".join(e.tokens)
+                )
     return texts + NOUNS + ADJS + VERBS + [w[::-1] for w in NOUNS + ADJS + VERBS + ["who", "the"]]
 
 
@@ -137,8 +171,14 @@ def plan_dict(model: Path | str, **overrides) -> dict:
         "seeds": [1],
         "intermediate": ["none", "toy-pair"],
         "targets": ["toy-tag"],
-        "hyperparameters": {"batch_size": 8, "epochs": 1, "learning_rate": 1e-3, "max_seq_length": 48,
-                            "checkpoint_every": 2, "eval_batch_size": 16},
+        "hyperparameters": {
+            "batch_size": 8,
+            "epochs": 1,
+            "learning_rate": 1e-3,
+            "max_seq_length": 48,
+            "checkpoint_every": 2,
+            "eval_batch_size": 16,
+        },
         "retrieval": {"layer": 1},
     }
     plan.update(overrides)

@@ -107,18 +107,32 @@ def fake_arxiv(monkeypatch: pytest.MonkeyPatch):
     guard = NetworkGuard()
     guard.install(monkeypatch)
     fake = FakeArxiv()
-    fake.add("2005.13013", "English Intermediate-Task Training Improves Zero-Shot Cross-Lingual Transfer Too",
-             ["Jason Phang", "Phu Mon Htut"], versions=("v1", "v2"),
-             summary="Intermediate-task training on English tasks improves zero-shot cross-lingual transfer on XTREME.")
-    fake.add("2003.11080", "XTREME: A Massively Multilingual Multi-task Benchmark for Evaluating Cross-lingual "
-             "Generalization", ["Junjie Hu", "Sebastian Ruder"], versions=("v1", "v2", "v5"),
-             summary="We introduce XTREME, a multilingual benchmark for evaluating the cross-lingual generalization "
-                     "of multilingual representations across 40 languages and 9 tasks; zero-shot cross-lingual "
-                     "transfer from English leaves a large gap.", published="2020-03-24")
-    fake.add("2201.11957", "Protein folding kinetics of enzymes in yeast under heat stress",
-             ["A. Biologist"], versions=("v1",),
-             summary="We measure folding rates of yeast enzymes at elevated temperatures in vivo.",
-             published="2022-01-28", category="q-bio.BM")
+    fake.add(
+        "2005.13013",
+        "English Intermediate-Task Training Improves Zero-Shot Cross-Lingual Transfer Too",
+        ["Jason Phang", "Phu Mon Htut"],
+        versions=("v1", "v2"),
+        summary="Intermediate-task training on English tasks improves zero-shot cross-lingual transfer on XTREME.",
+    )
+    fake.add(
+        "2003.11080",
+        "XTREME: A Massively Multilingual Multi-task Benchmark for Evaluating Cross-lingual Generalization",
+        ["Junjie Hu", "Sebastian Ruder"],
+        versions=("v1", "v2", "v5"),
+        summary="We introduce XTREME, a multilingual benchmark for evaluating the cross-lingual generalization "
+        "of multilingual representations across 40 languages and 9 tasks; zero-shot cross-lingual "
+        "transfer from English leaves a large gap.",
+        published="2020-03-24",
+    )
+    fake.add(
+        "2201.11957",
+        "Protein folding kinetics of enzymes in yeast under heat stress",
+        ["A. Biologist"],
+        versions=("v1",),
+        summary="We measure folding rates of yeast enzymes at elevated temperatures in vivo.",
+        published="2022-01-28",
+        category="q-bio.BM",
+    )
     server, thread = start_server(fake)
     yield fake
     server.shutdown()

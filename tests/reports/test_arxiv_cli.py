@@ -29,13 +29,22 @@ def arxiv_home(home: Path, monkeypatch: pytest.MonkeyPatch):
     guard = fake_arxiv_module.NetworkGuard()
     guard.install(monkeypatch)
     fake = fake_arxiv_module.FakeArxiv()
-    fake.add("2005.13013", PHANG, ["Jason Phang", "Iacer Calixto", "Phu Mon Htut", "Yada Pruksachatkun"],
-             versions=("v1", "v2"))
-    fake.add("1911.02116", "Unsupervised Cross-lingual Representation Learning at Scale [XLM-R]",
-             ["Alexis Conneau"])
+    fake.add(
+        "2005.13013",
+        PHANG,
+        ["Jason Phang", "Iacer Calixto", "Phu Mon Htut", "Yada Pruksachatkun"],
+        versions=("v1", "v2"),
+    )
+    fake.add(
+        "1911.02116",
+        "Unsupervised Cross-lingual Representation Learning at Scale [XLM-R]",
+        ["Alexis Conneau"],
+    )
     server, thread = fake_arxiv_module.start_server(fake)
     home.mkdir(parents=True, exist_ok=True)
-    (home / "config.toml").write_text("arxiv_delay_seconds = 0.01\narxiv_retries = 1\nhttp_timeout_seconds = 2\n")
+    (home / "config.toml").write_text(
+        "arxiv_delay_seconds = 0.01\narxiv_retries = 1\nhttp_timeout_seconds = 2\n"
+    )
     monkeypatch.setenv("ASSAY_ARXIV_API", fake.api_url)
     monkeypatch.setenv("ASSAY_OFFLINE", "0")
     yield fake
@@ -67,7 +76,9 @@ def test_fetch_json(assay, arxiv_home):
     assert r.code == 0, r.err
     rows = json.loads(r.out)
     assert [(x["id"], x["created"], x["pages"]) for x in rows] == [
-        ("2005.13013v1", True, 2), ("1911.02116v1", True, 2)]
+        ("2005.13013v1", True, 2),
+        ("1911.02116v1", True, 2),
+    ]
     r = assay("papers", "--json")
     if r.code == 0 and r.out.strip().startswith("["):
         assert {p["id"] for p in json.loads(r.out)} >= {"2005.13013v1", "1911.02116v1"}

@@ -37,7 +37,8 @@ def test_sample_paper_resolved_with_version(audits, name: str) -> None:  # noqa:
     assert paper["cited_versions"] == ["v2"]
     assert "evidence comes from v1" in paper["note"] and "v2" in paper["note"]
     assert [f["target"] for f in _findings(audit, "paper_version_mismatch")] == [
-        f"reference {2 if name == SAMPLE_000 else 3}"]
+        f"reference {2 if name == SAMPLE_000 else 3}"
+    ]
 
 
 @pytest.mark.parametrize("name", [SAMPLE_000, SAMPLE_003])
@@ -94,8 +95,16 @@ def test_sample_findings_beyond_claims(audits) -> None:  # noqa: ANN001
     assert [f["target"] for f in _findings(audit, "truncated_text")] == ["abstract"]
     # Offline: references not in the store are said to be unchecked, never guessed.
     refs = {r["index"]: r for r in audit["references"]}
-    assert refs[1]["status"] == "not checked (offline)" and refs[1]["exists"] is None and refs[1]["relevant"] is None
-    assert refs[2]["is_examined_paper"] and refs[2]["cited_version"] == "v2" and refs[2]["latest_version"] is None
+    assert (
+        refs[1]["status"] == "not checked (offline)"
+        and refs[1]["exists"] is None
+        and refs[1]["relevant"] is None
+    )
+    assert (
+        refs[2]["is_examined_paper"]
+        and refs[2]["cited_version"] == "v2"
+        and refs[2]["latest_version"] is None
+    )
     counts = {c["name"]: c for c in audit["counts"]}
     assert counts["claims_extracted"]["status"] == "ok" and counts["claims_extracted"]["recomputed"] == 10
     assert counts["claims_verified"]["recomputed"] == 10
@@ -116,8 +125,17 @@ def test_canonical_json_records_provenance(audits, samples_dir: Path) -> None:  
     assert re.fullmatch(r"[0-9a-f]{16}", audit["settings_hash"])
     assert audit["started_at"] <= audit["finished_at"]
     for c in audit["claims"]:
-        assert {"index", "text", "truncated", "reported_mark", "reported_confidence", "label", "confidence",
-                "evidence", "mark_contradicted"} <= set(c)
+        assert {
+            "index",
+            "text",
+            "truncated",
+            "reported_mark",
+            "reported_confidence",
+            "label",
+            "confidence",
+            "evidence",
+            "mark_contradicted",
+        } <= set(c)
     json.dumps(audit)  # JSON-serialisable as is
 
 
@@ -133,7 +151,9 @@ def test_planted_faults_are_all_caught(audits) -> None:  # noqa: ANN001
     # Regression: the bare "(0.97)" after the verdict did not say whose number it was.
     assert re.search(r"evidence says supported \(our confidence 0\.\d\d\)", contradicted["claim 1"])
     unrelated = _findings(audit, "reference_unrelated")
-    assert [f["target"] for f in unrelated] == ["reference 2"] and "Extremely randomized trees" in unrelated[0]["message"]
+    assert [f["target"] for f in unrelated] == ["reference 2"] and "Extremely randomized trees" in unrelated[
+        0
+    ]["message"]
     mismatch = _findings(audit, "count_mismatch")
     assert [f["target"] for f in mismatch] == ["count claims_extracted"]
     assert "says 5 but lists 4" in mismatch[0]["message"]
@@ -156,8 +176,11 @@ def test_unresolvable_paper_is_a_finding_not_a_crash(corpus_store, audit_setting
     from reports.audit.run import audit_report
 
     report = tmp_path / "r.txt"
-    report.write_text("T\n\nIntroduction\n\nThis paper examines: A Paper Nobody Wrote. Research question: Why?.\n\n"
-                      "Claims\n\nClaim\tVerified\tConfidence\nIt works.\t✓\t0.9\n", encoding="utf-8")
+    report.write_text(
+        "T\n\nIntroduction\n\nThis paper examines: A Paper Nobody Wrote. Research question: Why?.\n\n"
+        "Claims\n\nClaim\tVerified\tConfidence\nIt works.\t✓\t0.9\n",
+        encoding="utf-8",
+    )
     audit = audit_report(corpus_store, audit_settings, report)
     assert audit["paper"]["id"] is None and "offline" in audit["paper"]["note"]
     assert [f["kind"] for f in audit["findings"] if f["severity"] == "error"] == ["paper_unresolved"]
@@ -203,7 +226,7 @@ def test_hostile_report_text_is_escaped(corpus_store, audit_settings, tmp_path: 
         "Training Improves Zero-Shot Cross-Lingual Transfer Too. Research question: <img src=x onerror=alert(1)>?\n\n"
         "## Extracted Claims\n\nClaim\tVerified\tConfidence\n"
         "<script>alert(1)</script> XLM-R | works & <b>bold</b>.\t✓\t0.9\n\n"
-        "## References\n\n- <javascript:alert(1)> \"><svg onload=alert(1)>\n",
+        '## References\n\n- <javascript:alert(1)> "><svg onload=alert(1)>\n',
         encoding="utf-8",
     )
     audit = audit_report(corpus_store, audit_settings, report)
@@ -224,16 +247,44 @@ def test_hostile_report_text_is_escaped(corpus_store, audit_settings, tmp_path: 
         ("XLM-R is strong.", False, None, "XLM-R is strong."),
         ("It improves (see Table 2).", False, None, "It improves (see Table 2)."),
         ("the two tasks that have no training d", True, "mid-word", "the two tasks that have no training"),
-        ("improves zero-shot cross-lingual transfer performan", True, "mid-word",
-         "improves zero-shot cross-lingual transfer"),
-        ("XNLI does not see benefits from intermediate", True, "mid-sentence",
-         "XNLI does not see benefits from intermediate"),
+        (
+            "improves zero-shot cross-lingual transfer performan",
+            True,
+            "mid-word",
+            "improves zero-shot cross-lingual transfer",
+        ),
+        (
+            "XNLI does not see benefits from intermediate",
+            True,
+            "mid-sentence",
+            "XNLI does not see benefits from intermediate",
+        ),
     ],
 )
 def test_detect_truncation(text: str, truncated: bool, kind: str | None, fragment: str) -> None:
-    vocab = {"the", "two", "tasks", "that", "have", "no", "training", "data", "improves", "zero-shot",
-             "cross-lingual", "transfer", "performance", "xnli", "does", "not", "see", "benefits", "from",
-             "intermediate", "d"}
+    vocab = {
+        "the",
+        "two",
+        "tasks",
+        "that",
+        "have",
+        "no",
+        "training",
+        "data",
+        "improves",
+        "zero-shot",
+        "cross-lingual",
+        "transfer",
+        "performance",
+        "xnli",
+        "does",
+        "not",
+        "see",
+        "benefits",
+        "from",
+        "intermediate",
+        "d",
+    }
     t = detect_truncation(text, vocab, cut_length=None)
     assert (t.truncated, t.kind, t.fragment) == (truncated, kind, fragment)
 
@@ -255,9 +306,15 @@ def test_references_against_fake_arxiv(fake_arxiv, corpus_store, tmp_path: Path)
     from synthesis.settings import load_settings
     from synthesis.store import Store
 
-    settings = load_settings(tmp_path / "home", offline=False, arxiv_api=fake_arxiv.api_url,
-                             arxiv_delay_seconds=0.01, arxiv_retries=1, http_timeout_seconds=2.0,
-                             embedding_model="none")
+    settings = load_settings(
+        tmp_path / "home",
+        offline=False,
+        arxiv_api=fake_arxiv.api_url,
+        arxiv_delay_seconds=0.01,
+        arxiv_retries=1,
+        http_timeout_seconds=2.0,
+        embedding_model="none",
+    )
     paper = get_paper(corpus_store, "2005.13013v1")
     refs = [
         ReportReference(1, "<http://arxiv.org/abs/2003.11080v1>", 1, arxiv_id="2003.11080", version="v1"),
@@ -282,7 +339,9 @@ def test_references_against_fake_arxiv(fake_arxiv, corpus_store, tmp_path: Path)
         assert ("paper_version_mismatch", "reference 3") in kinds
         n_requests = len(fake_arxiv.api_hits())
         # Offline afterwards: the same answers come from the HTTP cache, with no request.
-        offline = load_settings(tmp_path / "home", offline=True, arxiv_api=fake_arxiv.api_url, embedding_model="none")
+        offline = load_settings(
+            tmp_path / "home", offline=True, arxiv_api=fake_arxiv.api_url, embedding_model="none"
+        )
         again, _ = check_references(store, offline, refs[:3], paper, question)
         assert [c.title for c in again] == [by[1].title, by[2].title, by[3].title]
         assert len(fake_arxiv.api_hits()) == n_requests
@@ -293,14 +352,22 @@ def test_paper_found_by_arxiv_title_search(fake_arxiv, tmp_path: Path) -> None: 
     from synthesis.settings import load_settings
     from synthesis.store import Store
 
-    settings = load_settings(tmp_path / "home", offline=False, arxiv_api=fake_arxiv.api_url,
-                             arxiv_delay_seconds=0.01, arxiv_retries=1, http_timeout_seconds=2.0,
-                             embedding_model="none")
+    settings = load_settings(
+        tmp_path / "home",
+        offline=False,
+        arxiv_api=fake_arxiv.api_url,
+        arxiv_delay_seconds=0.01,
+        arxiv_retries=1,
+        http_timeout_seconds=2.0,
+        embedding_model="none",
+    )
     report = tmp_path / "r.txt"
     report.write_text(
         "T\n\nIntroduction\n\nThis paper examines: English Intermediate-Task Training Improves Zero-Shot "
         "Cross-Lingual Transfer Too. Research question: Does it help?.\n\nClaims\n\nClaim\tVerified\tConfidence\n"
-        "Intermediate training helps transfer.\t✓\t0.9\n", encoding="utf-8")
+        "Intermediate training helps transfer.\t✓\t0.9\n",
+        encoding="utf-8",
+    )
     with Store(settings.db_path) as store:
         audit = audit_report(store, settings, report)
     assert audit["paper"]["resolved_by"] == "arXiv title search"
@@ -321,24 +388,37 @@ def test_sample_task_count_of_another_version(audits) -> None:  # noqa: ANN001
 def test_count_conflicts_units() -> None:
     from reports.audit.claims_check import count_conflicts
 
-    pages = ["We evaluate 7 intermediate tasks on the 9 target tasks.", "Using seven different intermediate tasks."]
+    pages = [
+        "We evaluate 7 intermediate tasks on the 9 target tasks.",
+        "Using seven different intermediate tasks.",
+    ]
     assert count_conflicts("We train 9 different intermediate tasks.", pages)
     assert count_conflicts("We use nine English intermediate tasks.", pages)
     assert not count_conflicts("We train seven intermediate tasks.", pages)
     assert not count_conflicts("We use the 9 target tasks.", pages)
-    assert not count_conflicts("We use 40 target languages.", pages)  # the paper never counts target languages
+    assert not count_conflicts(
+        "We use 40 target languages.", pages
+    )  # the paper never counts target languages
 
 
 # ------------------------------------------------------------------------------------------- relevance
 
-PAPER_TEXT = ("English Intermediate-Task Training Improves Zero-Shot Cross-Lingual Transfer Too\n"
-              "Intermediate-task training on English tasks improves zero-shot cross-lingual transfer on XTREME.")
-QUESTION = ("How does the effectiveness of intermediate-task training vary across different language families in the "
-            "XTREME benchmark when scaling model size?")
-XTREME = ("XTREME: A Massively Multilingual Multi-task Benchmark for Evaluating Cross-lingual Generalization\n"
-          "We introduce XTREME, a multilingual benchmark for zero-shot cross-lingual transfer across 40 languages.")
-TREES = ("Extremely randomized trees\nThis paper proposes a new tree-based ensemble method for supervised "
-         "classification and regression problems.")
+PAPER_TEXT = (
+    "English Intermediate-Task Training Improves Zero-Shot Cross-Lingual Transfer Too\n"
+    "Intermediate-task training on English tasks improves zero-shot cross-lingual transfer on XTREME."
+)
+QUESTION = (
+    "How does the effectiveness of intermediate-task training vary across different language families in the "
+    "XTREME benchmark when scaling model size?"
+)
+XTREME = (
+    "XTREME: A Massively Multilingual Multi-task Benchmark for Evaluating Cross-lingual Generalization\n"
+    "We introduce XTREME, a multilingual benchmark for zero-shot cross-lingual transfer across 40 languages."
+)
+TREES = (
+    "Extremely randomized trees\nThis paper proposes a new tree-based ensemble method for supervised "
+    "classification and regression problems."
+)
 
 
 def test_lexical_relevance() -> None:
@@ -385,12 +465,22 @@ def test_unreachable_arxiv_is_asked_once_per_audit(corpus_store, tmp_path: Path)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()  # nothing listens there: every connection is refused
-    settings = load_settings(tmp_path / "home", offline=False, arxiv_api=f"http://127.0.0.1:{port}/api/query",
-                             arxiv_delay_seconds=0.01, arxiv_retries=1, http_timeout_seconds=2.0,
-                             embedding_model="none")
+    settings = load_settings(
+        tmp_path / "home",
+        offline=False,
+        arxiv_api=f"http://127.0.0.1:{port}/api/query",
+        arxiv_delay_seconds=0.01,
+        arxiv_retries=1,
+        http_timeout_seconds=2.0,
+        embedding_model="none",
+    )
     paper = get_paper(corpus_store, "2005.13013v1")
-    refs = [ReportReference(i, f"<http://arxiv.org/abs/2003.1108{i}v1>", i, arxiv_id=f"2003.1108{i}", version="v1")
-            for i in range(1, 5)]
+    refs = [
+        ReportReference(
+            i, f"<http://arxiv.org/abs/2003.1108{i}v1>", i, arxiv_id=f"2003.1108{i}", version="v1"
+        )
+        for i in range(1, 5)
+    ]
     calls: list[str] = []
     import synthesis.sources.arxiv as arxiv_mod
 
@@ -419,12 +509,16 @@ def test_html_reference_table_keeps_its_columns_readable(audits) -> None:  # noq
     import re as _re
 
     audit = json.loads(json.dumps(audits(SAMPLE_000)))
-    audit["references"][0]["status"] = "not checked (network error: " + "https://export.arxiv.org/api/query?" * 5 + ")"
+    audit["references"][0]["status"] = (
+        "not checked (network error: " + "https://export.arxiv.org/api/query?" * 5 + ")"
+    )
     html = render_audit(audit, "html")
-    table = html[html.index("<h2>References") if "<h2>References" in html else html.index("References"):]
+    table = html[html.index("<h2>References") if "<h2>References" in html else html.index("References") :]
     assert _re.search(r'<table class="refs">\s*<colgroup>(<col style="width:\d+%">){6}</colgroup>', table)
     css = html.split("</style>")[0]
-    assert "table.refs { table-layout: fixed; }" in css and "table.refs td { overflow-wrap: anywhere; }" in css
+    assert (
+        "table.refs { table-layout: fixed; }" in css and "table.refs td { overflow-wrap: anywhere; }" in css
+    )
 
 
 def test_unsupported_mark_says_whose_confidence(audits) -> None:  # noqa: ANN001

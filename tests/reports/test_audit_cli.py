@@ -30,7 +30,9 @@ def test_sample_to_stdout_and_strict(cli, samples_dir: Path) -> None:  # noqa: A
     assert "may come from another version of the paper" in res.out
     strict = cli("--strict", str(samples_dir / SAMPLE_000))
     assert strict.code == 1
-    assert strict.out.rsplit("\nassay ", 1)[0] == res.out.rsplit("\nassay ", 1)[0]  # same audit; footer times differ
+    assert (
+        strict.out.rsplit("\nassay ", 1)[0] == res.out.rsplit("\nassay ", 1)[0]
+    )  # same audit; footer times differ
     md = cli("--format", "md", str(samples_dir / SAMPLE_003))
     assert md.code == 0 and md.out.startswith("# Audit of `003_e33cde30560dc40f.txt`")
 
@@ -41,21 +43,41 @@ def test_json_has_the_per_claim_contract(cli, samples_dir: Path) -> None:  # noq
     audit = json.loads(res.out)
     assert len(audit["claims"]) == 9
     for c in audit["claims"]:
-        assert {"index", "text", "truncated", "reported_mark", "reported_confidence", "label", "confidence",
-                "evidence", "mark_contradicted"} <= set(c)
+        assert {
+            "index",
+            "text",
+            "truncated",
+            "reported_mark",
+            "reported_confidence",
+            "label",
+            "confidence",
+            "evidence",
+            "mark_contradicted",
+        } <= set(c)
         assert c["reported_mark"] == "✓"
     several = cli("--json", str(samples_dir / SAMPLE_000), str(samples_dir / SAMPLE_003))
     assert [a["input"]["file"] for a in json.loads(several.out)] == [SAMPLE_000, SAMPLE_003]
 
 
-def test_out_writes_every_format_atomically(cli, samples_dir: Path, data_reports: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_out_writes_every_format_atomically(
+    cli, samples_dir: Path, data_reports: Path, tmp_path: Path
+) -> None:  # noqa: ANN001
     out = tmp_path / "audits"
-    res = cli("--format", "txt,md,html,json", "--out", str(out), str(samples_dir / SAMPLE_000),
-              str(data_reports / "clean.txt"))
+    res = cli(
+        "--format",
+        "txt,md,html,json",
+        "--out",
+        str(out),
+        str(samples_dir / SAMPLE_000),
+        str(data_reports / "clean.txt"),
+    )
     assert res.code == 0, res.err
     names = sorted(p.name for p in out.iterdir())
-    assert names == sorted(f"{stem}.audit.{fmt}" for stem in ("000_0fa8aa2f6002a672", "clean")
-                           for fmt in ("txt", "md", "html", "json"))
+    assert names == sorted(
+        f"{stem}.audit.{fmt}"
+        for stem in ("000_0fa8aa2f6002a672", "clean")
+        for fmt in ("txt", "md", "html", "json")
+    )
     html = (out / "000_0fa8aa2f6002a672.audit.html").read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>") and "<style>" in html
     assert "<link" not in html and "<script" not in html and "src=" not in html  # self-contained
@@ -70,8 +92,12 @@ def test_strict_passes_a_clean_report_and_fails_planted_faults(cli, data_reports
     assert "No findings." in clean.out
     faults = cli("--strict", str(data_reports / "faults.md"))
     assert faults.code == 1
-    for expected in ("mark_contradicted (claim 1)", "mark_contradicted (claim 2)", "reference_unrelated (reference 2)",
-                     "count_mismatch (count claims_extracted)"):
+    for expected in (
+        "mark_contradicted (claim 1)",
+        "mark_contradicted (claim 2)",
+        "reference_unrelated (reference 2)",
+        "count_mismatch (count claims_extracted)",
+    ):
         assert expected in faults.out
 
 
@@ -106,14 +132,20 @@ def test_hostile_input_gets_one_line_error(cli, tmp_path: Path, name: str, data:
 
 def test_hostile_table_is_reported_not_fatal(cli, tmp_path: Path) -> None:  # noqa: ANN001
     path = tmp_path / "odd.txt"
-    path.write_text("Odd\n\nExtracted Claims\n\nClaim\tVerified\tConfidence\nXLM-R is large.\t✓\t1e308\n"
-                    "A claim without its mark.\t0.5\n", encoding="utf-8")
+    path.write_text(
+        "Odd\n\nExtracted Claims\n\nClaim\tVerified\tConfidence\nXLM-R is large.\t✓\t1e308\n"
+        "A claim without its mark.\t0.5\n",
+        encoding="utf-8",
+    )
     res = cli("--json", str(path))
     assert res.code == 0, res.err
     audit = json.loads(res.out)
     problems = [f["message"] for f in audit["findings"] if f["kind"] == "parse_problem"]
     assert any("outside [0, 1]" in p for p in problems) and any("missing mark" in p for p in problems)
-    assert audit["claims"][0]["reported_confidence"] is None and audit["claims"][0]["reported_confidence_raw"] == "1e308"
+    assert (
+        audit["claims"][0]["reported_confidence"] is None
+        and audit["claims"][0]["reported_confidence_raw"] == "1e308"
+    )
 
 
 def test_usage_errors(cli, tmp_path: Path, data_reports: Path) -> None:  # noqa: ANN001

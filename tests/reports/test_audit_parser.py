@@ -34,14 +34,19 @@ def test_sample_000_markdown_every_part(samples: dict[str, str]) -> None:
     stated = {(c.name, c.value, c.section) for c in rep.counts}
     assert ("papers_retrieved", 16, "methodology") in stated and ("papers_retrieved", 16, "results") in stated
     assert ("claims_extracted", 10, "results") in stated and ("claims_verified", 10, "results") in stated
-    assert {(c.name, c.value, c.scale) for c in rep.counts if c.name == "quality_score"} == {("quality_score", 9.2, 10)}
+    assert {(c.name, c.value, c.scale) for c in rep.counts if c.name == "quality_score"} == {
+        ("quality_score", 9.2, 10)
+    }
     assert len(rep.claims) == 10
     first = rep.claims[0]
     assert first.text.endswith("8.2, 7.5, and 7.0 point") and 118 <= len(first.text) <= 122
     assert (first.mark, first.confidence) == ("✓", 0.28)
     assert [c.confidence for c in rep.claims][-1] == 0.20
     assert [(r.arxiv_id, r.version) for r in rep.references] == [
-        ("2505.18673", "v1"), ("2005.13013", "v2"), ("2212.01757", "v1")]
+        ("2505.18673", "v1"),
+        ("2005.13013", "v2"),
+        ("2212.01757", "v1"),
+    ]
     assert rep.problems == []
 
 
@@ -50,8 +55,15 @@ def test_sample_003_plain_headings(samples: dict[str, str]) -> None:
     assert rep.layout == "plain"
     assert rep.title == "Impact of Multi-Task Intermediate Training on Cross-Lingual Robustness in PAWS-X"
     assert rep.date == "2026-06-21"
-    assert rep.sections == ["Abstract", "Introduction", "Methodology", "Results", "Limitations",
-                            "Extracted Claims", "References"]
+    assert rep.sections == [
+        "Abstract",
+        "Introduction",
+        "Methodology",
+        "Results",
+        "Limitations",
+        "Extracted Claims",
+        "References",
+    ]
     assert rep.paper_title == PAPER_TITLE
     assert "PAWS-X" in rep.question and rep.question.endswith("?")
     assert len(rep.claims) == 9 and all(c.mark == "✓" for c in rep.claims)
@@ -66,7 +78,8 @@ def test_spaces_instead_of_tabs_and_pipes(samples: dict[str, str]) -> None:
     rep = parse_report(spaced)
     assert len(rep.claims) == 9 and rep.claims[0].confidence == 0.27 and rep.problems == []
     piped = "\n".join(
-        "| " + " | ".join(line.split("\t")) + " |" if "\t" in line else line for line in samples[SAMPLE_003].split("\n")
+        "| " + " | ".join(line.split("\t")) + " |" if "\t" in line else line
+        for line in samples[SAMPLE_003].split("\n")
     )
     rep = parse_report(piped)
     assert len(rep.claims) == 9 and rep.claims[-1].confidence == 0.28 and rep.problems == []
@@ -105,8 +118,13 @@ def test_table_with_missing_column_is_salvaged_and_reported() -> None:
 
 @pytest.mark.parametrize(
     ("cell", "why"),
-    [("12345", "outside [0, 1]"), ("1e999", "not finite"), ("-0.2", "outside [0, 1]"), ("high", "not a number"),
-     ("nan", "not finite")],
+    [
+        ("12345", "outside [0, 1]"),
+        ("1e999", "not finite"),
+        ("-0.2", "outside [0, 1]"),
+        ("high", "not a number"),
+        ("nan", "not finite"),
+    ],
 )
 def test_hostile_confidences(cell: str, why: str) -> None:
     rep = parse_report(f"T\n\nClaims\n\nClaim\tVerified\tConfidence\nX is y.\t✓\t{cell}\n")
@@ -115,7 +133,9 @@ def test_hostile_confidences(cell: str, why: str) -> None:
 
 
 def test_percent_confidence_and_word_marks() -> None:
-    rep = parse_report("T\n\nClaims\n\nClaim | Verified | Confidence\nX is y. | yes | 85%\nZ is w. | no | 10%\n")
+    rep = parse_report(
+        "T\n\nClaims\n\nClaim | Verified | Confidence\nX is y. | yes | 85%\nZ is w. | no | 10%\n"
+    )
     assert [(c.mark, c.confidence) for c in rep.claims] == [("✓", 0.85), ("×", 0.10)]
 
 
@@ -130,7 +150,11 @@ def test_references_of_every_kind() -> None:
         "[3] Geurts et al. Extremely randomized trees. doi:10.1007/s10994-006-6226-1\n- \n- ###\n"
     )
     refs = rep.references
-    assert [(r.arxiv_id, r.version) for r in refs] == [("2003.11080", "v5"), ("1911.02116", None), (None, None)]
+    assert [(r.arxiv_id, r.version) for r in refs] == [
+        ("2003.11080", "v5"),
+        ("1911.02116", None),
+        (None, None),
+    ]
     assert refs[2].doi == "10.1007/s10994-006-6226-1" and "Extremely randomized trees" in refs[2].title
     assert len([p for p in rep.problems if p.part == "references"]) == 2
 
@@ -175,7 +199,9 @@ def test_read_pdf_report(tmp_path: Path, shared_dir: Path, make_report_pdf) -> N
 
 # ---------------------------------------------------------------------------------------------------- properties
 
-_cell = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\t\n\r|"), max_size=80)
+_cell = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\t\n\r|"), max_size=80
+)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -232,7 +258,10 @@ def test_read_report_on_any_bytes_reads_or_says_why(tmp_path: Path, data: bytes)
 def test_row_starting_with_hash_is_a_row_not_a_heading() -> None:
     """Regression (found by hypothesis): "#\\t✓\\t0.0" was read as a Markdown heading and the row was lost."""
     rep = parse_report("T\n\nClaims\n\nClaim\tVerified\tConfidence\n# 1 model wins.\t✓\t0.0\n#\t×\t1\n")
-    assert [(c.text, c.mark, c.confidence) for c in rep.claims] == [("# 1 model wins.", "✓", 0.0), ("#", "×", 1.0)]
+    assert [(c.text, c.mark, c.confidence) for c in rep.claims] == [
+        ("# 1 model wins.", "✓", 0.0),
+        ("#", "×", 1.0),
+    ]
 
 
 def test_unicode_only_whitespace_is_empty(tmp_path: Path) -> None:

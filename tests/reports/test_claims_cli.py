@@ -80,10 +80,19 @@ def test_verify_bad_line_is_exit_2_with_line_number(assay, chome, tmp_path):
 
 def test_verify_handles_hostile_claims(assay, chome, tmp_path):
     f = tmp_path / "c.jsonl"
-    f.write_text("\n".join(json.dumps(c) for c in [
-        {"id": "long", "text": "word " * 1000},
-        {"id": "fr", "text": "L'entraînement intermédiaire n'améliore pas les performances sur les tâches cibles."},
-    ]) + "\n")
+    f.write_text(
+        "\n".join(
+            json.dumps(c)
+            for c in [
+                {"id": "long", "text": "word " * 1000},
+                {
+                    "id": "fr",
+                    "text": "L'entraînement intermédiaire n'améliore pas les performances sur les tâches cibles.",
+                },
+            ]
+        )
+        + "\n"
+    )
     r = assay("verify", "--claims", str(f), "--papers", "2005.13013v1", "--json")
     assert r.code == 0, r.err
     out = {v["id"]: v for v in map(json.loads, r.out.splitlines())}
@@ -99,13 +108,18 @@ def test_paper_without_text(assay, home, tmp_path):
     from synthesis.store import Store
 
     with Store(home / "assay.sqlite3") as store, store.transaction() as conn:
-        conn.execute("INSERT INTO papers(id, title, pdf_sha256, n_pages, source) VALUES "
-                     "('scan', 'A scanned paper', ?, 1, 'local')", ("f" * 64,))
+        conn.execute(
+            "INSERT INTO papers(id, title, pdf_sha256, n_pages, source) VALUES "
+            "('scan', 'A scanned paper', ?, 1, 'local')",
+            ("f" * 64,),
+        )
         conn.execute("INSERT INTO pages VALUES ('scan', 1, '')")
     r = assay("claims", "scan")
     assert r.code == 2 and "has no text" in r.err
     f = tmp_path / "c.jsonl"
-    f.write_text(json.dumps({"id": "1", "text": "The model improves accuracy by 3 points.", "paper": "scan"}) + "\n")
+    f.write_text(
+        json.dumps({"id": "1", "text": "The model improves accuracy by 3 points.", "paper": "scan"}) + "\n"
+    )
     r = assay("verify", "--claims", str(f), "--no-embeddings", "--json")
     assert r.code == 0 and "no stored text" in json.loads(r.out)["reasons"][0]
 
@@ -207,13 +221,23 @@ def test_unwritable_output_is_one_line_exit_2(assay, chome, tmp_path, command):
     blocker.write_text("x")
     target = blocker / "out.jsonl"  # a file where a folder should be
     claims = tmp_path / "c.jsonl"
-    claims.write_text(json.dumps({"id": "1", "text": "SQuAD performs best among the intermediate tasks."}) + "\n")
+    claims.write_text(
+        json.dumps({"id": "1", "text": "SQuAD performs best among the intermediate tasks."}) + "\n"
+    )
     if command == "claims":
         r = assay("claims", "2005.13013v1", "--out", str(target))
     elif command == "verify":
         r = assay("verify", "--claims", str(claims), "--out", str(target))
     else:
-        r = assay("eval", "verify", str(DATA / "claims_gold.jsonl"), "--limit", "2", "--plot", str(blocker / "r.png"))
+        r = assay(
+            "eval",
+            "verify",
+            str(DATA / "claims_gold.jsonl"),
+            "--limit",
+            "2",
+            "--plot",
+            str(blocker / "r.png"),
+        )
     assert r.code == 2, r.err
     assert r.err.startswith("error: ") and "Traceback" not in r.err
     assert r.err.splitlines()[-1].startswith("error: ") and "cannot write" in r.err

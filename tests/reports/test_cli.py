@@ -12,7 +12,18 @@ LAZY = ("torch", "transformers", "sentence_transformers", "spacy", "datasets")
 def test_help_lists_commands(assay) -> None:
     res = assay("--help")
     assert res.code == 0
-    for cmd in ("ingest", "fetch", "search", "papers", "show", "claims", "verify", "audit", "replicate", "demo"):
+    for cmd in (
+        "ingest",
+        "fetch",
+        "search",
+        "papers",
+        "show",
+        "claims",
+        "verify",
+        "audit",
+        "replicate",
+        "demo",
+    ):
         assert cmd in res.out, cmd
 
 
@@ -50,21 +61,37 @@ def test_replicate_status_names_the_base_model(assay, home, tmp_path) -> None:  
     import json
 
     runs = tmp_path / "runs"
-    for rid, base in (("aaaa000000000001", str(tmp_path / "models" / "mlm-en")),
-                      ("aaaa000000000002", str(tmp_path / "models" / "random")),
-                      ("aaaa000000000003", "xlm-roberta-large")):
+    for rid, base in (
+        ("aaaa000000000001", str(tmp_path / "models" / "mlm-en")),
+        ("aaaa000000000002", str(tmp_path / "models" / "random")),
+        ("aaaa000000000003", "xlm-roberta-large"),
+    ):
         (runs / rid).mkdir(parents=True)
-        (runs / rid / "result.json").write_text(json.dumps({
-            "schema": "assay.run/1", "id": rid, "plan": "synthetic-controls", "base_model": base,
-            "intermediate": "none", "target": "syn-xnli", "seed": 2, "status": "done", "wall_time_s": 0.5,
-            "metrics": {}, "throughput": {}}))
+        (runs / rid / "result.json").write_text(
+            json.dumps(
+                {
+                    "schema": "assay.run/1",
+                    "id": rid,
+                    "plan": "synthetic-controls",
+                    "base_model": base,
+                    "intermediate": "none",
+                    "target": "syn-xnli",
+                    "seed": 2,
+                    "status": "done",
+                    "wall_time_s": 0.5,
+                    "metrics": {},
+                    "throughput": {},
+                }
+            )
+        )
     r = assay("replicate", "status", "--runs-dir", str(runs))
     assert r.code == 0, r.err
     lines = [x for x in r.out.splitlines() if x.startswith("  aaaa")]
     assert "mlm-en: none -> syn-xnli" in lines[0] and "random: none -> syn-xnli" in lines[1]
     assert "xlm-roberta-large: none -> syn-xnli" in lines[2]
     assert json.loads(assay("replicate", "status", "--runs-dir", str(runs), "--json").out)["finished"][0][
-        "base_model"].endswith("mlm-en")
+        "base_model"
+    ].endswith("mlm-en")
 
 
 def test_usage_errors_are_one_line_naming_the_help(assay) -> None:

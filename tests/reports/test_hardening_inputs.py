@@ -28,8 +28,13 @@ def _paper_pdf() -> bytes:
     c.setFont("Helvetica-Bold", 16)
     c.drawString(72, 740, TITLE)
     c.setFont("Helvetica", 10)
-    for i, line in enumerate([SENTENCE, "The gadgets were trained on the training split and tested on the test split.",
-                              "Every result is the mean over five random seeds."]):
+    for i, line in enumerate(
+        [
+            SENTENCE,
+            "The gadgets were trained on the training split and tested on the test split.",
+            "Every result is the mean over five random seeds.",
+        ]
+    ):
         c.drawString(72, 700 - 14 * i, line)
     c.save()
     return buf.getvalue()
@@ -69,13 +74,17 @@ BAD_BYTES = {  # name: (file bytes, words the error must carry)
     "utf16-bom": ((GOOD + GOOD).encode("utf-16"), ("UTF-16", ":1:")),
     "utf16-no-bom": (GOOD.encode("utf-16-le"), ("UTF-16", ":1:")),
     "utf32": (GOOD.encode("utf-32"), ("UTF-32", ":1:")),
-    "latin1": ((GOOD + json.dumps({"id": "x", "text": "caf\u00e9"}, ensure_ascii=False) + "\n").encode("latin-1"),
-               ("UTF-8", ":2:", "line 2")),
+    "latin1": (
+        (GOOD + json.dumps({"id": "x", "text": "caf\u00e9"}, ensure_ascii=False) + "\n").encode("latin-1"),
+        ("UTF-8", ":2:", "line 2"),
+    ),
     "invalid-utf8": (GOOD.encode() + b'{"id": "x", "text": "\xff\xfe broken"}\n', ("UTF-8", ":2:")),
     "deep-brackets": ((GOOD + "[" * 100_000 + "]" * 100_000 + "\n").encode(), ("nested too deeply", ":2:")),
-    "deep-unclosed": ((GOOD + GOOD + "{\"a\":" * 100_000 + "\n").encode(), (":3:",)),
-    "deep-field": ((GOOD + '{"id": "x", "text": "t", "extra": ' + "[" * 40 + "]" * 40 + "}\n").encode(),
-                   ("nested too deeply", ":2:")),
+    "deep-unclosed": ((GOOD + GOOD + '{"a":' * 100_000 + "\n").encode(), (":3:",)),
+    "deep-field": (
+        (GOOD + '{"id": "x", "text": "t", "extra": ' + "[" * 40 + "]" * 40 + "}\n").encode(),
+        ("nested too deeply", ":2:"),
+    ),
     "lone-surrogate": ((GOOD + '{"id": "x", "text": "a \\ud800 b"}\n').encode(), ("surrogate", ":2:")),
     "huge-number": ((GOOD + '{"id": "x", "text": "t", "n": ' + "9" * 5000 + "}\n").encode(), (":2:", "JSON")),
     "not-an-object": ((GOOD + "[1, 2]\n").encode(), (":2:", "object")),
@@ -83,7 +92,9 @@ BAD_BYTES = {  # name: (file bytes, words the error must carry)
 
 
 @pytest.mark.parametrize("name", sorted(BAD_BYTES))
-def test_undecodable_or_absurd_lines_are_one_line_exit_2(vhome: Path, tmp_path: Path, assay, name: str) -> None:
+def test_undecodable_or_absurd_lines_are_one_line_exit_2(
+    vhome: Path, tmp_path: Path, assay, name: str
+) -> None:
     data, must = BAD_BYTES[name]
     f = tmp_path / f"{name}.jsonl"
     f.write_bytes(data)
@@ -107,14 +118,22 @@ BAD_FIELDS = {  # name: (claim object, words the error must carry)
     "paper-int": ({"id": "c", "text": SENTENCE, "paper": 2005}, ("'paper' must be a string", "2005")),
     "paper-list": ({"id": "c", "text": SENTENCE, "paper": ["x"]}, ("'paper' must be a string", "list")),
     "paper-empty": ({"id": "c", "text": SENTENCE, "paper": ""}, ("'paper' is empty",)),
-    "paper-unknown": ({"id": "c", "text": SENTENCE, "paper": "no such paper at all"},
-                      ("'no such paper at all'", "unknown")),
-    "paper-unknown-arxiv": ({"id": "c", "text": SENTENCE, "paper": "9999.99999"}, ("'9999.99999'", "unknown")),
+    "paper-unknown": (
+        {"id": "c", "text": SENTENCE, "paper": "no such paper at all"},
+        ("'no such paper at all'", "unknown"),
+    ),
+    "paper-unknown-arxiv": (
+        {"id": "c", "text": SENTENCE, "paper": "9999.99999"},
+        ("'9999.99999'", "unknown"),
+    ),
     "id-list": ({"id": ["c"], "text": SENTENCE}, ("'id' must be a string",)),
     "id-bool": ({"id": True, "text": SENTENCE}, ("'id' must be a string",)),
     "page-string": ({"id": "c", "text": SENTENCE, "page": "3"}, ("'page' must be an integer",)),
     "span-three": ({"id": "c", "text": SENTENCE, "span": [1, 2, 3]}, ("'span'",)),
-    "evidence-string": ({"id": "c", "text": SENTENCE, "evidence": "a passage"}, ("'evidence' must be a list",)),
+    "evidence-string": (
+        {"id": "c", "text": SENTENCE, "evidence": "a passage"},
+        ("'evidence' must be a list",),
+    ),
     "evidence-ints": ({"id": "c", "text": SENTENCE, "evidence": [1, 2]}, ("'evidence'[0] must be a string",)),
 }
 
@@ -137,10 +156,17 @@ def test_valid_claims_still_verify(vhome: Path, tmp_path: Path, assay) -> None:
     rows = [
         {"id": 7, "text": SENTENCE, "paper": TITLE},
         {"claim": "Gadgets improve accuracy by 2.5 points.", "kind": "finding", "numbers": [{"value": 2.5}]},
-        {"id": "inline", "text": "Gadgets help.", "paper": "not looked up: inline evidence", "evidence": [SENTENCE]},
+        {
+            "id": "inline",
+            "text": "Gadgets help.",
+            "paper": "not looked up: inline evidence",
+            "evidence": [SENTENCE],
+        },
         {"id": "long", "text": "word " * 1000, "page": 1, "span": [0, 10]},
     ]
-    f.write_text("\ufeff" + "".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")  # a UTF-8 BOM is fine
+    f.write_text(
+        "\ufeff" + "".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8"
+    )  # a UTF-8 BOM is fine
     r = assay("verify", "--claims", str(f), "--json")
     assert r.code == 0, r.err
     out = [json.loads(x) for x in r.out.splitlines()]
@@ -161,8 +187,11 @@ def test_unknown_paper_is_not_looked_up_when_papers_are_given(vhome: Path, tmp_p
 
 # ------------------------------------------------------------------------------------------- property-based
 
-_HYP = settings(max_examples=30, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+_HYP = settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=30),
@@ -170,10 +199,16 @@ _json = st.recursive(
     max_leaves=12,
 )
 _field_values = _json | st.sampled_from([SENTENCE, TITLE, "9999.99999", "", " ", "2005.13013v1", "\ud800"])
-_claims = st.dictionaries(st.sampled_from(["id", "text", "claim", "paper", "page", "span", "evidence", "kind"]),
-                          _field_values, max_size=6)
-_lines = st.lists(st.one_of(_claims.map(lambda d: json.dumps(d)), _json.map(json.dumps), st.text(max_size=40)),
-                  min_size=0, max_size=5)
+_claims = st.dictionaries(
+    st.sampled_from(["id", "text", "claim", "paper", "page", "span", "evidence", "kind"]),
+    _field_values,
+    max_size=6,
+)
+_lines = st.lists(
+    st.one_of(_claims.map(lambda d: json.dumps(d)), _json.map(json.dumps), st.text(max_size=40)),
+    min_size=0,
+    max_size=5,
+)
 
 
 def _run_verify(assay, f: Path):  # noqa: ANN202
@@ -200,5 +235,7 @@ def test_random_json_lines_never_a_traceback(vhome: Path, tmp_path: Path, assay,
     f.write_text("\n".join(lines) + "\n", encoding="utf-8", errors="surrogatepass")
     r = _run_verify(assay, f)
     if r.code == 0:
-        assert all(isinstance(json.loads(x)["text"], str) and json.loads(x)["text"].strip()
-                   for x in r.out.splitlines())
+        assert all(
+            isinstance(json.loads(x)["text"], str) and json.loads(x)["text"].strip()
+            for x in r.out.splitlines()
+        )

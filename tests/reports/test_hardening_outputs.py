@@ -44,7 +44,9 @@ def _report(data_reports: Path, title: str = "", extra_claim: str = "") -> str:
     if title:
         text = text.replace("Intermediate-Task Training and Zero-Shot", title, 1)
     if extra_claim:
-        text = text.replace("Claim\tVerified\tConfidence\n", f"Claim\tVerified\tConfidence\n{extra_claim}\t✓\t0.8\n", 1)
+        text = text.replace(
+            "Claim\tVerified\tConfidence\n", f"Claim\tVerified\tConfidence\n{extra_claim}\t✓\t0.8\n", 1
+        )
     return text
 
 
@@ -73,7 +75,11 @@ def _md_targets(markdown: str) -> tuple[list[str], list[str], list[str]]:
 
 def _bad_md(markdown: str) -> list[str]:
     links, images, raw = _md_targets(markdown)
-    bad = [h for h in links if re.sub(r"[\s\x00-\x1f]", "", h).lower().startswith(("javascript:", "vbscript:", "data:", "file:"))]
+    bad = [
+        h
+        for h in links
+        if re.sub(r"[\s\x00-\x1f]", "", h).lower().startswith(("javascript:", "vbscript:", "data:", "file:"))
+    ]
     bad += [f"image {s}" for s in images if re.match(r"^([a-z][a-z0-9+.-]*:|//)", s.strip().lower())]
     bad += [f"html {r}" for r in raw if re.search(r"<\s*(a|img|script|iframe|svg)\b", r, re.I)]
     return bad
@@ -114,7 +120,7 @@ def test_clean_text(raw: str, clean: str) -> None:
         "[x](data:text/html;base64,PHNjcmlwdD4=)",
         "![pixel](http://evil.example/p.png)",
         "![pixel](//evil.example/p.png)",
-        "![pixel](https://evil.example/p.png \"t\")",
+        '![pixel](https://evil.example/p.png "t")',
         "![a ![b](x.png) c](https://evil.example/p.png)",
         "<javascript:alert(1)>",
         '<img src="http://evil.example/p.png">',
@@ -130,14 +136,47 @@ def test_markdown_links_and_remote_images_become_text(hostile: str) -> None:
     assert re.sub(r"[\\]", "", safe).replace("&lt;", "<").replace("&#106;", "j") != ""  # the words stay
 
 
-@pytest.mark.parametrize("benign", ["[arXiv](https://arxiv.org/abs/2005.13013)", "<https://arxiv.org/abs/2005.13013>",
-                                    "![figure](fig1.png)", "p < 0.05 and a<b", "f(x) = [a](b)"])
+@pytest.mark.parametrize(
+    "benign",
+    [
+        "[arXiv](https://arxiv.org/abs/2005.13013)",
+        "<https://arxiv.org/abs/2005.13013>",
+        "![figure](fig1.png)",
+        "p < 0.05 and a<b",
+        "f(x) = [a](b)",
+    ],
+)
 def test_markdown_keeps_benign_links(benign: str) -> None:
     assert neutralize_markdown(benign) == benign
 
 
-_hostile_chars = st.sampled_from(["\x1b", "\x07", "\x9b", "\x9d", "\u202e", "\r", "]", "[", "(", ")", "!", "<", ">",
-                                  "\\", "javascript:", "data:", "http://e/x.png", "&#106;", "\n", " ", "a", "0;", "52;"])
+_hostile_chars = st.sampled_from(
+    [
+        "\x1b",
+        "\x07",
+        "\x9b",
+        "\x9d",
+        "\u202e",
+        "\r",
+        "]",
+        "[",
+        "(",
+        ")",
+        "!",
+        "<",
+        ">",
+        "\\",
+        "javascript:",
+        "data:",
+        "http://e/x.png",
+        "&#106;",
+        "\n",
+        " ",
+        "a",
+        "0;",
+        "52;",
+    ]
+)
 _hostile_text = st.lists(st.one_of(_hostile_chars, st.text(max_size=3)), max_size=40).map("".join)
 
 
@@ -150,7 +189,10 @@ def test_sanitiser_properties(text: str) -> None:
     md = clean_markdown(text)
     assert not CONTROL.search(md)
     assert _bad_md(md) == [], md
-    assert not CONTROL.search(json_text({"t": text}).replace("\n", "")) and json.loads(json_text({"t": text}))["t"] == text
+    assert (
+        not CONTROL.search(json_text({"t": text}).replace("\n", ""))
+        and json.loads(json_text({"t": text}))["t"] == text
+    )
 
 
 def test_for_message_is_verbatim_but_clean() -> None:
@@ -165,7 +207,10 @@ def test_unique_stems(tmp_path: Path) -> None:
     assert unique_stems([Path("a/report.txt"), Path("b/other.txt")]) == ["report", "other"]
     assert unique_stems([Path("a/report.txt"), Path("b/report.txt")]) == ["a-report.txt", "b-report.txt"]
     assert unique_stems([Path("d/x.md"), Path("d/x.txt")]) == ["x.md", "x.txt"]
-    assert unique_stems([Path("d/X.txt"), Path("d/x.md")]) == ["X.txt", "x.md"]  # case-insensitive file systems
+    assert unique_stems([Path("d/X.txt"), Path("d/x.md")]) == [
+        "X.txt",
+        "x.md",
+    ]  # case-insensitive file systems
     assert unique_stems([Path("p/q/r.txt"), Path("s/q/r.txt")]) == ["p-q-r.txt", "s-q-r.txt"]
     with pytest.raises(AssayError, match="given twice"):
         unique_stems([Path("a/r.txt"), Path("a/../a/r.txt")])
@@ -176,7 +221,14 @@ def test_audit_same_name_in_two_folders_keeps_both(cli, data_reports: Path, tmp_
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "report.txt").write_text(_report(data_reports, title), encoding="utf-8")
     out = tmp_path / "O"
-    res = cli("--format", "json", "--out", str(out), str(tmp_path / "a" / "report.txt"), str(tmp_path / "b" / "report.txt"))
+    res = cli(
+        "--format",
+        "json",
+        "--out",
+        str(out),
+        str(tmp_path / "a" / "report.txt"),
+        str(tmp_path / "b" / "report.txt"),
+    )
     assert res.code == 0, res.err
     assert sorted(p.name for p in out.iterdir()) == ["a-report.txt.audit.json", "b-report.txt.audit.json"]
     titles = {json.loads(p.read_text(encoding="utf-8"))["report"]["title"] for p in out.iterdir()}
@@ -189,15 +241,28 @@ def test_audit_same_stem_two_extensions_keeps_both(cli, data_reports: Path, tmp_
     out = tmp_path / "O"
     res = cli("--format", "json,txt", "--out", str(out), str(tmp_path / "x.md"), str(tmp_path / "x.txt"))
     assert res.code == 0, res.err
-    assert sorted(p.name for p in out.iterdir()) == ["x.md.audit.json", "x.md.audit.txt", "x.txt.audit.json",
-                                                      "x.txt.audit.txt"]
-    files = {json.loads((out / f"x.{e}.audit.json").read_text(encoding="utf-8"))["input"]["file"] for e in ("md", "txt")}
+    assert sorted(p.name for p in out.iterdir()) == [
+        "x.md.audit.json",
+        "x.md.audit.txt",
+        "x.txt.audit.json",
+        "x.txt.audit.txt",
+    ]
+    files = {
+        json.loads((out / f"x.{e}.audit.json").read_text(encoding="utf-8"))["input"]["file"]
+        for e in ("md", "txt")
+    }
     assert files == {"x.md", "x.txt"}
 
 
 def test_audit_same_report_twice_is_a_usage_error(cli, data_reports: Path, tmp_path: Path) -> None:  # noqa: ANN001
-    res = cli("--format", "json", "--out", str(tmp_path / "O"), str(data_reports / "clean.txt"),
-              str(data_reports / "clean.txt"))
+    res = cli(
+        "--format",
+        "json",
+        "--out",
+        str(tmp_path / "O"),
+        str(data_reports / "clean.txt"),
+        str(data_reports / "clean.txt"),
+    )
     assert res.code == 2 and "given twice" in res.err and len(res.err.strip().splitlines()) == 1
     assert not (tmp_path / "O").exists() or not any((tmp_path / "O").iterdir())
 
@@ -219,15 +284,19 @@ def test_format_error_echoes_the_users_value(cli, data_reports: Path, assay, tmp
     assert res.code == 2 and "\x1b" not in res.err and "x" in res.err
     res = assay("render", str(tmp_path / "r.json"), "--format", "../y")
     assert res.code == 2 and "../y" in res.err
-    assert cli("--format", ".json", "--json", str(data_reports / "clean.txt")).code == 0  # ".json" still means json
+    assert (
+        cli("--format", ".json", "--json", str(data_reports / "clean.txt")).code == 0
+    )  # ".json" still means json
 
 
 # --- untrusted text on the terminal and in files --------------------------------------------------------------------
 
 
 def test_audit_of_hostile_report_prints_and_writes_no_escape(cli, data_reports: Path, tmp_path: Path) -> None:  # noqa: ANN001
-    claim = (f"XLM-R gains 6.1 points{OSC_CLIPBOARD} on XTREME [see](javascript:alert(1)) "
-             f"![track](http://evil.example/p.png) <script>x</script> \u202eevil\u202c")
+    claim = (
+        f"XLM-R gains 6.1 points{OSC_CLIPBOARD} on XTREME [see](javascript:alert(1)) "
+        f"![track](http://evil.example/p.png) <script>x</script> \u202eevil\u202c"
+    )
     report = tmp_path / f"hostile{OSC_TITLE}.txt"
     report.write_text(_report(data_reports, f"Title {OSC_TITLE}", claim), encoding="utf-8")
     for fmt in ("txt", "md"):
@@ -238,7 +307,9 @@ def test_audit_of_hostile_report_prints_and_writes_no_escape(cli, data_reports: 
             assert _bad_md(res.out) == []
     js = cli("--json", str(report))
     assert js.code == 0 and "\x1b" not in js.out and "\u202e" not in js.out
-    assert any("\x1b]52;" in c["text"] for c in json.loads(js.out)["claims"])  # the data is kept, only escaped
+    assert any(
+        "\x1b]52;" in c["text"] for c in json.loads(js.out)["claims"]
+    )  # the data is kept, only escaped
     out = tmp_path / "O"
     res = cli("--format", "txt,md,html,json", "--out", str(out), str(report))
     assert res.code == 0, res.err and not CONTROL.search(res.out)
@@ -250,14 +321,22 @@ def test_audit_of_hostile_report_prints_and_writes_no_escape(cli, data_reports: 
     assert _bad_md(next(out.glob("*.audit.md")).read_text(encoding="utf-8")) == []
 
 
-_claim_text = st.lists(st.one_of(_hostile_chars, st.sampled_from(["XTREME", "6.1", "points", "[l](javascript:x)"])),
-                       min_size=1, max_size=25).map("".join)
+_claim_text = st.lists(
+    st.one_of(_hostile_chars, st.sampled_from(["XTREME", "6.1", "points", "[l](javascript:x)"])),
+    min_size=1,
+    max_size=25,
+).map("".join)
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                 HealthCheck.too_slow])
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(title=_claim_text, claim=_claim_text)
-def test_audit_never_crashes_on_hostile_text(cli, data_reports: Path, tmp_path: Path, title: str, claim: str) -> None:  # noqa: ANN001
+def test_audit_never_crashes_on_hostile_text(
+    cli, data_reports: Path, tmp_path: Path, title: str, claim: str
+) -> None:  # noqa: ANN001
     claim = claim.replace("\n", " ").replace("\t", " ").replace("\r", " ")
     report = tmp_path / "h.md"
     report.write_text(_report(data_reports, title.replace("\n", " "), claim), encoding="utf-8")
@@ -294,8 +373,13 @@ def test_write_set_recovers_a_killed_run(tmp_path: Path) -> None:
     # killed after its commit, midway through the renames: the next start finishes the set
     (tmp_path / f".r.audit.md.{dead}-new00001.tmp").write_text("new md", encoding="utf-8")
     (tmp_path / "r.audit.json").write_text("new json", encoding="utf-8")  # renamed before the kill
-    journal = {"rename": [[f".r.audit.json.{dead}-new00000.tmp", "r.audit.json"],
-                          [f".r.audit.md.{dead}-new00001.tmp", "r.audit.md"]], "remove": ["r.audit.txt"]}
+    journal = {
+        "rename": [
+            [f".r.audit.json.{dead}-new00000.tmp", "r.audit.json"],
+            [f".r.audit.md.{dead}-new00001.tmp", "r.audit.md"],
+        ],
+        "remove": ["r.audit.txt"],
+    }
     (tmp_path / f".assay-audit.{dead}.journal").write_text(json.dumps(journal), encoding="utf-8")
     recover(tmp_path, "assay-audit", lambda n: n.startswith("r.audit."))
     names = sorted(p.name for p in tmp_path.iterdir())
@@ -345,29 +429,52 @@ def test_audit_rerun_after_kill_leaves_one_consistent_set(cli, data_reports: Pat
     time.sleep(0.01)
     res = cli("--format", "json,md", "--out", str(out), str(data_reports / "clean.txt"))
     assert res.code == 0, res.err
-    assert sorted(p.name for p in out.iterdir()) == ["clean.audit.json", "clean.audit.md"]  # no temps, no old txt
+    assert sorted(p.name for p in out.iterdir()) == [
+        "clean.audit.json",
+        "clean.audit.md",
+    ]  # no temps, no old txt
     stamps = _run_stamps(out)
     assert len(set(stamps.values())) == 1, stamps  # one run's set
 
 
-def test_audit_killed_mid_run_then_rerun_is_clean(corpus_home: Path, data_reports: Path, tmp_path: Path) -> None:
+def test_audit_killed_mid_run_then_rerun_is_clean(
+    corpus_home: Path, data_reports: Path, tmp_path: Path
+) -> None:
     """A real kill -9 of `assay audit --out`, wherever it lands, then a rerun: only the rerun's complete set remains."""
     out = tmp_path / "O"
-    env = {**os.environ, "ASSAY_HOME": str(corpus_home), "ASSAY_OFFLINE": "1", "ASSAY_EMBEDDING_MODEL": "none",
-           "ASSAY_VERIFIER_MODEL": "none"}
-    args = [sys.executable, "-c", "from reports.cli import main; main()", "audit", "--format", "txt,md,html,json",
-            "--out", str(out), str(data_reports / "clean.txt"), str(data_reports / "faults.md")]
+    env = {
+        **os.environ,
+        "ASSAY_HOME": str(corpus_home),
+        "ASSAY_OFFLINE": "1",
+        "ASSAY_EMBEDDING_MODEL": "none",
+        "ASSAY_VERIFIER_MODEL": "none",
+    }
+    args = [
+        sys.executable,
+        "-c",
+        "from reports.cli import main; main()",
+        "audit",
+        "--format",
+        "txt,md,html,json",
+        "--out",
+        str(out),
+        str(data_reports / "clean.txt"),
+        str(data_reports / "faults.md"),
+    ]
     proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:  # kill as soon as the first temp appears, if ever
+    while (
+        time.monotonic() < deadline and proc.poll() is None
+    ):  # kill as soon as the first temp appears, if ever
         if out.is_dir() and any(p.name.endswith(".tmp") for p in out.iterdir()):
             break
         time.sleep(0.002)
     if proc.poll() is None:
         os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    rerun = subprocess.run(args[:5] + ["json,md"] + args[6:], cwd=ROOT, env=env, capture_output=True, text=True,
-                           timeout=120)
+    rerun = subprocess.run(
+        args[:5] + ["json,md"] + args[6:], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert rerun.returncode == 0, rerun.stderr
     names = sorted(p.name for p in out.iterdir())
     assert names == ["clean.audit.json", "clean.audit.md", "faults.audit.json", "faults.audit.md"]
@@ -378,8 +485,12 @@ def test_audit_killed_mid_run_then_rerun_is_clean(corpus_home: Path, data_report
 
 # --- assay report / assay render -------------------------------------------------------------------------------------
 
-FAST = {"ASSAY_OFFLINE": "1", "ASSAY_EMBEDDING_MODEL": "none", "ASSAY_VERIFIER_MODEL": "none",
-        "SOURCE_DATE_EPOCH": "1780000000"}
+FAST = {
+    "ASSAY_OFFLINE": "1",
+    "ASSAY_EMBEDDING_MODEL": "none",
+    "ASSAY_VERIFIER_MODEL": "none",
+    "SOURCE_DATE_EPOCH": "1780000000",
+}
 
 
 @pytest.fixture(scope="module")
@@ -396,9 +507,20 @@ def hostile_report_json(corpus_home: Path, tmp_path_factory: pytest.TempPathFact
         for k, v in FAST.items():
             mp.setenv(k, v)
         with pytest.raises(SystemExit) as exc:
-            main(["--home", str(home), "report", "2005.13013v1", "--question",
-                  "Does English intermediate-task training improve zero-shot cross-lingual transfer?",
-                  "--format", "json", "--out", str(out)])
+            main(
+                [
+                    "--home",
+                    str(home),
+                    "report",
+                    "2005.13013v1",
+                    "--question",
+                    "Does English intermediate-task training improve zero-shot cross-lingual transfer?",
+                    "--format",
+                    "json",
+                    "--out",
+                    str(out),
+                ]
+            )
     assert exc.value.code == 0
     rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
     evil = f"{OSC_TITLE}[x](javascript:alert(1)) ![t](http://evil.example/p.png) \u202eevil{OSC_CLIPBOARD}"
@@ -429,7 +551,9 @@ def test_render_to_terminal_is_clean(assay, hostile_report_json: Path) -> None: 
         assert not CONTROL.search(res.out.replace("\n", "")) and "pwned" not in res.out
 
 
-def test_render_never_overwrites_its_input_and_tidies_temps(assay, hostile_report_json: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_render_never_overwrites_its_input_and_tidies_temps(
+    assay, hostile_report_json: Path, tmp_path: Path
+) -> None:  # noqa: ANN001
     folder = hostile_report_json.parent
     before = hostile_report_json.read_bytes()
     res = assay("render", str(hostile_report_json), "--format", "txt,json", "--out", str(folder))

@@ -29,7 +29,9 @@ def ingested(home: Path, ingested_template: Path) -> Path:
     return home
 
 
-def test_ingest_prints_one_line_per_paper_and_no_ops(assay, home: Path, paper_pdf: Path, corpus_dir: Path) -> None:
+def test_ingest_prints_one_line_per_paper_and_no_ops(
+    assay, home: Path, paper_pdf: Path, corpus_dir: Path
+) -> None:
     first = assay("ingest", paper_pdf, "--arxiv-id", "2005.13013v1")
     assert first.code == 0, first.err
     assert first.out.strip() == (
@@ -62,7 +64,11 @@ def test_papers_lists_and_json(assay, ingested) -> None:
 
 def test_show_paper_page_sections_references(assay, ingested) -> None:
     r = assay("show", "2005.13013")
-    assert r.code == 0 and "English Intermediate-Task Training" in r.out and "average improvement of 8.4" in r.out
+    assert (
+        r.code == 0
+        and "English Intermediate-Task Training" in r.out
+        and "average improvement of 8.4" in r.out
+    )
     meta = json.loads(assay("show", "2005.13013v1", "--json").out)
     assert meta["n_pages"] == 11 and meta["authors"][-1] == "Samuel R. Bowman"
     page = assay("show", "2005.13013v1", "--page", "10")
@@ -89,13 +95,17 @@ def test_show_unknown_paper(assay, home: Path) -> None:
     assert r.code == 2 and r.err.startswith("error:")
 
 
-def test_bad_files_exit_2_with_one_line_and_change_nothing(assay, ingested, home: Path, tmp_path: Path,
-                                                          paper_pdf: Path) -> None:
+def test_bad_files_exit_2_with_one_line_and_change_nothing(
+    assay, ingested, home: Path, tmp_path: Path, paper_pdf: Path
+) -> None:
     from synthesis.store import Store
 
     def state():
         with Store(home / "assay.sqlite3") as s:
-            rows = {t: s.one(f"SELECT COUNT(*) AS n FROM {t}")["n"] for t in ("papers", "pages", "passages", "refs")}
+            rows = {
+                t: s.one(f"SELECT COUNT(*) AS n FROM {t}")["n"]
+                for t in ("papers", "pages", "passages", "refs")
+            }
         return rows, sorted(p.name for p in (home / "pdfs").rglob("*"))
 
     before = state()
@@ -170,5 +180,15 @@ def test_show_json_uses_the_same_keys_as_papers_json(assay, ingested) -> None:
     """Regression: `papers --json` said "pages", `show --json` only "n_pages"."""
     listed = json.loads(assay("papers", "--json").out)[0]
     shown = json.loads(assay("show", "2005.13013v1", "--json").out)
-    for key in ("id", "arxiv_id", "version", "title", "authors", "pages", "sentences", "source", "pdf_sha256"):
+    for key in (
+        "id",
+        "arxiv_id",
+        "version",
+        "title",
+        "authors",
+        "pages",
+        "sentences",
+        "source",
+        "pdf_sha256",
+    ):
         assert shown[key] == listed[key], key

@@ -114,7 +114,9 @@ def test_report_carries_rerun_verdicts_beside_textual_ones(with_runs: Path) -> N
     import jsonschema
 
     rep = _json(with_runs)
-    jsonschema.validate(rep, json.loads((REPO / "docs/schemas/report.schema.json").read_text(encoding="utf-8")))
+    jsonschema.validate(
+        rep, json.loads((REPO / "docs/schemas/report.schema.json").read_text(encoding="utf-8"))
+    )
     rr = rep["reruns"]
     assert rr["status"] == "bound" and rr["n_runs"] == 18 and rr["runs_dir"]
     rows = {c["id"]: c for c in rep["claims"]}
@@ -201,7 +203,9 @@ def test_missing_runs_folder_is_one_line_error(home: Path, tmp_path: Path, capsy
     assert "not a folder" in err and "Traceback" not in err
 
 
-def test_audit_html_with_runs_has_the_same_plot(home: Path, runs: Path, with_runs: Path, tmp_path: Path) -> None:
+def test_audit_html_with_runs_has_the_same_plot(
+    home: Path, runs: Path, with_runs: Path, tmp_path: Path
+) -> None:
     """`assay audit report.txt --runs DIR --format html,json`: one point per claim with a claimed and measured value."""
     from reports.cli import main
 
@@ -219,8 +223,10 @@ def test_audit_html_with_runs_has_the_same_plot(home: Path, runs: Path, with_run
     assert svg and len(POINT.findall(svg.group(0))) == len(plotted)
     assert 'aria-labelledby="audit-rerun-plot-title audit-rerun-plot-desc"' in svg.group(0)
     # re-rendered from its JSON in a fresh process (as `batch --regenerate` does): the same plot
-    code = ("import json, sys; from reports.commands.audit import render_audit; "
-            "sys.stdout.write(render_audit(json.load(open(sys.argv[1])), 'html'))")
+    code = (
+        "import json, sys; from reports.commands.audit import render_audit; "
+        "sys.stdout.write(render_audit(json.load(open(sys.argv[1])), 'html'))"
+    )
     again = subprocess.run([sys.executable, "-c", code, str(tmp_path / "report.audit.json")], capture_output=True,
                            text=True, check=True).stdout  # fmt: skip
     svg2 = re.search(r'<svg class="rerun-plot".*?</svg>', again, re.S)
@@ -246,5 +252,7 @@ def test_rerun_plot_points_and_svg() -> None:
     assert [p["id"] for p in pts] == ["a", "b"]
     out = str(svg(pts, "T <1>"))
     assert len(POINT.findall(out)) == 2 and "T &lt;1&gt;" in out and "&lt;y &amp; z&gt;" in out
-    assert out.count("<line") >= 3  # the y = x line and one error bar (three strokes) for the point with a spread
+    assert (
+        out.count("<line") >= 3
+    )  # the y = x line and one error bar (three strokes) for the point with a spread
     assert str(svg([])) == ""

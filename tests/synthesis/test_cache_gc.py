@@ -47,14 +47,23 @@ def test_collect_garbage_on_a_missing_cache(tmp_path: Path) -> None:
     assert pdfcache.collect_garbage(tmp_path / "none", set()) == []
 
 
-def test_ingest_killed_after_caching_leaves_a_pdf_the_next_ingest_collects(tmp_path: Path, pdfs,
-                                                                           small_paper: bytes) -> None:
+def test_ingest_killed_after_caching_leaves_a_pdf_the_next_ingest_collects(
+    tmp_path: Path, pdfs, small_paper: bytes
+) -> None:
     home = tmp_path / "home"
     first = tmp_path / "first.pdf"
     first.write_bytes(small_paper)
     second = tmp_path / "second.pdf"
-    second.write_bytes(pdfs.text_pdf([["A second paper about gadgets, with enough words to be read as text.",
-                                       "We find that gadgets improve accuracy by 2.5 points on the benchmark."]]))
+    second.write_bytes(
+        pdfs.text_pdf(
+            [
+                [
+                    "A second paper about gadgets, with enough words to be read as text.",
+                    "We find that gadgets improve accuracy by 2.5 points on the benchmark.",
+                ]
+            ]
+        )
+    )
     # A real process killed at the worst moment: the PDF is cached, the paper's rows are not committed.
     script = (
         "import os, sys\n"
@@ -64,8 +73,13 @@ def test_ingest_killed_after_caching_leaves_a_pdf_the_next_ingest_collects(tmp_p
         "main(['--home', sys.argv[1], 'ingest', sys.argv[2]])\n"
     )
     env = dict(os.environ, PYTHONPATH=str(REPO), ASSAY_OFFLINE="1", ASSAY_EMBEDDING_MODEL="none")
-    proc = subprocess.run([sys.executable, "-c", script, str(home), str(first)], cwd=REPO, env=env,
-                          capture_output=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(home), str(first)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
     assert proc.returncode == 9, proc.stderr.decode()
     settings = load_settings(home, offline=True)
     sha = hashlib.sha256(small_paper).hexdigest()
@@ -77,8 +91,13 @@ def test_ingest_killed_after_caching_leaves_a_pdf_the_next_ingest_collects(tmp_p
     dead_part.write_bytes(b"half a PDF")
     _age(leftover, 2 * pdfcache.GC_GRACE_SECONDS)
 
-    proc = subprocess.run([sys.executable, "-m", "reports.cli", "--home", str(home), "ingest", str(second)],
-                          cwd=REPO, env=env, capture_output=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "reports.cli", "--home", str(home), "ingest", str(second)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr.decode()
     assert not leftover.exists() and not dead_part.exists()
     with Store(settings.db_path) as store:

@@ -41,8 +41,14 @@ def test_probability_uses_the_label_and_mode_models():
     for _ in range(400):
         cov = r.random()
         correct = r.random() < cov
-        outcomes.append({"mode": "lexical", "label": "supported", "correct": correct,
-                         "features": {"support_cov": cov, "top_cov": cov}})
+        outcomes.append(
+            {
+                "mode": "lexical",
+                "label": "supported",
+                "correct": correct,
+                "features": {"support_cov": cov, "top_cov": cov},
+            }
+        )
     params = fit_from_outcomes(outcomes)
     lo = probability(params, "supported", {"support_cov": 0.1, "top_cov": 0.1}, has_emb=False)
     hi = probability(params, "supported", {"support_cov": 0.95, "top_cov": 0.95}, has_emb=False)
@@ -59,8 +65,10 @@ def test_ece_brier_macro_f1_worked_example():
     assert ece(conf, correct) == pytest.approx(0.4)
     rows = [r for r in reliability(conf, correct) if r["count"]]
     assert [(r["bin"], r["count"]) for r in rows] == [("0.6-0.7", 2), ("0.9-1.0", 2)]
-    verdicts = [{"label": lab, "confidence": c} for lab, c in
-                zip(["supported", "supported", "refuted", "not_enough_info"], conf, strict=True)]
+    verdicts = [
+        {"label": lab, "confidence": c}
+        for lab, c in zip(["supported", "supported", "refuted", "not_enough_info"], conf, strict=True)
+    ]
     m = score(["supported", "refuted", "refuted", "not_enough_info"], verdicts)
     assert m["accuracy"] == 0.75
     assert m["brier"] == pytest.approx((0.01 + 0.81 + 0.16 + 0.16) / 4)
@@ -76,7 +84,9 @@ def test_two_way_counts_nei_as_refuted():
 
 
 def test_generated_examples_cover_every_kind(corpus_store):
-    ids = ["2005.13013v1"] + [p for (p,) in corpus_store.query("SELECT id FROM papers WHERE id != '2005.13013v1'")]
+    ids = ["2005.13013v1"] + [
+        p for (p,) in corpus_store.query("SELECT id FROM papers WHERE id != '2005.13013v1'")
+    ]
     ex = generate_examples(corpus_store, ids, per_paper=15, seed=3)
     kinds = {e["kind"] for e in ex}
     assert {"true", "paraphrase", "number", "entity", "negation", "other-paper", "drift"} <= kinds

@@ -15,8 +15,12 @@ def _rows(n: int, seed: int = 0) -> tuple[list[dict], list[str]]:
         k = i % 3
         sup, ref = (0.8, 0.1) if k == 0 else ((0.1, 0.8) if k == 1 else (0.2, 0.2))
         r = {f: 0.0 for f in FEATURES}
-        r.update(ce_sup=sup + rng.normal(0, 0.1), ce_ref=ref + rng.normal(0, 0.1), ce_nei=1 - sup - ref,
-                 near_verbatim=1.0 if (k == 0 and i % 5 == 0) else 0.0)
+        r.update(
+            ce_sup=sup + rng.normal(0, 0.1),
+            ce_ref=ref + rng.normal(0, 0.1),
+            ce_nei=1 - sup - ref,
+            near_verbatim=1.0 if (k == 0 and i % 5 == 0) else 0.0,
+        )
         rows.append(r)
         labels.append(LABELS[k])
     return rows, labels

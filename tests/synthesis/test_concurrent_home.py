@@ -49,19 +49,34 @@ def test_parallel_ingests_on_a_fresh_home_all_succeed(tmp_path: Path) -> None:
         p = tmp_path / f"paper{i}.pdf"
         _small_pdf(p, i)
         pdfs.append(p)
-    env = dict(os.environ, ASSAY_HOME=str(home), ASSAY_OFFLINE="1", ASSAY_EMBEDDING_MODEL="none",
-               ASSAY_VERIFIER_MODEL="none")
+    env = dict(
+        os.environ,
+        ASSAY_HOME=str(home),
+        ASSAY_OFFLINE="1",
+        ASSAY_EMBEDDING_MODEL="none",
+        ASSAY_VERIFIER_MODEL="none",
+    )
     db = home / "assay.sqlite3"
     # The home as the first process leaves it a moment after opening it (WAL on, the migrations table made, no
     # migration applied), with the write lock held: every process gets as far as migrating and waits there, and
     # releasing the lock lets all of them go at the same moment (the race, made reliable).
     gate = sqlite3.connect(str(db), isolation_level=None)
     gate.execute("PRAGMA journal_mode=WAL")
-    gate.execute("CREATE TABLE schema_migrations (name TEXT PRIMARY KEY,"
-                 " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')))")
+    gate.execute(
+        "CREATE TABLE schema_migrations (name TEXT PRIMARY KEY,"
+        " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')))"
+    )
     gate.execute("BEGIN IMMEDIATE")
-    procs = [subprocess.Popen([*_assay_cmd(), "ingest", str(p)], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for p in pdfs]
+    procs = [
+        subprocess.Popen(
+            [*_assay_cmd(), "ingest", str(p)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for p in pdfs
+    ]
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not all(

@@ -23,7 +23,9 @@ def test_local_folder_loads_without_network(tmp_path: Path) -> None:
     assert src.origin == "folder" and src.local_only and src.target == str(tmp_path)
 
 
-def test_offline_uncached_hub_name_is_refused_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_offline_uncached_hub_name_is_refused_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
     start = time.perf_counter()
     with pytest.raises(LookupError, match="network is off"):

@@ -21,7 +21,16 @@ from synthesis.settings import load_settings
 from synthesis.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
-TABLES = ("papers", "pages", "sections", "passages", "refs", "paper_tables", "table_cells", "table_extractions")
+TABLES = (
+    "papers",
+    "pages",
+    "sections",
+    "passages",
+    "refs",
+    "paper_tables",
+    "table_cells",
+    "table_extractions",
+)
 ABBREVIATIONS = ("et al.", "Fig.", "Eq.", "cf.", "i.e.", "e.g.", "Tab.", "Sec.", "vs.")
 
 
@@ -65,14 +74,19 @@ def test_tables_are_stored_at_ingest(corpus_store) -> None:
     tables = read_tables(corpus_store, "2005.13013v1")
     assert [t.label for t in tables] == ["Table 1", "Table 2", "Table 3", "Table 4"]
     t2 = tables[1]
-    assert len(t2.cells) == corpus_store.one(
-        "SELECT COUNT(*) AS n FROM table_cells WHERE paper_id = '2005.13013v1' AND table_idx = 1")["n"]
+    assert (
+        len(t2.cells)
+        == corpus_store.one(
+            "SELECT COUNT(*) AS n FROM table_cells WHERE paper_id = '2005.13013v1' AND table_idx = 1"
+        )["n"]
+    )
     row = corpus_store.one("SELECT * FROM table_extractions WHERE paper_id = '2005.13013v1'")
     assert row["n_tables"] == 4 and row["error"] is None and row["extractor"].startswith("pdfplumber ")
 
 
-def test_tables_of_papers_ingested_before_tables_are_extracted_lazily(store_and_settings, small_paper: bytes,
-                                                                     home: Path) -> None:
+def test_tables_of_papers_ingested_before_tables_are_extracted_lazily(
+    store_and_settings, small_paper: bytes, home: Path
+) -> None:
     from synthesis.ingest import ensure_tables
     from synthesis.store import tables_extracted
 
@@ -82,14 +96,19 @@ def test_tables_of_papers_ingested_before_tables_are_extracted_lazily(store_and_
         conn.execute("DELETE FROM table_extractions WHERE paper_id = ?", (pid,))
     assert not tables_extracted(store, pid)
     assert ensure_tables(store, settings, pid) == []
-    assert store.one("SELECT n_tables, error FROM table_extractions WHERE paper_id = ?", (pid,))["error"] is None
+    assert (
+        store.one("SELECT n_tables, error FROM table_extractions WHERE paper_id = ?", (pid,))["error"] is None
+    )
     # Without the PDF in the cache, the extraction is recorded empty with the reason.
     with store.transaction() as conn:
         conn.execute("DELETE FROM table_extractions WHERE paper_id = ?", (pid,))
     for f in (home / "pdfs").rglob("*.pdf"):
         f.unlink()
     assert ensure_tables(store, settings, pid) == []
-    assert "not in the cache" in store.one("SELECT error FROM table_extractions WHERE paper_id = ?", (pid,))["error"]
+    assert (
+        "not in the cache"
+        in store.one("SELECT error FROM table_extractions WHERE paper_id = ?", (pid,))["error"]
+    )
     with pytest.raises(AssayError):
         ensure_tables(store, settings, "no-such-paper")
 
@@ -119,7 +138,9 @@ def test_every_passage_is_traceable_to_its_page(corpus_store) -> None:
     assert n > 1000
 
 
-def test_2005_13013_title_and_authors_read_from_page_one(store_and_settings, paper_pdf: Path, corpus_index) -> None:
+def test_2005_13013_title_and_authors_read_from_page_one(
+    store_and_settings, paper_pdf: Path, corpus_index
+) -> None:
     store, settings = store_and_settings
     res = ingest_pdf(store, settings, paper_pdf)  # no title, no arXiv id: everything from the PDF
     entry = corpus_index["papers"][0]
@@ -132,16 +153,30 @@ def test_2005_13013_title_and_authors_read_from_page_one(store_and_settings, pap
 def test_2005_13013_sections(corpus_store) -> None:
     secs = [(s.number, s.title) for s in P.get_sections(corpus_store, "2005.13013v1")]
     expected = [
-        (None, "Abstract"), ("1", "Introduction"), ("2", "Approach"), ("2.1", "Intermediate Tasks"),
-        ("2.2", "Target Tasks"), ("2.3", "Multilingual Masked Language Modeling"), ("3", "Experiments and Results"),
-        ("3.1", "Models"), ("3.2", "Results"), ("4", "Related work"), ("5", "Conclusion and Future work"),
-        (None, "Acknowledgments"), (None, "References"), ("A", "Implementation details"),
-        ("A.1", "Intermediate Tasks"), ("A.2", "Target Tasks / XTREME Benchmark"), ("A.3", "Software"),
+        (None, "Abstract"),
+        ("1", "Introduction"),
+        ("2", "Approach"),
+        ("2.1", "Intermediate Tasks"),
+        ("2.2", "Target Tasks"),
+        ("2.3", "Multilingual Masked Language Modeling"),
+        ("3", "Experiments and Results"),
+        ("3.1", "Models"),
+        ("3.2", "Results"),
+        ("4", "Related work"),
+        ("5", "Conclusion and Future work"),
+        (None, "Acknowledgments"),
+        (None, "References"),
+        ("A", "Implementation details"),
+        ("A.1", "Intermediate Tasks"),
+        ("A.2", "Target Tasks / XTREME Benchmark"),
+        ("A.3", "Software"),
     ]
     assert secs == expected
     pages = P.get_pages(corpus_store, "2005.13013v1")
     for s in P.get_sections(corpus_store, "2005.13013v1"):
-        assert pages[s.page_no - 1][s.char_start:].startswith(f"{s.number} {s.title}" if s.number else s.title)
+        assert pages[s.page_no - 1][s.char_start :].startswith(
+            f"{s.number} {s.title}" if s.number else s.title
+        )
 
 
 def test_2005_13013_abstract_is_one_clean_passage(corpus_store) -> None:
@@ -198,14 +233,19 @@ def test_sentence_runs_on_past_a_footnote_and_a_caption() -> None:
         "3Footnotes sit at the foot of the column and end here.",
         "12",
     ]
-    page2 = ["Table 1: A caption set at the top of the next page.", "next page where it ends. A new sentence follows."]
+    page2 = [
+        "Table 1: A caption set at the top of the next page.",
+        "next page where it ends. A new sentence follows.",
+    ]
     parsed = parse_raw(RawDocument(["\n".join(page1), "\n".join(page2)]))
     texts = [(x.page_no, x.kind, x.text) for x in parsed.passages]
     assert (1, "sentence", "column and the last sentence on this page runs on to the") not in texts
     assert any(t.endswith("runs on to the") and p == 1 for p, _, t in texts)
     assert (2, "sentence", "next page where it ends.") in texts
     [group] = parsed.continued  # the two pieces are recorded as one sentence
-    assert " ".join(parsed.passages[i].text for i in group).endswith("runs on to the next page where it ends.")
+    assert " ".join(parsed.passages[i].text for i in group).endswith(
+        "runs on to the next page where it ends."
+    )
     assert (1, "sentence", "3Footnotes sit at the foot of the column and end here.") in texts
     assert (2, "caption", "Table 1: A caption set at the top of the next page.") in texts
     assert "12" not in parsed.pages[0].split()  # the page number is gone
@@ -219,12 +259,16 @@ def test_sentence_runs_on_over_a_page_break_into_a_number() -> None:
 
     width_line = "This paragraph is written in prose lines that fill the whole"
     page1 = ["1 Conclusion", width_line, "column and in the end we improve over the baseline by"]
-    for opening, joined in (("6.1 points on average. A new sentence follows.", True),
-                            ("7. super glue wsc fixed prompt", False)):
+    for opening, joined in (
+        ("6.1 points on average. A new sentence follows.", True),
+        ("7. super glue wsc fixed prompt", False),
+    ):
         parsed = parse_raw(RawDocument(["\n".join(page1), opening]))
         groups = [" ".join(parsed.passages[i].text for i in g) for g in parsed.continued]
         if joined:
-            assert len(groups) == 1 and groups[0].endswith("we improve over the baseline by 6.1 points on average.")
+            assert len(groups) == 1 and groups[0].endswith(
+                "we improve over the baseline by 6.1 points on average."
+            )
         else:
             assert groups == []
 
@@ -234,14 +278,22 @@ def test_sentence_runs_on_past_the_authors_address_block() -> None:
     from synthesis.ingest import parse_raw
     from synthesis.pdftext import RawDocument
 
-    page1 = ["1 Introduction", "This paragraph is written in prose lines that fill the whole",
-             "column and the last sentence on this page runs on even if later it was",
-             "Editor: Johannes Fuernkranz", "P. Geurts \u00b7 D. Ernst \u00b7 L. Wehenkel",
-             "Department of Electrical Engineering and Computer Science, University of Liege, B-4000 Belgium",
-             "e-mail: P.Geurts@ulg.ac.be"]
-    parsed = parse_raw(RawDocument(["\n".join(page1), "shown in a later experiment. A new sentence follows."]))
+    page1 = [
+        "1 Introduction",
+        "This paragraph is written in prose lines that fill the whole",
+        "column and the last sentence on this page runs on even if later it was",
+        "Editor: Johannes Fuernkranz",
+        "P. Geurts \u00b7 D. Ernst \u00b7 L. Wehenkel",
+        "Department of Electrical Engineering and Computer Science, University of Liege, B-4000 Belgium",
+        "e-mail: P.Geurts@ulg.ac.be",
+    ]
+    parsed = parse_raw(
+        RawDocument(["\n".join(page1), "shown in a later experiment. A new sentence follows."])
+    )
     [group] = parsed.continued
-    assert " ".join(parsed.passages[i].text for i in group).endswith("even if later it was shown in a later experiment.")
+    assert " ".join(parsed.passages[i].text for i in group).endswith(
+        "even if later it was shown in a later experiment."
+    )
 
 
 # ------------------------------------------------------------------------------------------- ids, duplicates
@@ -263,7 +315,9 @@ def test_ids_are_normalised_and_validated() -> None:
         paper_id_for("2005.13013", "latest", sha)
 
 
-def test_same_file_twice_and_same_bytes_under_another_id(store_and_settings, small_paper: bytes, home: Path) -> None:
+def test_same_file_twice_and_same_bytes_under_another_id(
+    store_and_settings, small_paper: bytes, home: Path
+) -> None:
     store, settings = store_and_settings
     first = ingest_pdf(store, settings, small_paper, arxiv_id="2101.00001v2")
     assert first.created and first.paper_id == "2101.00001v2"
@@ -276,11 +330,15 @@ def test_same_file_twice_and_same_bytes_under_another_id(store_and_settings, sma
     assert snapshot(home) == before
 
 
-def test_other_bytes_under_a_stored_id_is_an_error(store_and_settings, pdfs, small_paper: bytes, home: Path) -> None:
+def test_other_bytes_under_a_stored_id_is_an_error(
+    store_and_settings, pdfs, small_paper: bytes, home: Path
+) -> None:
     store, settings = store_and_settings
     ingest_pdf(store, settings, small_paper, arxiv_id="2101.00001v1")
     before = snapshot(home)
-    other = pdfs.text_pdf([["A different paper with different words in it.", "And a second line of text here."]])
+    other = pdfs.text_pdf(
+        [["A different paper with different words in it.", "And a second line of text here."]]
+    )
     with pytest.raises(AssayError, match="already stored from a different PDF"):
         ingest_pdf(store, settings, other, arxiv_id="2101.00001v1")
     assert snapshot(home) == before
@@ -288,14 +346,30 @@ def test_other_bytes_under_a_stored_id_is_an_error(store_and_settings, pdfs, sma
 
 def test_given_metadata_wins(store_and_settings, small_paper: bytes) -> None:
     store, settings = store_and_settings
-    meta = {"authors": ["X Y"], "published": "2020-05-26", "updated": "2020-06-01", "abstract": "Given abstract.",
-            "doi": "10.1/xyz", "comment": "11 pages"}
-    res = ingest_pdf(store, settings, small_paper, arxiv_id="2005.13013v1", title="Given Title", metadata=meta)
+    meta = {
+        "authors": ["X Y"],
+        "published": "2020-05-26",
+        "updated": "2020-06-01",
+        "abstract": "Given abstract.",
+        "doi": "10.1/xyz",
+        "comment": "11 pages",
+    }
+    res = ingest_pdf(
+        store, settings, small_paper, arxiv_id="2005.13013v1", title="Given Title", metadata=meta
+    )
     p = P.get_paper(store, res.paper_id)
     assert (p.title, p.authors, p.published, p.updated, p.abstract, p.doi) == (
-        "Given Title", ["X Y"], "2020-05-26", "2020-06-01", "Given abstract.", "10.1/xyz")
+        "Given Title",
+        ["X Y"],
+        "2020-05-26",
+        "2020-06-01",
+        "Given abstract.",
+        "10.1/xyz",
+    )
     assert p.arxiv_id == "2005.13013" and p.version == "v1"
-    assert p.meta["comment"] == "11 pages" and p.meta["extracted_title"] == "A Small Test Paper About Averages"
+    assert (
+        p.meta["comment"] == "11 pages" and p.meta["extracted_title"] == "A Small Test Paper About Averages"
+    )
     assert (settings.pdf_cache / p.pdf_sha256[:2] / f"{p.pdf_sha256}.pdf").read_bytes() == small_paper
 
 
@@ -316,7 +390,9 @@ def _bad_inputs(pdfs, small_paper: bytes, tmp: Path) -> dict[str, object]:
     }
 
 
-def test_bad_input_changes_nothing(store_and_settings, pdfs, small_paper: bytes, tmp_path: Path, home: Path) -> None:
+def test_bad_input_changes_nothing(
+    store_and_settings, pdfs, small_paper: bytes, tmp_path: Path, home: Path
+) -> None:
     store, settings = store_and_settings
     ingest_pdf(store, settings, small_paper)
     before = snapshot(home)
@@ -338,7 +414,10 @@ def _run_cli(home: Path, pdf: Path) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(REPO))
     return subprocess.Popen(
         [sys.executable, "-m", "reports.cli", "--home", str(home), "ingest", str(pdf)],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -353,8 +432,9 @@ def _check_whole_or_nothing(home: Path, full: dict[str, int]) -> str:
     return "whole"
 
 
-def _kill_at(tmp_path: Path, pdf: Path, full: dict[str, int], sig: int, delay: float, tag: str,
-             recover: bool = False) -> str:
+def _kill_at(
+    tmp_path: Path, pdf: Path, full: dict[str, int], sig: int, delay: float, tag: str, recover: bool = False
+) -> str:
     home = tmp_path / f"h-{tag}"
     proc = _run_cli(home, pdf)
     time.sleep(delay)
@@ -399,7 +479,9 @@ def _paper_counts(store: Store, paper_id: str) -> dict[str, int]:
 
 
 @pytest.mark.parametrize(("sig", "delay"), [(signal.SIGKILL, 3.0), (signal.SIGINT, 4.5)])
-def test_interrupted_ingest_leaves_whole_paper_or_nothing(corpus_store, tmp_path: Path, paper_pdf: Path, sig, delay):
+def test_interrupted_ingest_leaves_whole_paper_or_nothing(
+    corpus_store, tmp_path: Path, paper_pdf: Path, sig, delay
+):
     full = _paper_counts(corpus_store, "2005.13013v1")
     _kill_at(tmp_path, paper_pdf, full, sig, delay, "x", recover=True)
 
@@ -427,20 +509,41 @@ def test_sweep_keeps_live_writers_and_removes_dead_ones(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------------------------------- property: offsets
 
-_LINES = st.sampled_from([
-    "Abstract", "References", "1 Introduction", "2.1 Results and More", "A Appendix Details",
-    "We study how the model performs on av-", "erage across many tasks and multi-", "task training helps.",
-    "Results in Fig. 2 agree with Smith et al. (2020) and e.g. earlier work by Jones.",
-    "Table 1: Results on the dev set.", "Figure 2. A caption that wraps onto",
-    "3A footnote set in the column.", "4https://github.com/some/", "repo", "12", "XLM-",
-    "R works here.", "Mikel Artetxe, Gorka Labaka, and Eneko Agirre. 2020.", "Translation Artifacts.",
-    "\u00ef\u00ac\u0081 odd bytes \ufb01ne\u00b4e", "short", "", "  ", "a b c d e f g h i j k l m n o p q r s t u v w x y z.",
-])
+_LINES = st.sampled_from(
+    [
+        "Abstract",
+        "References",
+        "1 Introduction",
+        "2.1 Results and More",
+        "A Appendix Details",
+        "We study how the model performs on av-",
+        "erage across many tasks and multi-",
+        "task training helps.",
+        "Results in Fig. 2 agree with Smith et al. (2020) and e.g. earlier work by Jones.",
+        "Table 1: Results on the dev set.",
+        "Figure 2. A caption that wraps onto",
+        "3A footnote set in the column.",
+        "4https://github.com/some/",
+        "repo",
+        "12",
+        "XLM-",
+        "R works here.",
+        "Mikel Artetxe, Gorka Labaka, and Eneko Agirre. 2020.",
+        "Translation Artifacts.",
+        "\u00ef\u00ac\u0081 odd bytes \ufb01ne\u00b4e",
+        "short",
+        "",
+        "  ",
+        "a b c d e f g h i j k l m n o p q r s t u v w x y z.",
+    ]
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.lists(_LINES, max_size=14), min_size=1, max_size=4),
-       st.lists(st.tuples(st.floats(0, 30), st.text(max_size=20)), max_size=6))
+@given(
+    st.lists(st.lists(_LINES, max_size=14), min_size=1, max_size=4),
+    st.lists(st.tuples(st.floats(0, 30), st.text(max_size=20)), max_size=6),
+)
 def test_every_passage_offset_holds_on_random_pages(pages: list[list[str]], runs) -> None:
     from synthesis.ingest import parse_raw
     from synthesis.pdftext import RawDocument

@@ -18,8 +18,10 @@ def one(text: str):
 
 
 def test_abstract_squad_result_points_and_measure():
-    q = one("Using SQuAD for intermediate training achieves the best results across target tasks, with an average "
-            "improvement of 8.4 points on development sets.")
+    q = one(
+        "Using SQuAD for intermediate training achieves the best results across target tasks, with an average "
+        "improvement of 8.4 points on development sets."
+    )
     assert q.value == 8.4 and q.text == "8.4" and q.unit == "points" and q.measures == "average improvement"
 
 
@@ -30,10 +32,20 @@ def test_point_improvement_written_after_the_number():
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("ANLI+ has 1,104,934 training examples", 1104934.0), ("QQP 363,846", 363846.0), ("lr 3e-6", 3e-6),
-     ("a learning rate of 1e-5", 1e-5), ("5E-06", 5e-6), ("3 × 10−6", 3e-6), ("3x10^-6", 3e-6),
-     ("2.5e+3 steps", 2500.0), ("2 million sentences", 2e6), ("a 550m-parameter model", 550e6),
-     ("−0.5 on XNLI", -0.5), ("ANLI+ - 0.8 + 0.4", -0.8)],
+    [
+        ("ANLI+ has 1,104,934 training examples", 1104934.0),
+        ("QQP 363,846", 363846.0),
+        ("lr 3e-6", 3e-6),
+        ("a learning rate of 1e-5", 1e-5),
+        ("5E-06", 5e-6),
+        ("3 × 10−6", 3e-6),
+        ("3x10^-6", 3e-6),
+        ("2.5e+3 steps", 2500.0),
+        ("2 million sentences", 2e6),
+        ("a 550m-parameter model", 550e6),
+        ("−0.5 on XNLI", -0.5),
+        ("ANLI+ - 0.8 + 0.4", -0.8),
+    ],
 )
 def test_exact_values(text, value):
     q = comparable(parse_numbers(text))[0]
@@ -48,8 +60,11 @@ def test_learning_rate_measure_and_percent_unit():
 
 
 def test_counts_and_what_they_count():
-    qs = comparable(parse_numbers("Using a set of 7 intermediate language understanding tasks, we evaluate on 9 target "
-                                  "tasks"))
+    qs = comparable(
+        parse_numbers(
+            "Using a set of 7 intermediate language understanding tasks, we evaluate on 9 target tasks"
+        )
+    )
     assert [(q.value, q.kind) for q in qs] == [(7.0, "count"), (9.0, "count")]
     assert qs[0].measures == "intermediate language understanding tasks"
     assert one("seven different intermediate tasks").value == 7.0
@@ -95,8 +110,11 @@ def test_thousands_separators_parse_exactly(n):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(min_value=1, max_value=9), st.integers(min_value=1, max_value=12),
-       st.sampled_from(["e-", "E-", "e−"]))
+@given(
+    st.integers(min_value=1, max_value=9),
+    st.integers(min_value=1, max_value=12),
+    st.sampled_from(["e-", "E-", "e−"]),
+)
 def test_scientific_notation_parses_exactly(mantissa, exp, sep):
     q = one(f"a learning rate of {mantissa}{sep}{exp} is used")
     assert q.value == pytest.approx(mantissa * 10.0**-exp, rel=1e-12)
@@ -123,6 +141,8 @@ def test_a_count_out_of_a_total_measures_what_the_total_counts():
 
 
 def test_citation_years_and_table_references_are_not_quantities():
-    qs = parse_numbers("as reported by Hu et al. (2020) in Table 2 and Figure 1 (Hu et al., 2020); see Appendix 3")
+    qs = parse_numbers(
+        "as reported by Hu et al. (2020) in Table 2 and Figure 1 (Hu et al., 2020); see Appendix 3"
+    )
     assert [q.kind for q in qs] == ["citation", "reference", "reference", "citation", "reference"]
     assert comparable(qs) == []

@@ -28,8 +28,9 @@ def test_bytes_after_eof_are_accepted(small_paper: bytes, kind: str) -> None:
     assert extract_pages(data).pages == extract_pages(small_paper).pages
 
 
-def test_bytes_after_eof_ingest_through_the_cli(small_paper: bytes, tmp_path: Path, home: Path, assay,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bytes_after_eof_ingest_through_the_cli(
+    small_paper: bytes, tmp_path: Path, home: Path, assay, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ASSAY_EMBEDDING_MODEL", "none")
     f = tmp_path / "padded.pdf"
     f.write_bytes(small_paper + JUNK["zeros"])
@@ -73,7 +74,9 @@ def test_pypdf_log_lines_are_silenced_and_levels_restored(small_paper: bytes, ca
     assert any(r.name.startswith("pypdf") for r in caplog.records)
 
 
-def test_only_our_line_on_stderr_for_a_pdf_pypdf_complains_about(pdfs, tmp_path: Path, home: Path, assay) -> None:
+def test_only_our_line_on_stderr_for_a_pdf_pypdf_complains_about(
+    pdfs, tmp_path: Path, home: Path, assay
+) -> None:
     """A scanned PDF with a broken xref: pypdf repairs it (and logs that), we refuse it for having no text."""
     f = tmp_path / "scan.pdf"
     f.write_bytes(_broken_xref(pdfs.scanned_pdf()))

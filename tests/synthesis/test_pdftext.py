@@ -26,7 +26,10 @@ from synthesis.pdftext import (
 
 def test_ligatures_and_split_accents() -> None:
     raw = "signi\ufb01cant \ufb02ow e\ufb03cient o\ufb00er Guzm\u00b4an Li`ege \u02c7Zeljko F\u00a8urnkranz Mart\u00b4\u0131nez C\u00b8 a\u011fr\u0131"
-    assert normalize_chars(raw) == "significant flow efficient offer Guzmán Liège Željko Fürnkranz Martínez Çağrı"
+    assert (
+        normalize_chars(raw)
+        == "significant flow efficient offer Guzmán Liège Željko Fürnkranz Martínez Çağrı"
+    )
 
 
 def test_soft_hyphen_nbsp_and_controls_removed() -> None:
@@ -43,12 +46,14 @@ def test_sentences_glued_by_the_pdf_get_their_space_back() -> None:
 
 
 def test_dehyphenation_uses_the_documents_own_words() -> None:
-    pages = [[
-        "with an av-",
-        "erage improvement in multi-",
-        "task training and cross-",
-        "lingual transfer; the average multi-task and cross-lingual results",
-    ]]
+    pages = [
+        [
+            "with an av-",
+            "erage improvement in multi-",
+            "task training and cross-",
+            "lingual transfer; the average multi-task and cross-lingual results",
+        ]
+    ]
     out = dehyphenate(pages)[0]
     assert out[0] == "with an average"
     assert out[1] == "improvement in multi-task"
@@ -81,7 +86,10 @@ def test_capital_continuation_closes_to_the_documents_own_word() -> None:
 def test_name_ending_in_plus_glued_to_the_next_word_gets_its_space() -> None:
     # 2005.13013 p.5: "ANLI+does not lead to improved performance"
     assert normalize_chars("ANLI+does not lead") == "ANLI+ does not lead"
-    assert normalize_chars("ANLI+ data, ANLI+MLM, C++ code, x+y, i+j") == "ANLI+ data, ANLI+MLM, C++ code, x+y, i+j"
+    assert (
+        normalize_chars("ANLI+ data, ANLI+MLM, C++ code, x+y, i+j")
+        == "ANLI+ data, ANLI+MLM, C++ code, x+y, i+j"
+    )
 
 
 def test_hyphenation_across_a_page_break() -> None:
@@ -109,9 +117,14 @@ def test_running_title_kept_on_page_one() -> None:
 def test_wide_table_rows_do_not_set_the_column_width() -> None:
     # 2005.13013v1 p.5: the rows of Table 2 are twice as wide as the text column; counted as prose they made every
     # column line look short, and "MLM and Multi-Task Training Incorporating" ended a paragraph mid-sentence.
-    prose = ["intermediate training on SQuAD improves XQuAD and", "MLQA performance, which also use SQuAD as",
-             "training data. We follow the sample implemen-", "tation for target task training in the XTREME",
-             "MLM and Multi-Task Training Incorporating", "MLM during intermediate-task training shows no"]
+    prose = [
+        "intermediate training on SQuAD improves XQuAD and",
+        "MLQA performance, which also use SQuAD as",
+        "training data. We follow the sample implemen-",
+        "tation for target task training in the XTREME",
+        "MLM and Multi-Task Training Incorporating",
+        "MLM during intermediate-task training shows no",
+    ]
     table = ["ANLI+ - 0.8 + 0.4 - 0.9 - 0.8 - 0.6 / - 0.1 - 0.6 / - 0.8 + 2.2 / + 3.1 +20.1 +49.8 + 7.7"] * 12
     lines = prose + table
     assert typical_width(lines) < 50
@@ -121,11 +134,15 @@ def test_wide_table_rows_do_not_set_the_column_width() -> None:
 
 def test_page_range_broken_after_its_dash_is_joined_without_a_space() -> None:
     # 2005.13013v1 p.10 printed "pages 93– 104" and "pages 4791– 4800"
-    lines = ["In Proceedings of the 2018 Conference on Empirical Methods, pages 93\u2013",
-             "104, Brussels, Belgium. Association for Computational Linguistics."]
+    lines = [
+        "In Proceedings of the 2018 Conference on Empirical Methods, pages 93\u2013",
+        "104, Brussels, Belgium. Association for Computational Linguistics.",
+    ]
     text, starts = join_lines(lines, set(), 60)
-    assert "pages 93\u2013104, Brussels" in text and text[starts[1]:].startswith("104")
-    text, _ = join_lines(["a long enough line of text that ends in a dash \u2013", "then words go on here."], set(), 50)
+    assert "pages 93\u2013104, Brussels" in text and text[starts[1] :].startswith("104")
+    text, _ = join_lines(
+        ["a long enough line of text that ends in a dash \u2013", "then words go on here."], set(), 50
+    )
     assert "\u2013 then" in text  # a dash between words keeps its space
 
 
@@ -145,8 +162,13 @@ def test_join_lines_offsets_and_paragraphs() -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.lists(st.text(alphabet=st.sampled_from(list("ab-XY 12.\u00b4\ufb01(")), max_size=30), max_size=8),
-                min_size=1, max_size=4))
+@given(
+    st.lists(
+        st.lists(st.text(alphabet=st.sampled_from(list("ab-XY 12.\u00b4\ufb01(")), max_size=30), max_size=8),
+        min_size=1,
+        max_size=4,
+    )
+)
 def test_cleaning_never_fails_and_join_offsets_hold(raw_pages: list[list[str]]) -> None:
     pages = clean_pages(["\n".join(p) for p in raw_pages])
     assert len(pages) == len(raw_pages)
@@ -222,7 +244,9 @@ def test_corpus_pages_are_clean(corpus_store) -> None:
         for lig in ("\ufb00", "\ufb01", "\ufb02", "\ufb03", "\ufb04"):
             assert lig not in text, (paper.id, lig)
         assert "\u00b4" not in text  # split accents are composed
-        assert "problem.The" not in text and "steps.For" not in text  # glued sentences (extratrees, hyperllama)
+        assert (
+            "problem.The" not in text and "steps.For" not in text
+        )  # glued sentences (extratrees, hyperllama)
         assert not re.search(r"\d\u2013 \d", text)  # page ranges broken over a line end ("93– 104")
 
 
@@ -296,11 +320,28 @@ def test_headings_numbered_appendix_run_in_and_wrapped() -> None:
     from synthesis.sections import find_headings
 
     pages = [
-        ["A Title", "Abstract", "Text of the abstract.", "1 Introduction", "Body text here.", "2 See the footnote, it has commas"],
-        ["2. Related Work", "More text that is ordinary body text.", "4.2 Skipped Numbers Are Rejected",
-         "3 Multi-Task Fine-tuning on", "Super-NaturalInstructions (S-NI)", "3.1 Tree Bagging (TB). When talking about it"],
-        ["References", "A. Beygelzimer, F. Alche-Buc, E. Fox, and R. Garnett, editors.", "A Implementation details",
-         "A.1 Intermediate Tasks"],
+        [
+            "A Title",
+            "Abstract",
+            "Text of the abstract.",
+            "1 Introduction",
+            "Body text here.",
+            "2 See the footnote, it has commas",
+        ],
+        [
+            "2. Related Work",
+            "More text that is ordinary body text.",
+            "4.2 Skipped Numbers Are Rejected",
+            "3 Multi-Task Fine-tuning on",
+            "Super-NaturalInstructions (S-NI)",
+            "3.1 Tree Bagging (TB). When talking about it",
+        ],
+        [
+            "References",
+            "A. Beygelzimer, F. Alche-Buc, E. Fox, and R. Garnett, editors.",
+            "A Implementation details",
+            "A.1 Intermediate Tasks",
+        ],
     ]
     got = [(h.page, h.number, h.title, h.split, h.n_lines) for h in find_headings(pages, [60.0] * 3)]
     assert got == [
@@ -319,18 +360,48 @@ def test_run_in_heading_whose_title_opens_with_a_parenthesis() -> None:
     # extratrees.pdf p.6: "2.2.2.3. (Local) Random Subspace (RS). We consider ..." was not found as a heading
     from synthesis.sections import find_headings
 
-    pages = [["1. Introduction", "2. Extra-Trees", "2.1. Tree Bagging (TB). In Tree Bagging, attribute",
-              "2.2. (Local) Random Subspace (RS). We consider the variant where"]]
+    pages = [
+        [
+            "1. Introduction",
+            "2. Extra-Trees",
+            "2.1. Tree Bagging (TB). In Tree Bagging, attribute",
+            "2.2. (Local) Random Subspace (RS). We consider the variant where",
+        ]
+    ]
     got = [(h.number, h.title, h.split) for h in find_headings(pages, [90.0])]
     assert got[2:] == [("2.1", "Tree Bagging (TB)", 23), ("2.2", "(Local) Random Subspace (RS)", 34)]
     assert pages[0][3][34:].lstrip().startswith("We consider")
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.lists(st.sampled_from([
-    "1 Introduction", "2 Methods", "2.1 Data", "3 Results", "A Appendix", "A.1 More", "References", "Abstract",
-    "body text line", "1. Intro", "2.2.1 Deep", "B Second Appendix", "x", "10 Things", "Table 1: caption",
-]), max_size=12), min_size=1, max_size=4))
+@given(
+    st.lists(
+        st.lists(
+            st.sampled_from(
+                [
+                    "1 Introduction",
+                    "2 Methods",
+                    "2.1 Data",
+                    "3 Results",
+                    "A Appendix",
+                    "A.1 More",
+                    "References",
+                    "Abstract",
+                    "body text line",
+                    "1. Intro",
+                    "2.2.1 Deep",
+                    "B Second Appendix",
+                    "x",
+                    "10 Things",
+                    "Table 1: caption",
+                ]
+            ),
+            max_size=12,
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
 def test_heading_numbers_always_increase(pages: list[list[str]]) -> None:
     from synthesis.sections import _key, find_headings
 

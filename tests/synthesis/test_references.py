@@ -29,7 +29,9 @@ def test_acl_entry_with_question_mark_title() -> None:
 
 
 def test_springer_entry_with_doi() -> None:
-    r = parse_reference("Breiman, L. (1996b). Bagging predictors. Machine Learning, 24(2), 123-140. doi:10.1007/BF00058655.")
+    r = parse_reference(
+        "Breiman, L. (1996b). Bagging predictors. Machine Learning, 24(2), 123-140. doi:10.1007/BF00058655."
+    )
     assert r.title == "Bagging predictors"
     assert r.year == 1996
     assert r.authors == ["L. Breiman"]
@@ -62,15 +64,22 @@ def test_split_entries_acl_lines() -> None:
 
 
 def test_page_range_broken_over_lines_is_joined() -> None:
-    lines = ["Rowan Zellers, Ari Holtzman, and Yejin Choi. 2019. HellaSwag: Can a machine really finish your",
-             "sentence? In Proceedings of ACL, pages 4791\u2013", "4800, Florence, Italy."]
+    lines = [
+        "Rowan Zellers, Ari Holtzman, and Yejin Choi. 2019. HellaSwag: Can a machine really finish your",
+        "sentence? In Proceedings of ACL, pages 4791\u2013",
+        "4800, Florence, Italy.",
+    ]
     [entry] = split_entries(lines)
     assert "pages 4791\u20134800, Florence" in entry
 
 
 def test_numbered_entries() -> None:
-    lines = ["[1] A. Author. A first title. 2001.", "continued here.", "[2] B. Author. Second title. 2002.",
-             "[3] C. Author. Third title. 2003."]
+    lines = [
+        "[1] A. Author. A first title. 2001.",
+        "continued here.",
+        "[2] B. Author. Second title. 2002.",
+        "[3] C. Author. Third title. 2003.",
+    ]
     assert [e[:3] for e in split_entries(lines)] == ["[1]", "[2]", "[3]"]
 
 

@@ -74,7 +74,9 @@ def test_empty_and_blank_text() -> None:
     assert sentence_spans(" \n\n  ") == []
 
 
-_alphabet = st.sampled_from(list("abcXYZ .,;:!?()\"'\n-0123456789") + ["et al.", "Fig.", "e.g.", "i.e.", " ", "\u00e9"])
+_alphabet = st.sampled_from(
+    list("abcXYZ .,;:!?()\"'\n-0123456789") + ["et al.", "Fig.", "e.g.", "i.e.", " ", "\u00e9"]
+)
 
 
 @settings(max_examples=150, deadline=None)

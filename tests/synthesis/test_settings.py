@@ -19,7 +19,9 @@ def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "config.toml").write_text('offline = true\narxiv_api = "http://127.0.0.1:1/api"\nnli_model = "none"\n')
+    (tmp_path / "config.toml").write_text(
+        'offline = true\narxiv_api = "http://127.0.0.1:1/api"\nnli_model = "none"\n'
+    )
     monkeypatch.delenv("ASSAY_OFFLINE", raising=False)
     s = load_settings(tmp_path)
     assert s.offline and s.arxiv_api == "http://127.0.0.1:1/api" and s.nli_model is None

@@ -59,7 +59,9 @@ def test_the_store_modules_exist_and_hold_sql() -> None:
     names = {p.name for p in modules}
     assert {"store.py", "store_papers.py", "store_cache.py"} <= names
     for p in modules:
-        assert SQL_STATEMENT.search(p.read_text(encoding="utf-8")), f"{p.name} holds no SQL: why is it a store module?"
+        assert SQL_STATEMENT.search(p.read_text(encoding="utf-8")), (
+            f"{p.name} holds no SQL: why is it a store module?"
+        )
 
 
 def test_no_sql_outside_the_store_modules() -> None:

@@ -26,15 +26,26 @@ pytest.importorskip("transformers")
 def test_inline_paraphrase_supported_and_number_swap_refuted(tmp_path):
     """Fast, in the default suite: the shipped model reads a paraphrase the rules call a swap."""
     s = load_settings(tmp_path, offline=True, embedding_model="none")
-    ev = ["Evaluating our best performing models for each target task on the XTREME benchmark yields an average "
-          "improvement of 6.1 points, setting the state of the art as of writing."]
+    ev = [
+        "Evaluating our best performing models for each target task on the XTREME benchmark yields an average "
+        "improvement of 6.1 points, setting the state of the art as of writing."
+    ]
     claims = [
-        {"id": "p", "text": "The authors' top models for each target task give a mean gain of 6.1 points on XTREME.",
-         "evidence": ev},
-        {"id": "n", "text": "The authors' top models for each target task give a mean gain of 16.1 points on XTREME.",
-         "evidence": ev},
-        {"id": "e", "text": "The authors' top models for each target task give a mean gain of 6.1 points on GLUE.",
-         "evidence": ev},
+        {
+            "id": "p",
+            "text": "The authors' top models for each target task give a mean gain of 6.1 points on XTREME.",
+            "evidence": ev,
+        },
+        {
+            "id": "n",
+            "text": "The authors' top models for each target task give a mean gain of 16.1 points on XTREME.",
+            "evidence": ev,
+        },
+        {
+            "id": "e",
+            "text": "The authors' top models for each target task give a mean gain of 6.1 points on GLUE.",
+            "evidence": ev,
+        },
     ]
     v = {x["id"]: x for x in verify_claims(None, s, claims, [])}
     assert v["p"]["label"] == "supported", v["p"]["reasons"]

@@ -31,7 +31,9 @@ def minilm_path() -> str | None:
 @pytest.fixture(scope="module")
 def lexical(tmp_path_factory):
     """The rules alone (lexical-only mode, no verifier model): these tests pin the rule features and the fallback."""
-    return load_settings(tmp_path_factory.mktemp("h"), offline=True, embedding_model="none", verifier_model="none")
+    return load_settings(
+        tmp_path_factory.mktemp("h"), offline=True, embedding_model="none", verifier_model="none"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +77,7 @@ def test_every_quote_is_verbatim_on_its_page(corpus_store, gold_run):
         for ev in v["evidence"]:
             page = get_pages(corpus_store, ev["paper"])[ev["page"] - 1]
             assert _ws(ev["quote"]) in _ws(page), ev
-            assert page[ev["char_start"]:ev["char_end"]] == ev["quote"]
+            assert page[ev["char_start"] : ev["char_end"]] == ev["quote"]
             n += 1
     assert n >= 40
 
@@ -88,22 +90,32 @@ def test_verdict_details(gold_run):
     assert v["label"] == "refuted"
     assert any("9.1" in r and "8.4" in r for r in v["reasons"]), v["reasons"]
     assert v["evidence"][0]["page"] == 1 and v["evidence"][0]["version"] == "v1"
-    assert {"claim": "9.1", "value": 9.1, "unit": "points", "source": None, "match": False} in v["numbers_checked"]
+    assert {"claim": "9.1", "value": 9.1, "unit": "points", "source": None, "match": False} in v[
+        "numbers_checked"
+    ]
     ent = next(g for g in gold if g["category"] == "entity" and g["text"].startswith("Using QQP"))
     assert any("QQP" in r and "SQuAD" in r for r in by_id[ent["id"]]["reasons"])
 
 
 def test_degenerate_claims_get_clear_verdicts(corpus_store, lexical):
-    long_claim = ("Intermediate-task training yields large improvements on the BUCC and Tatoeba tasks. " * 60)[:5000]
+    long_claim = (
+        "Intermediate-task training yields large improvements on the BUCC and Tatoeba tasks. " * 60
+    )[:5000]
     claims = [
         {"id": "empty", "text": ""},
         {"id": "blank", "text": "   \n"},
         {"id": "long", "text": long_claim},
-        {"id": "german", "text": "Das Training mit Zwischenaufgaben verbessert die Leistung bei BUCC und Tatoeba deutlich."},
+        {
+            "id": "german",
+            "text": "Das Training mit Zwischenaufgaben verbessert die Leistung bei BUCC und Tatoeba deutlich.",
+        },
         {"id": "chinese", "text": "中间任务训练显著提高了BUCC和Tatoeba任务的性能。"},
         {"id": "notext", "text": None},
     ]
-    out = {v["id"]: v for v in verify_claims(corpus_store, lexical, claims, ["2005.13013v1"], use_embeddings=False)}
+    out = {
+        v["id"]: v
+        for v in verify_claims(corpus_store, lexical, claims, ["2005.13013v1"], use_embeddings=False)
+    }
     assert out["empty"]["label"] == "not_enough_info" and "empty" in out["empty"]["reasons"][0]
     assert out["blank"]["label"] == "not_enough_info"
     assert out["notext"]["label"] == "not_enough_info"
@@ -118,36 +130,54 @@ def _tiny_store(path: Path, pages: list[str], paper_id: str = "tiny") -> Store:
 
     store = Store(path)
     with store.transaction() as conn:
-        conn.execute("INSERT INTO papers(id, title, pdf_sha256, n_pages, source) VALUES (?,?,?,?,?)",
-                     (paper_id, "A tiny paper", "0" * 64 + paper_id, len(pages), "local"))
+        conn.execute(
+            "INSERT INTO papers(id, title, pdf_sha256, n_pages, source) VALUES (?,?,?,?,?)",
+            (paper_id, "A tiny paper", "0" * 64 + paper_id, len(pages), "local"),
+        )
         idx = 0
         for no, text in enumerate(pages, 1):
             conn.execute("INSERT INTO pages VALUES (?,?,?)", (paper_id, no, text))
             for s, e in split_sentences(text):
-                conn.execute("INSERT INTO passages(paper_id, idx, kind, section, page_no, char_start, char_end, text)"
-                             " VALUES (?,?,?,?,?,?,?,?)", (paper_id, idx, "sentence", "Results", no, s, e, text[s:e]))
+                conn.execute(
+                    "INSERT INTO passages(paper_id, idx, kind, section, page_no, char_start, char_end, text)"
+                    " VALUES (?,?,?,?,?,?,?,?)",
+                    (paper_id, idx, "sentence", "Results", no, s, e, text[s:e]),
+                )
                 idx += 1
     return store
 
 
 def test_paper_with_no_text(tmp_path, lexical):
     store = _tiny_store(tmp_path / "s.sqlite3", ["", "   "], "scanned")
-    [v] = verify_claims(store, lexical, [{"id": "1", "text": "The model improves accuracy by 3 points."}], ["scanned"])
+    [v] = verify_claims(
+        store, lexical, [{"id": "1", "text": "The model improves accuracy by 3 points."}], ["scanned"]
+    )
     assert v["label"] == "not_enough_info" and "no stored text" in v["reasons"][0]
 
 
 def test_non_english_evidence_is_skipped(tmp_path, lexical):
-    store = _tiny_store(tmp_path / "s.sqlite3", [
-        "Das Modell verbessert die Genauigkeit um 3 Punkte auf dem Testdatensatz und ist schneller.",
-    ], "de")
-    [v] = verify_claims(store, lexical, [{"id": "1", "text": "The model improves accuracy by 3 points."}], ["de"])
+    store = _tiny_store(
+        tmp_path / "s.sqlite3",
+        [
+            "Das Modell verbessert die Genauigkeit um 3 Punkte auf dem Testdatensatz und ist schneller.",
+        ],
+        "de",
+    )
+    [v] = verify_claims(
+        store, lexical, [{"id": "1", "text": "The model improves accuracy by 3 points."}], ["de"]
+    )
     assert v["label"] == "not_enough_info"
 
 
 def test_inline_evidence_non_english_and_empty(lexical):
-    claims = [{"id": "a", "text": "Remdesivir shortens recovery time in hospitalized covid-19 patients.",
-               "evidence": ["Remdesivir verkürzt die Genesungszeit bei hospitalisierten Patienten."]},
-              {"id": "b", "text": "Remdesivir shortens recovery time.", "evidence": []}]
+    claims = [
+        {
+            "id": "a",
+            "text": "Remdesivir shortens recovery time in hospitalized covid-19 patients.",
+            "evidence": ["Remdesivir verkürzt die Genesungszeit bei hospitalisierten Patienten."],
+        },
+        {"id": "b", "text": "Remdesivir shortens recovery time.", "evidence": []},
+    ]
     out = {v["id"]: v for v in verify_claims(None, lexical, claims, [], use_embeddings=False)}
     assert out["a"]["label"] == "not_enough_info"
     assert out["b"]["label"] == "not_enough_info" and "empty evidence" in out["b"]["reasons"][0]
@@ -159,34 +189,53 @@ def test_decision_rules_on_plain_text():
     src = inline_units(["Neither multi-task training nor continuing MLM offers significant improvements."])
     assert decide("Multi-task training offers significant improvements.", src, None).label == "refuted"
     src = inline_units(["SQuAD yields an average improvement of 8.4 points on development sets."])
-    assert decide("SQuAD yields an average improvement of 8.4 points on development sets.", src, None).label \
+    assert (
+        decide("SQuAD yields an average improvement of 8.4 points on development sets.", src, None).label
         == "supported"
-    assert decide("SQuAD yields an average improvement of 8.9 points on development sets.", src, None).label \
+    )
+    assert (
+        decide("SQuAD yields an average improvement of 8.9 points on development sets.", src, None).label
         == "refuted"
-    assert decide("QQP yields an average improvement of 8.4 points on development sets.", src, None).label \
+    )
+    assert (
+        decide("QQP yields an average improvement of 8.4 points on development sets.", src, None).label
         == "refuted"
+    )
     src = inline_units(["No single intermediate task yields positive transfer across all target tasks."])
     assert read("All intermediate tasks yield positive transfer on every target task.").scope == 1
-    assert decide("Every intermediate task yields positive transfer across all target tasks.", src, None).label \
+    assert (
+        decide("Every intermediate task yields positive transfer across all target tasks.", src, None).label
         == "refuted"
+    )
     src = inline_units(["HyperLlama models underperform the few-shot Llama-2 model."])
     assert decide("HyperLlama models outperform the few-shot Llama-2 model.", src, None).label == "refuted"
 
 
 def test_offline_hub_model_falls_back_and_says_so(corpus_store, tmp_path):
-    s = load_settings(tmp_path / "h", offline=True, embedding_model="sentence-transformers/all-MiniLM-L6-v2",
-                      verifier_model="none")
-    [v] = verify_claims(corpus_store, s, [{"id": "1", "text": "ANLI+ has 1,104,934 training examples."}],
-                        ["2005.13013v1"])
+    s = load_settings(
+        tmp_path / "h",
+        offline=True,
+        embedding_model="sentence-transformers/all-MiniLM-L6-v2",
+        verifier_model="none",
+    )
+    [v] = verify_claims(
+        corpus_store, s, [{"id": "1", "text": "ANLI+ has 1,104,934 training examples."}], ["2005.13013v1"]
+    )
     assert v["label"] == "supported" and v["retrieval"] == "lexical"
     assert any("lexical retrieval" in n for n in v["notes"])
 
 
 def test_unloadable_nli_model_is_reported_not_fatal(corpus_store, tmp_path):
-    s = load_settings(tmp_path / "h", offline=True, embedding_model="none", nli_model=str(tmp_path / "missing-nli"),
-                      verifier_model="none")
-    [v] = verify_claims(corpus_store, s, [{"id": "1", "text": "ANLI+ has 1,104,934 training examples."}],
-                        ["2005.13013v1"])
+    s = load_settings(
+        tmp_path / "h",
+        offline=True,
+        embedding_model="none",
+        nli_model=str(tmp_path / "missing-nli"),
+        verifier_model="none",
+    )
+    [v] = verify_claims(
+        corpus_store, s, [{"id": "1", "text": "ANLI+ has 1,104,934 training examples."}], ["2005.13013v1"]
+    )
     assert v["label"] == "supported"
     assert any("NLI model" in n for n in v["notes"])
 
@@ -200,14 +249,19 @@ def minilm():
 
 
 def test_embeddings_are_used_and_cached(tmp_path, minilm):
-    store = _tiny_store(tmp_path / "s.sqlite3", [
-        "The proposed tagger reaches an accuracy of 97.1% on the Penn Treebank test set. "
-        "Training takes about three hours on one GPU. "
-        "Our parser outperforms the previous best system by 1.2 points of labelled attachment score.",
-    ])
+    store = _tiny_store(
+        tmp_path / "s.sqlite3",
+        [
+            "The proposed tagger reaches an accuracy of 97.1% on the Penn Treebank test set. "
+            "Training takes about three hours on one GPU. "
+            "Our parser outperforms the previous best system by 1.2 points of labelled attachment score.",
+        ],
+    )
     s = load_settings(tmp_path / "h", offline=True, embedding_model=minilm, verifier_model="none")
-    claims = [{"id": "1", "text": "The tagger achieves 97.1% accuracy on the Penn Treebank test set."},
-              {"id": "2", "text": "The tagger achieves 95.1% accuracy on the Penn Treebank test set."}]
+    claims = [
+        {"id": "1", "text": "The tagger achieves 97.1% accuracy on the Penn Treebank test set."},
+        {"id": "2", "text": "The tagger achieves 95.1% accuracy on the Penn Treebank test set."},
+    ]
     out = verify_claims(store, s, claims, ["tiny"])
     assert out[0]["retrieval"] == "lexical+embeddings"
     assert [v["label"] for v in out] == ["supported", "refuted"]
@@ -228,11 +282,18 @@ def test_nli_cross_encoder_is_one_more_signal(tmp_path, minilm):
     ce.model.config.id2label = {0: "contradiction", 1: "entailment", 2: "neutral"}
     ce.model.config.label2id = {v: k for k, v in ce.model.config.id2label.items()}
     ce.save(str(folder))
-    store = _tiny_store(tmp_path / "s.sqlite3", ["The tagger reaches an accuracy of 97.1% on the Penn Treebank test set."])
-    s = load_settings(tmp_path / "h", offline=True, embedding_model="none", nli_model=str(folder),
-                      verifier_model="none")
-    [v] = verify_claims(store, s, [{"id": "1", "text": "The tagger reaches 97.1% accuracy on the Penn Treebank test set."}],
-                        ["tiny"])
+    store = _tiny_store(
+        tmp_path / "s.sqlite3", ["The tagger reaches an accuracy of 97.1% on the Penn Treebank test set."]
+    )
+    s = load_settings(
+        tmp_path / "h", offline=True, embedding_model="none", nli_model=str(folder), verifier_model="none"
+    )
+    [v] = verify_claims(
+        store,
+        s,
+        [{"id": "1", "text": "The tagger reaches 97.1% accuracy on the Penn Treebank test set."}],
+        ["tiny"],
+    )
     assert v["label"] == "supported"
     nli = v["signals"]["nli"]
     assert abs(sum(nli.values()) - 1) < 1e-3
@@ -243,8 +304,12 @@ def test_covidfact_sample_inline_evidence(shared_dir, lexical):
     gold = load_covidfact(shared_dir / "data" / "covidfact" / "COVIDFACT_dataset.jsonl", limit=200)
     metrics, verdicts = evaluate(None, lexical, gold, use_embeddings=False)
     assert metrics["two_way"] and metrics["n"] == 200
-    majority = 2 * (sum(g["label"] == "REFUTED" for g in gold) / 200) / (1 + sum(
-        g["label"] == "REFUTED" for g in gold) / 200) / 2  # macro-F1 of always answering REFUTED
+    majority = (
+        2
+        * (sum(g["label"] == "REFUTED" for g in gold) / 200)
+        / (1 + sum(g["label"] == "REFUTED" for g in gold) / 200)
+        / 2
+    )  # macro-F1 of always answering REFUTED
     assert metrics["macro_f1"] > majority + 0.05, metrics
     for g, v in zip(gold, verdicts, strict=True):
         for ev in v["evidence"]:
@@ -254,7 +319,9 @@ def test_covidfact_sample_inline_evidence(shared_dir, lexical):
 @pytest.mark.slow
 def test_gold_with_embeddings(corpus_store, minilm, tmp_path):
     s = load_settings(tmp_path / "h", offline=True, embedding_model=minilm, verifier_model="none")
-    copy = Store(tmp_path / "copy.sqlite3")  # the embedding cache is written: never into the shared corpus store
+    copy = Store(
+        tmp_path / "copy.sqlite3"
+    )  # the embedding cache is written: never into the shared corpus store
     corpus_store.conn.backup(copy.conn)
     gold = read_jsonl(DATA / "claims_gold.jsonl")
     metrics, verdicts = evaluate(copy, s, gold)
@@ -269,17 +336,32 @@ def test_gold_with_embeddings(corpus_store, minilm, tmp_path):
 @pytest.fixture(scope="module")
 def review_verdicts(corpus_store, lexical):
     claims = [
-        {"id": "all-nine", "text": "Intermediate-task training improves performance on all nine target tasks."},
+        {
+            "id": "all-nine",
+            "text": "Intermediate-task training improves performance on all nine target tasks.",
+        },
         {"id": "every", "text": "Every intermediate task yields positive transfer across all target tasks."},
         {"id": "all-9-best", "text": "The authors' best models improve performance on all 9 XTREME tasks."},
-        {"id": "8-of-9", "text": "The authors' best models show gains in 8 out of the 9 XTREME tasks relative to "
-                                 "both baseline implementations."},
-        {"id": "large", "text": "The pretrained XLM-R Large model achieves state-of-the-art performance on many "
-                                "zero-shot cross-lingual transfer tasks."},
-        {"id": "mbert", "text": "The pretrained mBERT model achieves state-of-the-art performance on many zero-shot "
-                                "cross-lingual transfer tasks."},
-        {"id": "base", "text": "The pretrained XLM-R Base model achieves state-of-the-art performance on many "
-                               "zero-shot cross-lingual transfer tasks."},
+        {
+            "id": "8-of-9",
+            "text": "The authors' best models show gains in 8 out of the 9 XTREME tasks relative to "
+            "both baseline implementations.",
+        },
+        {
+            "id": "large",
+            "text": "The pretrained XLM-R Large model achieves state-of-the-art performance on many "
+            "zero-shot cross-lingual transfer tasks.",
+        },
+        {
+            "id": "mbert",
+            "text": "The pretrained mBERT model achieves state-of-the-art performance on many zero-shot "
+            "cross-lingual transfer tasks.",
+        },
+        {
+            "id": "base",
+            "text": "The pretrained XLM-R Base model achieves state-of-the-art performance on many "
+            "zero-shot cross-lingual transfer tasks.",
+        },
     ]
     out = verify_claims(corpus_store, lexical, claims, ["2005.13013v1"], use_embeddings=False)
     return {v["id"]: v for v in out}
@@ -299,7 +381,9 @@ def test_support_rests_on_one_sentence(corpus_store, review_verdicts):
     # Intermediate-task training yields ..."): a quote must be one sentence (or table row), never two
     for v in review_verdicts.values():
         for e in v["evidence"]:
-            assert not re.search(r"[a-z]{3}\. [A-Z][a-z]+ [a-z]", e["quote"].replace("et al. ", "")), e["quote"]
+            assert not re.search(r"[a-z]{3}\. [A-Z][a-z]+ [a-z]", e["quote"].replace("et al. ", "")), e[
+                "quote"
+            ]
 
 
 def test_paper_units_are_whole_sentences_or_real_table_rows(corpus_store):
@@ -311,28 +395,38 @@ def test_paper_units_are_whole_sentences_or_real_table_rows(corpus_store):
     rows = [u for u in units if u.kind == "table-row"]
     assert any(u.text.startswith("SQuAD") and "+" in u.text for u in rows)  # Table 2 rows are still there
     assert is_table_line("ANLI+ 24 2") and is_table_line("XLM-R 80.1 86.5 75.7 62.8")
-    assert not is_table_line("Using a set of 7 intermediate tasks, we evaluate on 9 target tasks from XTREME, "
-                             "with an average improvement of 8.4 points on development sets.")
+    assert not is_table_line(
+        "Using a set of 7 intermediate tasks, we evaluate on 9 target tasks from XTREME, "
+        "with an average improvement of 8.4 points on development sets."
+    )
 
 
 def test_size_qualifier_the_paper_gives_the_model_does_not_block_support(review_verdicts):
     # p.1 names "XLM-R" in the sentence; p.4 says "We use the pretrained XLM-R Large model"
     assert review_verdicts["large"]["label"] == "supported", review_verdicts["large"]
     assert review_verdicts["mbert"]["label"] == "refuted"  # a swapped model is still a swap
-    assert review_verdicts["base"]["label"] != "supported"  # a size the paper never gives XLM-R stays required
+    assert (
+        review_verdicts["base"]["label"] != "supported"
+    )  # a size the paper never gives XLM-R stays required
 
 
 def test_scope_readings():
     from synthesis.verifier.reading import scope_of
 
     assert scope_of("gains in 8 out of the 9 XTREME tasks") == (-1, False)
-    assert scope_of("no single intermediate task yields positive transfer across all target tasks") == (-1, False)
+    assert scope_of("no single intermediate task yields positive transfer across all target tasks") == (
+        -1,
+        False,
+    )
     assert scope_of("improves all nine target tasks") == (1, True)
     assert scope_of("most or all the intermediate tasks") == (-1, False)
     assert scope_of("consistently improves") == (1, False)
     assert scope_of("improves nine target tasks") == (0, False)
     # "no single" narrows the scope; it is not a negation of what the sentence says
-    assert not read("No single intermediate task yields positive transfer.").negated_weak & {"intermedi", "task"}
+    assert not read("No single intermediate task yields positive transfer.").negated_weak & {
+        "intermedi",
+        "task",
+    }
 
 
 def test_number_words_and_sentence_initial_compounds():
@@ -356,10 +450,18 @@ def test_direction_composes_change_and_valence():
     assert direction_of("SQuAD improves TyDiQA") == 1 and direction_of("QQP hurts XNLI") == -1
     src = inline_units(["Continued MLM training reduces negative transfer to the remaining retrieval tasks."])
     # a double negative helps, so "helps"/"reduces negative" agree and "increases negative" disagrees
-    assert decide("Continued MLM training reduces negative transfer to the remaining retrieval tasks.", src,
-                  None).label == "supported"
-    assert decide("Continued MLM training increases negative transfer to the remaining retrieval tasks.", src,
-                  None).label == "refuted"
+    assert (
+        decide(
+            "Continued MLM training reduces negative transfer to the remaining retrieval tasks.", src, None
+        ).label
+        == "supported"
+    )
+    assert (
+        decide(
+            "Continued MLM training increases negative transfer to the remaining retrieval tasks.", src, None
+        ).label
+        == "refuted"
+    )
 
 
 def test_near_verbatim_sentence_outweighs_a_partial_conflict():
@@ -367,12 +469,18 @@ def test_near_verbatim_sentence_outweighs_a_partial_conflict():
     other way: the claim is supported by the verbatim one."""
     from synthesis.retrieval import inline_units
 
-    claim = ("Incorporating MLM reduces negative transfer, as seen for CommonsenseQA and QQP, but it also tends to "
-             "reduce positive transfer, as seen with intermediate training on SQuAD.")
-    partial = ("Both TyDiQA and PAWS-X see a small improvement from incorporating MLM, with strictly positive "
-               "transfer from every intermediate training task.")
-    verbatim = ("Incorporating MLM reduces negative transfer, as seen for CommonsenseQA and QQP, but it also tends "
-                "to reduce positive transfer, as seen with intermediate training on SQuAD.")
+    claim = (
+        "Incorporating MLM reduces negative transfer, as seen for CommonsenseQA and QQP, but it also tends to "
+        "reduce positive transfer, as seen with intermediate training on SQuAD."
+    )
+    partial = (
+        "Both TyDiQA and PAWS-X see a small improvement from incorporating MLM, with strictly positive "
+        "transfer from every intermediate training task."
+    )
+    verbatim = (
+        "Incorporating MLM reduces negative transfer, as seen for CommonsenseQA and QQP, but it also tends "
+        "to reduce positive transfer, as seen with intermediate training on SQuAD."
+    )
     units = inline_units([partial, verbatim])
     d = decide(claim, units, None)
     assert d.label == "supported" and d.best is not None and d.best.unit.text == verbatim, d.reasons
@@ -384,14 +492,22 @@ def test_near_verbatim_sentence_outweighs_a_partial_conflict():
 def test_paper_does_not_refute_its_own_mlm_finding(corpus_store, lexical):
     """2005.13013v1 p.6 (a sentence that starts the page, its subject on p.5): verified against the whole paper."""
     claims = [
-        {"id": "mlm", "text": "Incorporating MLM during intermediate-task training reduces negative transfer, as "
-                              "seen in the cases of CommonsenseQA and QQP, but it also tends to reduce positive "
-                              "transfer, for instance as seen with intermediate-training on SQuAD."},
+        {
+            "id": "mlm",
+            "text": "Incorporating MLM during intermediate-task training reduces negative transfer, as "
+            "seen in the cases of CommonsenseQA and QQP, but it also tends to reduce positive "
+            "transfer, for instance as seen with intermediate-training on SQuAD.",
+        },
         {"id": "mt", "text": "Multi-task training did not lead to improved transfer performance."},
     ]
-    out = {v["id"]: v for v in verify_claims(corpus_store, lexical, claims, ["2005.13013v1"], use_embeddings=False)}
+    out = {
+        v["id"]: v
+        for v in verify_claims(corpus_store, lexical, claims, ["2005.13013v1"], use_embeddings=False)
+    }
     assert out["mlm"]["label"] == "supported", out["mlm"]["reasons"]
-    assert out["mlm"]["evidence"][0]["quote"].startswith("It reduces negative transfer"), out["mlm"]["evidence"]
+    assert out["mlm"]["evidence"][0]["quote"].startswith("It reduces negative transfer"), out["mlm"][
+        "evidence"
+    ]
     assert out["mt"]["label"] == "supported", out["mt"]["reasons"]
     assert "led to improved transfer performance" in out["mt"]["evidence"][0]["quote"]
 
@@ -403,8 +519,10 @@ def test_near_verbatim_support_wins_only_over_a_less_matching_conflict():
     from synthesis.retrieval import inline_units
 
     claim = "Multi-task training did not lead to improved transfer performance."
-    verbatim = ("However, we found that neither incorporating multilingual MLM into the intermediate-task training "
-                "phase nor multi-task training led to improved transfer performance.")
+    verbatim = (
+        "However, we found that neither incorporating multilingual MLM into the intermediate-task training "
+        "phase nor multi-task training led to improved transfer performance."
+    )
     looser = "In transfer, multi-task training leads to improved performance."
     exact = "Multi-task training on the intermediate tasks leads to improved transfer performance."
     d = decide(claim, inline_units([verbatim, looser]), None)

@@ -34,13 +34,25 @@ def fake_arxiv():
     fake.add(
         "2005.13013",
         "English Intermediate-Task Training Improves Zero-Shot Cross-Lingual Transfer Too",
-        ["Jason Phang", "Iacer Calixto", "Phu Mon Htut", "Yada Pruksachatkun", "Haokun Liu", "Clara Vania",
-         "Katharina Kann", "Samuel R. Bowman"],
+        [
+            "Jason Phang",
+            "Iacer Calixto",
+            "Phu Mon Htut",
+            "Yada Pruksachatkun",
+            "Haokun Liu",
+            "Clara Vania",
+            "Katharina Kann",
+            "Samuel R. Bowman",
+        ],
         versions=("v1", "v2"),
         doi="10.18653/v1/2020.aacl-main.56",
     )
-    fake.add("1911.02116", "Unsupervised Cross-lingual Representation Learning at Scale",
-             ["Alexis Conneau", "Kartikay Khandelwal"], summary="We present XLM-R, a multilingual masked language model.")
+    fake.add(
+        "1911.02116",
+        "Unsupervised Cross-lingual Representation Learning at Scale",
+        ["Alexis Conneau", "Kartikay Khandelwal"],
+        summary="We present XLM-R, a multilingual masked language model.",
+    )
     server, thread = start_server(fake)
     yield fake
     server.shutdown()

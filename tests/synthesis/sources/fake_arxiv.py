@@ -82,7 +82,9 @@ def make_pdf(title: str, pages: int = 2) -> bytes:
             y -= 30
         c.setFont("Helvetica", 10)
         for i in range(12):
-            c.drawString(60, y, f"Sentence {i + 1} on page {page} says that intermediate training helps transfer.")
+            c.drawString(
+                60, y, f"Sentence {i + 1} on page {page} says that intermediate training helps transfer."
+            )
             y -= 16
         c.showPage()
     c.save()
@@ -143,9 +145,17 @@ class FakeArxiv:
     def api_url(self) -> str:
         return f"{self.url}/api/query"
 
-    def add(self, arxiv_id: str, title: str, authors: list[str] | None = None, versions: tuple[str, ...] = ("v1",),
-            **kw: object) -> FakePaper:
-        paper = FakePaper(arxiv_id, title, list(authors or ["Ada Lovelace", "Alan Turing"]), list(versions), **kw)
+    def add(
+        self,
+        arxiv_id: str,
+        title: str,
+        authors: list[str] | None = None,
+        versions: tuple[str, ...] = ("v1",),
+        **kw: object,
+    ) -> FakePaper:
+        paper = FakePaper(
+            arxiv_id, title, list(authors or ["Ada Lovelace", "Alan Turing"]), list(versions), **kw
+        )
         self.papers[arxiv_id] = paper
         return paper
 
@@ -174,11 +184,19 @@ class FakeArxiv:
         vnum = int(version[1:])
         updated = f"2020-{min(12, 4 + vnum):02d}-{min(28, 10 + vnum):02d}"
         doi = f"    <arxiv:doi>{escape(paper.doi)}</arxiv:doi>\n" if paper.doi else ""
-        authors = "".join(f"    <author>\n      <name>{escape(a)}</name>\n    </author>\n" for a in paper.authors)
+        authors = "".join(
+            f"    <author>\n      <name>{escape(a)}</name>\n    </author>\n" for a in paper.authors
+        )
         return ENTRY_TEMPLATE.format(
-            vid=f"{paper.arxiv_id}{version}", title=escape(paper.title), updated=updated,
-            pdf=quoteattr(f"{self.url}/pdf/{paper.arxiv_id}{version}"), summary=escape(paper.summary),
-            category=paper.category, published=paper.published, doi=doi, authors=authors,
+            vid=f"{paper.arxiv_id}{version}",
+            title=escape(paper.title),
+            updated=updated,
+            pdf=quoteattr(f"{self.url}/pdf/{paper.arxiv_id}{version}"),
+            summary=escape(paper.summary),
+            category=paper.category,
+            published=paper.published,
+            doi=doi,
+            authors=authors,
         )
 
     def feed(self, query: dict[str, list[str]]) -> bytes:
@@ -201,8 +219,13 @@ class FakeArxiv:
         page = found[start : start + per_page]
         entries = "".join(self.entry(p, v) for p, v in page)
         text = FEED_TEMPLATE.format(
-            feed_id="fake", query=escape(search or ",".join(ids)), self_link=quoteattr(f"{self.api_url}?fake"),
-            per_page=len(page), total=len(found), start=start, entries=entries,
+            feed_id="fake",
+            query=escape(search or ",".join(ids)),
+            self_link=quoteattr(f"{self.api_url}?fake"),
+            per_page=len(page),
+            total=len(found),
+            start=start,
+            entries=entries,
         )
         return text.encode("utf-8")
 
@@ -233,7 +256,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802
         parts = urlsplit(self.path)
-        self.fake.hits.append(Hit(parts.path, parse_qs(parts.query), time.monotonic(), self.client_address[0]))
+        self.fake.hits.append(
+            Hit(parts.path, parse_qs(parts.query), time.monotonic(), self.client_address[0])
+        )
         fault = self.fake.take_fault(parts.path)
         try:
             if fault is not None and self.misbehave(fault, parts.path):
@@ -284,7 +309,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif fault.kind == "body":
             self.send(200, fault.body, fault.headers.get("Content-Type", "application/pdf"))
         elif fault.kind == "truncate":
-            data = fault.body or (self.pdf_bytes(path.rsplit("/", 1)[-1]) if path.startswith("/pdf/") else b"")
+            data = fault.body or (
+                self.pdf_bytes(path.rsplit("/", 1)[-1]) if path.startswith("/pdf/") else b""
+            )
             self.send_response(200)
             self.send_header("Content-Type", "application/pdf")
             self.send_header("Content-Length", str(len(data)))
@@ -314,7 +341,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.close_connection = True
 
-    def send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+    def send(
+        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))

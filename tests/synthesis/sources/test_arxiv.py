@@ -31,9 +31,21 @@ def test_ids_are_parsed(text, expected):
     assert parse_arxiv_id(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "2005", "2005.1301", "2013.12345", "../../etc/passwd", "2005.13013v", "x/y",
-                                  "2005.13013v2.pdf", "https://example.com/abs/2005.13013",
-                                  "1412.69801"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "2005",
+        "2005.1301",
+        "2013.12345",
+        "../../etc/passwd",
+        "2005.13013v",
+        "x/y",
+        "2005.13013v2.pdf",
+        "https://example.com/abs/2005.13013",
+        "1412.69801",
+    ],
+)
 def test_malformed_ids_are_rejected(text):
     with pytest.raises(AssayError, match="not an arXiv id"):
         parse_arxiv_id(text)
@@ -109,7 +121,9 @@ def test_latest_version(source):
 
 
 def test_garbage_answer_is_a_clear_error_and_not_cached(source, fake_arxiv, store):
-    fake_arxiv.fault("/api", "body", body=b"\x00\x01 this is not XML at all", headers={"Content-Type": "text/plain"})
+    fake_arxiv.fault(
+        "/api", "body", body=b"\x00\x01 this is not XML at all", headers={"Content-Type": "text/plain"}
+    )
     with pytest.raises(NetworkError, match="not an Atom feed"):
         source.lookup(["2005.13013"])
     assert store.one("SELECT COUNT(*) AS n FROM http_cache")["n"] == 0
@@ -168,7 +182,9 @@ def test_bad_search_arguments(source):
 
 
 def test_find_by_title_tolerates_small_differences(source):
-    found = source.find_by_title("English intermediate task training improves zero-shot cross-lingual transfer too")
+    found = source.find_by_title(
+        "English intermediate task training improves zero-shot cross-lingual transfer too"
+    )
     assert found is not None and found.versioned_id == "2005.13013v2"
 
 

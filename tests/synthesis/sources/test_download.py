@@ -76,7 +76,9 @@ def test_body_without_length_and_without_end_marker_is_truncated(source, setting
 
 def test_non_pdf_served_as_pdf_is_rejected_at_once(source, settings, fake_arxiv):
     rec = record(source)
-    fake_arxiv.fault("/pdf", "body", body=b"<html>" + b"PDF is being generated, please wait. " * 100 + b"</html>")
+    fake_arxiv.fault(
+        "/pdf", "body", body=b"<html>" + b"PDF is being generated, please wait. " * 100 + b"</html>"
+    )
     with pytest.raises(AssayError, match="is not a PDF") as info:
         source.download_pdf(rec)
     assert "<html>PDF is being" in str(info.value)
@@ -96,7 +98,9 @@ def test_oversize_pdf_is_refused_from_its_content_length(make_settings, store, f
     settings = make_settings(max_pdf_bytes=1000)
     source = ArxivSource(settings, store)
     rec = record(source)
-    with pytest.raises(AssayError, match=r"larger than the limit of 0.0 MiB \(max_pdf_bytes\).*the server says"):
+    with pytest.raises(
+        AssayError, match=r"larger than the limit of 0.0 MiB \(max_pdf_bytes\).*the server says"
+    ):
         source.download_pdf(rec)
     assert cache_files(settings) == []
 

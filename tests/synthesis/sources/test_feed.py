@@ -24,8 +24,13 @@ def norm(s: str) -> str:
 
 
 @settings(max_examples=60, deadline=None)
-@given(title=xml_text, authors=st.lists(xml_text, min_size=0, max_size=5), summary=xml_text,
-       n=st.integers(1, 99999), version=st.integers(1, 30))
+@given(
+    title=xml_text,
+    authors=st.lists(xml_text, min_size=0, max_size=5),
+    summary=xml_text,
+    n=st.integers(1, 99999),
+    version=st.integers(1, 30),
+)
 def test_feed_round_trip(title, authors, summary, n, version):
     fake = FakeArxiv()
     fake.url = "http://127.0.0.1:9"
@@ -55,12 +60,15 @@ def test_hostile_bodies_only_ever_raise_user_errors(body):
     _feed.parse(body)
 
 
-@pytest.mark.parametrize("body", [
-    b"",
-    b"<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'><entry>",
-    b"<!DOCTYPE x [<!ENTITY a SYSTEM 'file:///etc/passwd'>]><feed xmlns='http://www.w3.org/2005/Atom'>&a;</feed>",
-    b"<rss><channel/></rss>",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'><entry>",
+        b"<!DOCTYPE x [<!ENTITY a SYSTEM 'file:///etc/passwd'>]><feed xmlns='http://www.w3.org/2005/Atom'>&a;</feed>",
+        b"<rss><channel/></rss>",
+    ],
+)
 def test_broken_or_wrong_documents_are_refused(body):
     with pytest.raises(AssayError):
         check_feed(body)
@@ -86,7 +94,9 @@ def test_unreadable_dates_and_ids_are_refused_before_caching():
     with pytest.raises(AssayError, match="cannot read"):
         check_feed(good.replace(b"<published>2020-05-26", b"<published>2020-02-31"))
     with pytest.raises(AssayError, match="unexpected id"):
-        check_feed(good.replace(b"<id>http://arxiv.org/abs/2101.00001v1", b"<id>http://arxiv.org/abs/whatever"))
+        check_feed(
+            good.replace(b"<id>http://arxiv.org/abs/2101.00001v1", b"<id>http://arxiv.org/abs/whatever")
+        )
 
 
 def test_real_arxiv_pdf_links_are_fetched_over_https():

@@ -122,7 +122,9 @@ def check_consistent(home: Path) -> int:
     conn = sqlite3.connect(db) if db.exists() else sqlite3.connect(":memory:")
     try:
         if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'papers'").fetchone():
-            conn.execute("CREATE TEMP TABLE papers (id, n_pages, pdf_sha256)")  # killed before the schema existed
+            conn.execute(
+                "CREATE TEMP TABLE papers (id, n_pages, pdf_sha256)"
+            )  # killed before the schema existed
             conn.execute("CREATE TEMP TABLE pages (paper_id)")
         papers = conn.execute("SELECT id, n_pages, pdf_sha256 FROM papers").fetchall()
         for paper_id, n_pages, _ in papers:
@@ -150,7 +152,11 @@ def start_fetch(home: Path, fake_arxiv, *ids: str) -> subprocess.Popen:
     env.update({"ASSAY_HOME": str(home), "ASSAY_ARXIV_API": fake_arxiv.api_url, "PYTHONPATH": str(REPO)})
     return subprocess.Popen(
         [sys.executable, "-c", SUBPROCESS_GUARD, "--online", "fetch", *ids],
-        env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -161,7 +167,9 @@ def kill_during_fetch(root: Path, fake_arxiv, plans: list[tuple[signal.Signals, 
     for n, (sig, after_pdf_start) in enumerate(plans):
         home = root / f"home{n}"
         home.mkdir(parents=True)
-        (home / "config.toml").write_text("arxiv_delay_seconds = 0.01\narxiv_retries = 1\nhttp_timeout_seconds = 5\n")
+        (home / "config.toml").write_text(
+            "arxiv_delay_seconds = 0.01\narxiv_retries = 1\nhttp_timeout_seconds = 5\n"
+        )
         homes.append(home)
         fake_arxiv.pdf_started.clear()
         fake_arxiv.faults.clear()
@@ -192,14 +200,18 @@ def test_killing_fetch_mid_download_leaves_nothing(tmp_path, fake_arxiv):
 
 @pytest.mark.slow
 def test_killing_fetch_at_any_moment_leaves_nothing_half_written(tmp_path, fake_arxiv):
-    homes = kill_during_fetch(tmp_path, fake_arxiv, [
-        (signal.SIGKILL, None),  # before the download starts
-        (signal.SIGKILL, 0.3),  # in the middle of the download
-        (signal.SIGINT, 0.3),  # Ctrl-C in the middle of the download
-        (signal.SIGKILL, 0.9),  # near the end of the download
-        (signal.SIGKILL, 1.3),  # after the download: during ingestion
-        (signal.SIGINT, 1.3),
-    ])
+    homes = kill_during_fetch(
+        tmp_path,
+        fake_arxiv,
+        [
+            (signal.SIGKILL, None),  # before the download starts
+            (signal.SIGKILL, 0.3),  # in the middle of the download
+            (signal.SIGINT, 0.3),  # Ctrl-C in the middle of the download
+            (signal.SIGKILL, 0.9),  # near the end of the download
+            (signal.SIGKILL, 1.3),  # after the download: during ingestion
+            (signal.SIGINT, 1.3),
+        ],
+    )
     # afterwards a plain fetch completes and everything is whole
     home = homes[-1]
     proc = start_fetch(home, fake_arxiv, "2005.13013", "1911.02116")
@@ -207,11 +219,26 @@ def test_killing_fetch_at_any_moment_leaves_nothing_half_written(tmp_path, fake_
     assert proc.returncode == 0, err
     assert check_consistent(home) == 2
     assert "2005.13013v2" in out and "1911.02116v1" in out
-    rows = json.loads(subprocess.run(
-        [sys.executable, "-c", SUBPROCESS_GUARD, "--offline", "fetch", "2005.13013v2", "--json"],
-        env={**{k: v for k, v in os.environ.items() if not k.startswith("ASSAY_")}, "ASSAY_HOME": str(home),
-             "PYTHONPATH": str(REPO)},
-        cwd=REPO, capture_output=True, text=True, timeout=60, check=True,
-    ).stdout)
-    assert rows == [{"id": "2005.13013v2", "created": False, "pages": 2,
-                     "title": "English Intermediate-Task Training Improves Zero-Shot Cross-Lingual Transfer Too"}]
+    rows = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", SUBPROCESS_GUARD, "--offline", "fetch", "2005.13013v2", "--json"],
+            env={
+                **{k: v for k, v in os.environ.items() if not k.startswith("ASSAY_")},
+                "ASSAY_HOME": str(home),
+                "PYTHONPATH": str(REPO),
+            },
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
+    )
+    assert rows == [
+        {
+            "id": "2005.13013v2",
+            "created": False,
+            "pages": 2,
+            "title": "English Intermediate-Task Training Improves Zero-Shot Cross-Lingual Transfer Too",
+        }
+    ]

@@ -197,9 +197,12 @@ def test_unresolvable_host_is_reported_at_once(make_settings, store, monkeypatch
         calls.append(url)
         raise requests.ConnectionError(
             "HTTPSConnectionPool(host='export.arxiv.org', port=443): Max retries exceeded (Caused by "
-            "NameResolutionError(\"Failed to resolve 'export.arxiv.org' ([Errno -2] Name or service not known)\"))")
+            "NameResolutionError(\"Failed to resolve 'export.arxiv.org' ([Errno -2] Name or service not known)\"))"
+        )
 
     monkeypatch.setattr(http.session, "get", no_dns)
-    with pytest.raises(NetworkError, match=r"does not resolve \(\[Errno -2\] Name or service not known\).*--offline"):
+    with pytest.raises(
+        NetworkError, match=r"does not resolve \(\[Errno -2\] Name or service not known\).*--offline"
+    ):
         http.get("https://export.arxiv.org/api/query?id_list=2005.13013", "the arXiv API")
     assert len(calls) == 1
