@@ -101,106 +101,39 @@ def audit_report(
     started = _now()
     text, data, fmt = read_report(path)
     rep = parse_report(text)
-    findings: list[Finding] = []
-    for prob in rep.problems:
-        where = f"line {prob.line}" if prob.line else prob.part
-        findings.append(
-            Finding.make("parse_problem", where, prob.message + (f": {prob.text!r}" if prob.text else ""))
-        )
+    findings = _parse_findings(rep)
     if question:
         rep.question = question
 
     paper, resolution = resolve_examined_paper(store, settings, rep, paper_ref)
     pages = get_pages(store, paper.id) if paper else []
     if paper is None:
-        findings.append(
-            Finding.make(
-                "paper_unresolved",
-                "paper",
-                f"{rep.paper_title or 'unknown paper'}: {resolution['note']}; claims were not re-verified",
-            )
-        )
-    cited_versions = sorted(
-        {
-            r.version
-            for r in rep.references
-            if paper and r.arxiv_id == paper.arxiv_id and r.version and r.version != paper.version
-        }
-    )
+        findings.append(_unresolved_finding(rep, resolution))
+    cited_versions = _cited_versions(rep, paper)
 
     claims, claim_findings = _audit_claims(store, settings, rep, paper, pages, cited_versions)
     findings += claim_findings
     if runs is not None:
-        from reports.audit.reruns import rerun_claims
+        _attach_reruns(claims, rep, runs)
+    findings += _abstract_findings(rep, pages)
+    ref_checks, count_checks, q_check, check_findings = _check_rest(store, settings, rep, paper)
+    findings += check_findings
 
-        bound = rerun_claims([{"id": f"claim-{c.index}", "text": c.text} for c in rep.claims], runs)
-        for claim, rerun in zip(claims, bound, strict=True):
-            claim.rerun = rerun
-    if rep.abstract:
-        t = claims_check.detect_truncation(
-            rep.abstract, claims_check.paper_vocabulary(pages), cut_length=None
-        )
-        if t.truncated:
-            findings.append(
-                Finding.make("truncated_text", "abstract", f"the abstract is cut off: it {t.reason}")
-            )
-    ref_checks, ref_findings = check_references(store, settings, rep.references, paper, rep.question)
-    findings += ref_findings
-    count_checks, count_findings = check_counts(rep)
-    findings += count_findings
-    q_check, q_findings = check_question(rep)
-    findings += q_findings
-
-    headlines = _headlines(findings)
+    headlines = _headlines(findings)  # before the sort below: ties keep the order findings were made in
     order = {s: i for i, s in enumerate(SEVERITIES)}
     findings.sort(key=lambda f: order[f.severity])
-    by_kind: dict[str, int] = {}
-    for f in findings:
-        by_kind[f.kind] = by_kind.get(f.kind, 0) + 1
     audit = Audit.model_validate(
         {
             "schema": SCHEMA,
             "tool": {"name": "assay", "version": tool_version()},
-            "input": {
-                "file": path.name,
-                "sha256": hashlib.sha256(data).hexdigest(),
-                "bytes": len(data),
-                "format": fmt,
-                "layout": rep.layout,
-            },
+            "input": _input_json(path, data, fmt, rep),
             "settings_hash": settings.hash(),
             "offline": bool(settings.offline),
             "started_at": started,
             "finished_at": _now(),
-            "report": {
-                "title": rep.title,
-                "author": rep.author,
-                "date": rep.date,
-                "date_raw": rep.date_raw,
-                "abstract": rep.abstract,
-                "paper_title": rep.paper_title,
-                "question": rep.question,
-                "sections": rep.sections,
-                "n_claims": len(rep.claims),
-                "n_references": len(rep.references),
-            },
+            "report": _report_json(rep),
             "paper": _paper_json(paper, resolution, cited_versions),
-            "summary": {
-                "n_findings": len(findings),
-                "by_severity": {s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES},
-                "by_kind": by_kind,
-                "flagged": bool(findings),
-                "headlines": headlines,
-                "claims": {
-                    "total": len(claims),
-                    "truncated": sum(1 for c in claims if c.truncated),
-                    "mark_contradicted": sum(1 for c in claims if c.mark_contradicted),
-                    "supported": sum(1 for c in claims if c.label == "supported"),
-                    "refuted": sum(1 for c in claims if c.label == "refuted"),
-                    "not_enough_info": sum(1 for c in claims if c.label == "not_enough_info"),
-                    "not_verified": sum(1 for c in claims if c.label is None),
-                },
-            },
+            "summary": _summary_json(findings, headlines, claims),
             "findings": [asdict(f) for f in findings],
             "claims": claims,
             "references": [asdict(r) for r in ref_checks],
@@ -210,6 +143,111 @@ def audit_report(
         }
     )
     return audit.to_json()
+
+
+def _check_rest(store: Store, settings, rep: ParsedReport, paper: Paper | None) -> tuple:  # noqa: ANN001
+    """The report's references, counts and question checked: (references, counts, question, findings)."""
+    ref_checks, findings = check_references(store, settings, rep.references, paper, rep.question)
+    count_checks, count_findings = check_counts(rep)
+    q_check, q_findings = check_question(rep)
+    return ref_checks, count_checks, q_check, findings + count_findings + q_findings
+
+
+def _parse_findings(rep: ParsedReport) -> list[Finding]:
+    """One parse_problem finding per problem the parser met."""
+    findings = []
+    for prob in rep.problems:
+        where = f"line {prob.line}" if prob.line else prob.part
+        findings.append(
+            Finding.make("parse_problem", where, prob.message + (f": {prob.text!r}" if prob.text else ""))
+        )
+    return findings
+
+
+def _unresolved_finding(rep: ParsedReport, resolution: dict) -> Finding:
+    return Finding.make(
+        "paper_unresolved",
+        "paper",
+        f"{rep.paper_title or 'unknown paper'}: {resolution['note']}; claims were not re-verified",
+    )
+
+
+def _cited_versions(rep: ParsedReport, paper: Paper | None) -> list[str]:
+    """Versions of the examined paper the report cites other than the one the evidence comes from."""
+    return sorted(
+        {
+            r.version
+            for r in rep.references
+            if paper and r.arxiv_id == paper.arxiv_id and r.version and r.version != paper.version
+        }
+    )
+
+
+def _attach_reruns(claims: list[AuditClaim], rep: ParsedReport, runs: Path) -> None:
+    """Every claim's rerun verdict from the runs folder, set on its audit claim."""
+    from reports.audit.reruns import rerun_claims
+
+    bound = rerun_claims([{"id": f"claim-{c.index}", "text": c.text} for c in rep.claims], runs)
+    for claim, rerun in zip(claims, bound, strict=True):
+        claim.rerun = rerun
+
+
+def _abstract_findings(rep: ParsedReport, pages: list[str]) -> list[Finding]:
+    """A truncated_text finding when the abstract is cut off."""
+    if not rep.abstract:
+        return []
+    t = claims_check.detect_truncation(rep.abstract, claims_check.paper_vocabulary(pages), cut_length=None)
+    if not t.truncated:
+        return []
+    return [Finding.make("truncated_text", "abstract", f"the abstract is cut off: it {t.reason}")]
+
+
+def _input_json(path: Path, data: bytes, fmt: str, rep: ParsedReport) -> dict:
+    return {
+        "file": path.name,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "bytes": len(data),
+        "format": fmt,
+        "layout": rep.layout,
+    }
+
+
+def _report_json(rep: ParsedReport) -> dict:
+    return {
+        "title": rep.title,
+        "author": rep.author,
+        "date": rep.date,
+        "date_raw": rep.date_raw,
+        "abstract": rep.abstract,
+        "paper_title": rep.paper_title,
+        "question": rep.question,
+        "sections": rep.sections,
+        "n_claims": len(rep.claims),
+        "n_references": len(rep.references),
+    }
+
+
+def _summary_json(findings: list[Finding], headlines: list[dict], claims: list[AuditClaim]) -> dict:
+    """Findings counted by severity and kind, the headlines, and the claims counted by verdict."""
+    by_kind: dict[str, int] = {}
+    for f in findings:
+        by_kind[f.kind] = by_kind.get(f.kind, 0) + 1
+    return {
+        "n_findings": len(findings),
+        "by_severity": {s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES},
+        "by_kind": by_kind,
+        "flagged": bool(findings),
+        "headlines": headlines,
+        "claims": {
+            "total": len(claims),
+            "truncated": sum(1 for c in claims if c.truncated),
+            "mark_contradicted": sum(1 for c in claims if c.mark_contradicted),
+            "supported": sum(1 for c in claims if c.label == "supported"),
+            "refuted": sum(1 for c in claims if c.label == "refuted"),
+            "not_enough_info": sum(1 for c in claims if c.label == "not_enough_info"),
+            "not_verified": sum(1 for c in claims if c.label is None),
+        },
+    }
 
 
 _HEADLINE = {  # kind: (one, many)
@@ -409,58 +447,15 @@ def review_claim(
     verifier_label = label
     number_conflict = bool(v and label == "refuted" and (v.get("signals") or {}).get("conflict_number"))
     if missing or miscounted or (number_conflict and cited_versions):
-        which = f"{paper.version} of the paper" if paper and paper.version else "the examined PDF"
-        parts = []
-        if missing:
-            parts.append(f"quotes {', '.join(missing)}, which {which} never states")
-        parts += miscounted
-        if not parts:
-            parts.append(f"{which} gives other numbers than the claim")
-        msg = "; ".join(parts)
-        msg += "; the claim may come from another version of the paper"
-        if cited_versions:
-            msg += f" (the report cites {', '.join(cited_versions)})"
-        # Evidence from one version cannot confirm numbers it lacks, nor refute numbers of the version cited.
-        if label == "supported" or (label == "refuted" and cited_versions):
-            msg += f"; verdict changed from {label} to not_enough_info"
-            label = "not_enough_info"
-            conf = min(conf if conf is not None else 0.5, 0.6)
+        msg, label, conf = _other_version(missing, miscounted, label, conf, paper, cited_versions)
         reasons.append(msg)
         findings.append(Finding.make("possible_other_version", target, msg))
     contradicted = (c.mark == "✓" and label == "refuted") or (c.mark == "×" and label == "supported")
-    if contradicted:
-        findings.append(
-            Finding.make(
-                "mark_contradicted",
-                target,
-                f"marked {c.mark} but the evidence says {label} (our confidence {conf:.2f})",
-            )
-        )
-    elif c.mark == "✓" and label == "not_enough_info":
-        findings.append(
-            Finding.make(
-                "mark_unsupported",
-                target,
-                f"marked ✓ but the paper gives not enough evidence for it (our confidence in "
-                f"that {conf:.2f})",
-            )
-        )
+    mark_finding = _mark_finding(c, label, conf, contradicted, target)
+    if mark_finding is not None:
+        findings.append(mark_finding)
     ours = claims_check.p_holds(label, conf)
-    theirs = (
-        None
-        if c.confidence is None or c.mark is None
-        else (c.confidence if c.mark == "✓" else 1.0 - c.confidence)
-    )
-    off_reasons = []
-    if c.mark == "✓" and c.confidence is not None and c.confidence < 0.5:
-        off_reasons.append(
-            f"marked ✓ with confidence {c.confidence:.2f}: the report's own confidence says the "
-            "claim is more likely wrong than right"
-        )
-    if ours is not None and theirs is not None and abs(ours - theirs) >= claims_check.CONFIDENCE_GAP:
-        off_reasons.append(
-            f"the report's confidence in the claim ({theirs:.2f}) is far from ours ({ours:.2f})"
-        )
+    off_reasons = _confidence_off_reasons(c, ours)
     if off_reasons:
         findings.append(Finding.make("confidence_off", target, "; ".join(off_reasons)))
     return ClaimReview(
@@ -476,6 +471,71 @@ def review_claim(
         confidence_off=bool(off_reasons),
         findings=findings,
     )
+
+
+def _other_version(
+    missing: list[str],
+    miscounted: list[str],
+    label: str | None,
+    conf: float | None,
+    paper: Paper | None,
+    cited_versions: list[str],
+) -> tuple[str, str | None, float | None]:
+    """Why the claim's numbers may come from another version of the paper, and the verdict after that: evidence
+    from one version cannot confirm numbers it lacks, nor refute numbers of the version cited."""
+    which = f"{paper.version} of the paper" if paper and paper.version else "the examined PDF"
+    parts = []
+    if missing:
+        parts.append(f"quotes {', '.join(missing)}, which {which} never states")
+    parts += miscounted
+    if not parts:
+        parts.append(f"{which} gives other numbers than the claim")
+    msg = "; ".join(parts)
+    msg += "; the claim may come from another version of the paper"
+    if cited_versions:
+        msg += f" (the report cites {', '.join(cited_versions)})"
+    if label == "supported" or (label == "refuted" and cited_versions):
+        msg += f"; verdict changed from {label} to not_enough_info"
+        label = "not_enough_info"
+        conf = min(conf if conf is not None else 0.5, 0.6)
+    return msg, label, conf
+
+
+def _mark_finding(
+    c: ReportClaim, label: str | None, conf: float | None, contradicted: bool, target: str
+) -> Finding | None:
+    """The report's mark against our verdict: contradicted, or ✓ where the paper gives not enough evidence."""
+    if contradicted:
+        return Finding.make(
+            "mark_contradicted",
+            target,
+            f"marked {c.mark} but the evidence says {label} (our confidence {conf:.2f})",
+        )
+    if c.mark == "✓" and label == "not_enough_info":
+        return Finding.make(
+            "mark_unsupported",
+            target,
+            f"marked ✓ but the paper gives not enough evidence for it (our confidence in that {conf:.2f})",
+        )
+    return None
+
+
+def _confidence_off_reasons(c: ReportClaim, ours: float | None) -> list[str]:
+    """Why the report's confidence is off: below 0.5 on a ✓, or far from our probability that the claim holds."""
+    theirs = (
+        None
+        if c.confidence is None or c.mark is None
+        else (c.confidence if c.mark == "✓" else 1.0 - c.confidence)
+    )
+    reasons = []
+    if c.mark == "✓" and c.confidence is not None and c.confidence < 0.5:
+        reasons.append(
+            f"marked ✓ with confidence {c.confidence:.2f}: the report's own confidence says the "
+            "claim is more likely wrong than right"
+        )
+    if ours is not None and theirs is not None and abs(ours - theirs) >= claims_check.CONFIDENCE_GAP:
+        reasons.append(f"the report's confidence in the claim ({theirs:.2f}) is far from ours ({ours:.2f})")
+    return reasons
 
 
 def _claim_json(c: ReportClaim, t, review: ClaimReview) -> AuditClaim:  # noqa: ANN001
