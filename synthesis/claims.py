@@ -313,20 +313,36 @@ def split_atomic(sentence: str) -> list[str]:
     are not sentences ("and B, where ...") are rebuilt into whole claims ("On B, ...")."""
     parts = [p.strip() for p in _split_outside_parens(sentence) if p.strip()]
     if len(parts) > 1:
-        rebuilt = _split_except_list(parts)
-        if rebuilt:
-            return rebuilt
-        out = []
-        for i, p in enumerate(parts):
-            w = _WHERE_ITEM.match(p)
-            if i > 0 and w:
-                out.append(_where_claim(w.group("ent"), w.group("rest")))
-                continue
-            p = _cap(re.sub(r"^(?:and|but|while|whereas)\s+", "", p))
-            if i > 0:
-                p = _resolve_it_with(p, parts[0])
-            out.extend(split_atomic(p if p.endswith((".", "!", "?")) else p + "."))
+        return _split_clauses(parts)
+    out = _split_neither_nor(sentence) or _per_item_split(sentence)
+    if out:
         return out
+    out = _split_parallel_lists(sentence)
+    return [sentence] if out is None else out
+
+
+def _split_clauses(parts: list[str]) -> list[str]:
+    """The claims of ';'-joined clauses: an "except for A where ...; B where ..." list rebuilt, else each clause
+    made a sentence of its own (its leading conjunction dropped, 'it' resolved from the first) and split further."""
+    rebuilt = _split_except_list(parts)
+    if rebuilt:
+        return rebuilt
+    out = []
+    for i, p in enumerate(parts):
+        w = _WHERE_ITEM.match(p)
+        if i > 0 and w:
+            out.append(_where_claim(w.group("ent"), w.group("rest")))
+            continue
+        p = _cap(re.sub(r"^(?:and|but|while|whereas)\s+", "", p))
+        if i > 0:
+            p = _resolve_it_with(p, parts[0])
+        out.extend(split_atomic(p if p.endswith((".", "!", "?")) else p + "."))
+    return out
+
+
+def _split_neither_nor(sentence: str) -> list[str] | None:
+    """ "Neither A nor B verb ..." as "A does not verb ..." and "B does not verb ..."; None when it has no such
+    construction."""
     nn = re.search(
         r"\b[Nn]either\s+(?P<a>.+?)\s+nor\s+(?P<b>.+?)\s+(?P<adv>"
         + _ADVERBS
@@ -335,18 +351,21 @@ def split_atomic(sentence: str) -> list[str]:
         + r")(?P<suf>s|es|ed|d)?\b(?P<rest>.*)$",
         sentence,
     )
-    if nn:
-        head = sentence[: nn.start()]
-        past = nn.group("v") == "led" or nn.group("suf") in ("ed", "d")
-        verb = "lead" if nn.group("v") == "led" else nn.group("v")
-        aux = "did not" if past else "does not"
-        out = []
-        for subj in (nn.group("a"), nn.group("b")):
-            out.append(_cap(f"{head}{subj} {aux} {nn.group('adv')}{verb}{nn.group('rest')}".strip()))
-        return out
-    per_item = _per_item_split(sentence)
-    if per_item:
-        return per_item
+    if not nn:
+        return None
+    head = sentence[: nn.start()]
+    past = nn.group("v") == "led" or nn.group("suf") in ("ed", "d")
+    verb = "lead" if nn.group("v") == "led" else nn.group("v")
+    aux = "did not" if past else "does not"
+    out = []
+    for subj in (nn.group("a"), nn.group("b")):
+        out.append(_cap(f"{head}{subj} {aux} {nn.group('adv')}{verb}{nn.group('rest')}".strip()))
+    return out
+
+
+def _split_parallel_lists(sentence: str) -> list[str] | None:
+    """ "A, B and C improve by x, y and z points, respectively" as one claim per (entity, number) pair; None when
+    no entity list and number list of the same length (2 or more) are found."""
     ents = list(_ENTITY_LIST.finditer(sentence))
     nums = list(_NUMBER_LIST.finditer(sentence))
     for em in ents:
@@ -377,7 +396,7 @@ def split_atomic(sentence: str) -> list[str]:
                     s = re.sub(r",?\s*respectively", "", s)
                     out.append(_singular_verb(s, em.start() + len(e)))
                 return out
-    return [sentence]
+    return None
 
 
 _PLURAL_TO_SINGULAR = {"are": "is", "have": "has", "do": "does", "were": "was"}
@@ -730,82 +749,136 @@ def _candidates(store: Store, paper) -> list[tuple]:  # noqa: ANN001 - papers.Pa
 def extract_claims(store: Store, paper_id: str) -> list[Claim]:
     """The claims of one stored paper, in reading order: findings, hedges, future work, setup and background, each
     with its kind, near-duplicates folded into the most complete statement (``also_stated``)."""
-    paper = get_paper(store, paper_id)
-    if paper is None:
-        from synthesis.papers import resolve_paper
-
-        paper = resolve_paper(store, paper_id)
+    paper = _stored_paper(store, paper_id)
     pages = get_pages(store, paper.id)
     claims: list[Claim] = []
     seen_text: set[str] = set()
     for p, start, end, origin in _candidates(store, paper):
         page = pages[p.page_no - 1]
-        sentence = page[start:end]
-        if is_garbled(sentence):
+        statement = _candidate_statement(page[start:end], origin)
+        if statement is None:
             continue
-        text = (
-            re.sub(r"^\s*(?:Table|Figure|Fig\.)\s*\d+\s*[:.]\s*", "", sentence)
-            if origin == "caption"
-            else sentence
-        )
-        text, refs = strip_openers(strip_heading(clean(text)))
-        if not text or describes_the_paper(text):
-            continue
-        if origin == "setup":
-            text = colon_head(text) or text
-        base = decontextualize(text)
-        previous = _previous_sentence(pages, p.page_no, start)
-        base, resolved = resolve_leading_pronoun(base, previous)
-        notes = [f"'It' resolved from the sentence before: {resolved}"] if resolved else []
-        span_start, parts, n_joined, whole = start, None, 0, True
-        if needs_antecedent(base):
-            joined = _join_antecedent(page, start, end)
-            if joined:
-                span_start, antecedent = joined
-                parts = [antecedent + " " + base]
-                n_joined = len(split_sentences(page[span_start:start]))
-                notes.append("joined with the sentence(s) before it, to which it refers")
-            else:
-                whole = False
-                notes.append(
-                    "refers to something it does not say; read it with the sentence before"
-                    + (f": {decontextualize(previous)}" if previous else "")
-                )
-        own = [base] if parts else None
-        if parts is None:
-            parts = split_atomic(base) if base else []
-            own = parts
-        if len(parts) > 1:
-            notes.append("split from a sentence stating several facts")
-        for k, (atom, own_atom) in enumerate(zip(parts, own, strict=True)):
-            atom, own_atom = decontextualize(atom), decontextualize(own_atom)
-            key = atom.lower()
-            if len(own_atom.split()) < 4 or key in seen_text or is_fragment(own_atom):
-                continue
-            seen_text.add(key)
-            type_ = "background" if _COMMENTARY.match(own_atom) else claim_type(own_atom)
-            claims.append(
-                Claim(
-                    id=_claim_id(paper.id, p.page_no, span_start, end, k + 1 if len(parts) > 1 else 0),
-                    text=atom,
-                    paper=paper.id,
-                    version=paper.version,
-                    page=p.page_no,
-                    span=(span_start, end),
-                    type=type_,
-                    numbers=[q.to_json() for q in parse_numbers(atom) if q.kind not in _NOT_QUANTITIES],
-                    source_text=page[span_start:end],
-                    section=p.section,
-                    origin=origin,
-                    notes=list(notes),
-                    kind=claim_kind(own_atom, origin=origin, type_=type_),
-                    refs=refs,
-                    own_text=own_atom,
-                    joined=n_joined,
-                    self_contained=whole,
-                )
-            )
+        text, refs = statement
+        atoms = _atomize(pages, p.page_no, start, end, text)
+        claims.extend(_atom_claims(paper, p, page, origin, refs, end, atoms, seen_text))
     return fold_duplicates(claims) + _table_claims(paper, pages, read_tables(store, paper.id))
+
+
+def _stored_paper(store: Store, paper_id: str):  # noqa: ANN202 - papers.Paper
+    """The stored paper by id, or by whatever else :func:`synthesis.papers.resolve_paper` accepts."""
+    paper = get_paper(store, paper_id)
+    if paper is None:
+        from synthesis.papers import resolve_paper
+
+        paper = resolve_paper(store, paper_id)
+    return paper
+
+
+def _candidate_statement(sentence: str, origin: str | None) -> tuple[str, list[str]] | None:
+    """A candidate sentence cleaned into a statement (caption label, heading and openers dropped; a setup
+    sentence cut to its colon head) with the refs its openers pointed to; None when it is no claim."""
+    if is_garbled(sentence):
+        return None
+    text = (
+        re.sub(r"^\s*(?:Table|Figure|Fig\.)\s*\d+\s*[:.]\s*", "", sentence)
+        if origin == "caption"
+        else sentence
+    )
+    text, refs = strip_openers(strip_heading(clean(text)))
+    if not text or describes_the_paper(text):
+        return None
+    if origin == "setup":
+        text = colon_head(text) or text
+    return text, refs
+
+
+@dataclass
+class _Atoms:
+    """One candidate statement made self-contained and split into atomic claims: the claim texts (``parts``),
+    each one's own words without a joined antecedent (``own``), where the span starts, how many sentences before
+    it were joined, whether it reads on its own, and the notes on what was done to it."""
+
+    span_start: int
+    parts: list[str]
+    own: list[str]
+    joined: int
+    whole: bool
+    notes: list[str]
+
+
+def _atomize(pages: list[str], page_no: int, start: int, end: int, text: str) -> _Atoms:
+    """The statement at ``start:end`` of page ``page_no`` decontextualized, its leading pronoun resolved, joined
+    with the sentence(s) before it when it refers to them, else split into atomic claims."""
+    page = pages[page_no - 1]
+    base = decontextualize(text)
+    previous = _previous_sentence(pages, page_no, start)
+    base, resolved = resolve_leading_pronoun(base, previous)
+    notes = [f"'It' resolved from the sentence before: {resolved}"] if resolved else []
+    span_start, parts, n_joined, whole = start, None, 0, True
+    if needs_antecedent(base):
+        joined = _join_antecedent(page, start, end)
+        if joined:
+            span_start, antecedent = joined
+            parts = [antecedent + " " + base]
+            n_joined = len(split_sentences(page[span_start:start]))
+            notes.append("joined with the sentence(s) before it, to which it refers")
+        else:
+            whole = False
+            notes.append(
+                "refers to something it does not say; read it with the sentence before"
+                + (f": {decontextualize(previous)}" if previous else "")
+            )
+    own = [base] if parts else None
+    if parts is None:
+        parts = split_atomic(base) if base else []
+        own = parts
+    if len(parts) > 1:
+        notes.append("split from a sentence stating several facts")
+    return _Atoms(span_start, parts, own, n_joined, whole, notes)
+
+
+def _atom_claims(
+    paper,  # noqa: ANN001 - papers.Paper
+    p,  # noqa: ANN001 - the candidate's passage
+    page: str,
+    origin: str | None,
+    refs: list[str],
+    end: int,
+    atoms: _Atoms,
+    seen_text: set[str],
+) -> list[Claim]:
+    """One typed Claim per atom not yet seen (``seen_text`` is updated), too short, or a fragment."""
+    out: list[Claim] = []
+    parts, span_start = atoms.parts, atoms.span_start
+    for k, (atom, own_atom) in enumerate(zip(parts, atoms.own, strict=True)):
+        atom, own_atom = decontextualize(atom), decontextualize(own_atom)
+        key = atom.lower()
+        if len(own_atom.split()) < 4 or key in seen_text or is_fragment(own_atom):
+            continue
+        seen_text.add(key)
+        type_ = "background" if _COMMENTARY.match(own_atom) else claim_type(own_atom)
+        out.append(
+            Claim(
+                id=_claim_id(paper.id, p.page_no, span_start, end, k + 1 if len(parts) > 1 else 0),
+                text=atom,
+                paper=paper.id,
+                version=paper.version,
+                page=p.page_no,
+                span=(span_start, end),
+                type=type_,
+                numbers=[q.to_json() for q in parse_numbers(atom) if q.kind not in _NOT_QUANTITIES],
+                source_text=page[span_start:end],
+                section=p.section,
+                origin=origin,
+                notes=list(atoms.notes),
+                kind=claim_kind(own_atom, origin=origin, type_=type_),
+                refs=refs,
+                own_text=own_atom,
+                joined=atoms.joined,
+                self_contained=atoms.whole,
+            )
+        )
+    return out
 
 
 def _table_claims(paper, pages: list[str], tables: list) -> list[Claim]:  # noqa: ANN001 - papers.Paper
