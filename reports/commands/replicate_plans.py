@@ -140,6 +140,30 @@ def run_cmd(
     ] = None,
 ) -> None:
     """Execute the plan's runs: finished runs are skipped, interrupted ones resume from their checkpoints."""
+    records, folder = _execute_plan(
+        ctx, file, runs_dir, only=only, limit=limit, device=device, threads=threads, executor=executor,
+        address=address, gpus_per_run=gpus_per_run,
+    )  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(records, indent=2))
+        return
+    typer.echo(f"{len(records)} run(s) finished under {folder}")
+
+
+def _execute_plan(
+    ctx: typer.Context,
+    file: Path,
+    runs_dir: str | None,
+    *,
+    only: str | None,
+    limit: int | None,
+    device: str | None,
+    threads: int | None,
+    executor: str,
+    address: str | None,
+    gpus_per_run: float | None,
+) -> tuple[list[dict], Path]:
+    """Run the plan here or on Ray, each result indexed into the store: the result records and the runs folder."""
     from replication.plan import load_plan
     from replication.runner import run_plan
 
@@ -166,10 +190,7 @@ def run_cmd(
         records = run_plan(
             plan, folder, only=only, limit=limit, log=log, device=device, on_result=on_result, threads=threads
         )
-    if as_json:
-        typer.echo(json.dumps(records, indent=2))
-        return
-    typer.echo(f"{len(records)} run(s) finished under {folder}")
+    return records, folder
 
 
 def status_cmd(
