@@ -53,6 +53,73 @@ def _where_units(group: list[Unit]) -> str:
     return "the evidence" if u.start < 0 or u.kind == "inline-all" else f"evidence #{u.start + 1}"
 
 
+def _model_features(d: Decision, groups: list[list[Unit]], probs: np.ndarray, i_sup: int, i_ref: int) -> dict:
+    """The rule features of the decision with the cross-encoder's readings added: the strongest support and
+    conflict, the least 'not enough info', the reading of the passage retrieval ranked first, and the rules' label."""
+    from synthesis.combiner import ce_features
+
+    feats = dict(d.features)
+    first = d.checks[0].unit.key  # the passage retrieval ranked first, alone and in its windows
+    top = [i for i, g in enumerate(groups) if any(u.key == first for u in g)] or [0]
+    feats.update(
+        ce_features(
+            float(probs[i_sup, 0]),
+            float(probs[i_ref, 1]),
+            float(probs[:, 2].min()),
+            float(probs[top, 0].max()),
+            float(probs[top, 1].max()),
+        )
+    )
+    feats["rule_supported"] = 1.0 if d.label == "supported" else 0.0
+    feats["rule_refuted"] = 1.0 if d.label == "refuted" else 0.0
+    return feats
+
+
+def _model_reasons(
+    d: Decision, label: str, group: list[Unit], probs: np.ndarray, pick: int, i_sup: int, i_ref: int
+) -> list[str]:
+    """The reasons for the model's label: how it reads the picked evidence first, then the rules' reasons (or,
+    when the rules disagree, what they alone would say)."""
+    rules_label = d.label
+    where = _where_units(group)
+    verb = {"supported": "supports", "refuted": "contradicts", "not_enough_info": "does not settle"}[label]
+    lead = (
+        f"the verifier model reads {where} as it {verb} the claim (p(supported)={probs[pick, 0]:.2f}, "
+        f"p(refuted)={probs[pick, 1]:.2f}, p(not enough info)={probs[pick, 2]:.2f})"
+    )
+    if label == "not_enough_info":
+        lead = (
+            f"no passage settles the claim: the closest reading ({where}) gives p(supported)="
+            f"{probs[i_sup, 0]:.2f}, the strongest conflict p(refuted)={probs[i_ref, 1]:.2f}"
+        )
+    if rules_label == label:
+        reasons = [lead] + d.reasons
+    else:
+        reasons = [
+            lead,
+            f"the rules alone would say {rules_label.replace('_', ' ')}: " + "; ".join(d.reasons),
+        ]
+    if len(group) > 1:
+        reasons.append("the evidence spans two adjacent sentences; both are quoted")
+    return reasons
+
+
+def _group_evidence(group: list[Unit], model_score: float) -> list[dict]:
+    """The evidence entries of the units the model read together, each quoted verbatim with the model's score."""
+    return [
+        {
+            "paper": u.paper,
+            "version": u.version,
+            "page": u.page,
+            "quote": u.text,
+            "score": round(model_score, 4),
+            "char_start": u.start,
+            "char_end": u.end,
+        }
+        for u in group
+    ]
+
+
 def _precheck(text: str) -> tuple[str | None, str | None]:
     """(text to verify, reason for not_enough_info) for degenerate claims."""
     if not isinstance(text, str) or not text.strip():
@@ -316,77 +383,34 @@ class Verifier:
     def _model_decision(self, text: str, d: Decision, result: dict, mode: str = "retrieval") -> list[dict]:
         """The cross-encoder reads each candidate; the combiner turns its probabilities and the rule features into
         the label and a calibrated confidence. Returns the evidence entries (verbatim units) for the verdict."""
-        from synthesis.combiner import ce_features, predict
-
         groups = self._candidates(d)
         probs = self.scorer.probs([(text, " ".join(u.text for u in g)) for g in groups])
         i_sup = int(np.argmax(probs[:, 0]))
         i_ref = int(np.argmax(probs[:, 1]))
-        feats = dict(d.features)
-        first = d.checks[0].unit.key  # the passage retrieval ranked first, alone and in its windows
-        top = [i for i, g in enumerate(groups) if any(u.key == first for u in g)] or [0]
-        feats.update(
-            ce_features(
-                float(probs[i_sup, 0]),
-                float(probs[i_ref, 1]),
-                float(probs[:, 2].min()),
-                float(probs[top, 0].max()),
-                float(probs[top, 1].max()),
-            )
-        )
-        feats["rule_supported"] = 1.0 if d.label == "supported" else 0.0
-        feats["rule_refuted"] = 1.0 if d.label == "refuted" else 0.0
-        if self.combiner:
-            p = predict(self.combiner, feats, mode)
-        else:  # no combiner shipped: the cross-encoder's reading of the best evidence, uncalibrated
-            p = np.array([feats["ce_sup"], feats["ce_ref"], feats["ce_nei"]])
-            p = p / p.sum()
+        feats = _model_features(d, groups, probs, i_sup, i_ref)
+        p = self._label_probabilities(feats, mode)
         k = int(np.argmax(p))
         label = LABELS[k]
-        rules_label = d.label
         result["label"] = label
         result["confidence"] = round(float(p[k]), 4)
         result["probabilities"] = {lab: round(float(x), 4) for lab, x in zip(LABELS, p, strict=True)}
         pick = i_sup if label == "supported" else (i_ref if label == "refuted" else i_sup)
         group = groups[pick]
-        where = _where_units(group)
-        verb = {"supported": "supports", "refuted": "contradicts", "not_enough_info": "does not settle"}[
-            label
-        ]
-        lead = (
-            f"the verifier model reads {where} as it {verb} the claim (p(supported)={probs[pick, 0]:.2f}, "
-            f"p(refuted)={probs[pick, 1]:.2f}, p(not enough info)={probs[pick, 2]:.2f})"
-        )
-        if label == "not_enough_info":
-            lead = (
-                f"no passage settles the claim: the closest reading ({where}) gives p(supported)="
-                f"{probs[i_sup, 0]:.2f}, the strongest conflict p(refuted)={probs[i_ref, 1]:.2f}"
-            )
-        if rules_label == label:
-            d.reasons = [lead] + d.reasons
-        else:
-            d.reasons = [
-                lead,
-                f"the rules alone would say {rules_label.replace('_', ' ')}: " + "; ".join(d.reasons),
-            ]
-        if len(group) > 1:
-            d.reasons.append("the evidence spans two adjacent sentences; both are quoted")
+        d.reasons = _model_reasons(d, label, group, probs, pick, i_sup, i_ref)
         d.features = feats
-        evidence = [
-            {
-                "paper": u.paper,
-                "version": u.version,
-                "page": u.page,
-                "quote": u.text,
-                "score": round(float(probs[pick, k]), 4),
-                "char_start": u.start,
-                "char_end": u.end,
-            }
-            for u in group
-        ]
         if label == "not_enough_info":
-            evidence = _evidence(d)
-        return evidence
+            return _evidence(d)
+        return _group_evidence(group, float(probs[pick, k]))
+
+    def _label_probabilities(self, feats: dict, mode: str) -> np.ndarray:
+        """p(supported), p(refuted), p(not enough info) from the combiner, or (none shipped) the cross-encoder's
+        reading of the best evidence, uncalibrated."""
+        from synthesis.combiner import predict
+
+        if self.combiner:
+            return predict(self.combiner, feats, mode)
+        p = np.array([feats["ce_sup"], feats["ce_ref"], feats["ce_nei"]])
+        return p / p.sum()
 
     def calibration_prob(self, label: str, features: dict | None) -> float:
         from synthesis.calibration import probability
