@@ -147,8 +147,6 @@ def _negate(s: str, rng: random.Random) -> str | None:
 
 def generate_examples(store, paper_ids: list[str], *, per_paper: int = 60, seed: int = 13) -> list[dict]:  # noqa: ANN001
     """Labelled claims {id, text, label, paper, kind} made from the papers' own sentences."""
-    from synthesis.entities import is_entity_token, tokens
-
     rng = random.Random(seed)
     sentences = {pid: _sentences(store, pid) for pid in paper_ids}
     out: list[dict] = []
@@ -156,63 +154,87 @@ def generate_examples(store, paper_ids: list[str], *, per_paper: int = 60, seed:
         sents = sentences[pid]
         if not sents:
             continue
-        pool = sorted(
-            {
-                t
-                for s in sents
-                for i, t in enumerate(tokens(s))
-                if is_entity_token(t, i == 0) and sum(c.isupper() for c in t) >= 2 and len(t) > 2
-            }
-        )
+        pool = _entity_pool(sents)
         picked = rng.sample(sents, min(per_paper, len(sents)))
         for j, s in enumerate(picked):
-            para = s
-            for pat, rep in _PARAPHRASE:
-                para = re.sub(pat, rep, para)
-            variants = [("true", s, "supported"), ("paraphrase", para, "supported")]
-            words = para.rstrip(".").split()
-            cut = para.rstrip(".").rsplit(", ", 1)[0]
-            if ", " in para and len(cut.split()) >= 8 and len(cut.split()) < len(words):
-                variants.append(("main-clause", cut + ".", "supported"))
-            num = _perturb_number(s, rng)
-            if num and num != s:
-                variants.append(("number", num, "refuted"))
-            ent = _swap_entity(s, pool, rng)
-            if ent and ent != s:
-                variants.append(("entity", ent, "refuted"))
-            neg = _negate(para, rng)
-            if neg and neg != para:
-                variants.append(("negation", neg, "refuted"))
-            for kind, text, label in variants:
+            for kind, text, label in _variants(s, pool, rng):
                 out.append(
                     {"id": f"gen-{pid}-{j}-{kind}", "text": text, "label": label, "paper": pid, "kind": kind}
                 )
-        # Not enough info: sentences of the other papers, checked against this one.
         others = [s for q in paper_ids if q != pid for s in sentences[q]]
-        for j, s in enumerate(rng.sample(others, min(per_paper // 2, len(others)))):
-            out.append(
-                {
-                    "id": f"gen-{pid}-nei-{j}",
-                    "text": s,
-                    "label": "not_enough_info",
-                    "paper": pid,
-                    "kind": "other-paper",
-                }
-            )
-        # Drift: this paper's subject, another paper's predicate -- on topic, but not stated anywhere.
-        for j in range(min(per_paper // 3, len(others), len(sents))):
-            head = rng.choice(sents).split()
-            tail = rng.choice(others).split()
-            text = " ".join(head[: max(3, len(head) * 2 // 5)] + tail[len(tail) // 2 :])
-            out.append(
-                {
-                    "id": f"gen-{pid}-drift-{j}",
-                    "text": text,
-                    "label": "not_enough_info",
-                    "paper": pid,
-                    "kind": "drift",
-                }
-            )
+        out.extend(_unstated_examples(pid, sents, others, per_paper, rng))
+    return out
+
+
+def _entity_pool(sents: list[str]) -> list[str]:
+    """The named tokens of a paper (two or more capitals, longer than two characters) that an entity swap draws
+    from, sorted."""
+    from synthesis.entities import is_entity_token, tokens
+
+    return sorted(
+        {
+            t
+            for s in sents
+            for i, t in enumerate(tokens(s))
+            if is_entity_token(t, i == 0) and sum(c.isupper() for c in t) >= 2 and len(t) > 2
+        }
+    )
+
+
+def _variants(s: str, pool: list[str], rng: random.Random) -> list[tuple[str, str, str]]:
+    """(kind, text, label) made from one sentence: itself, a paraphrase and its main clause (supported), and a
+    changed number, a swapped entity and a negation (refuted), each where it can be made."""
+    para = s
+    for pat, rep in _PARAPHRASE:
+        para = re.sub(pat, rep, para)
+    variants = [("true", s, "supported"), ("paraphrase", para, "supported")]
+    words = para.rstrip(".").split()
+    cut = para.rstrip(".").rsplit(", ", 1)[0]
+    if ", " in para and len(cut.split()) >= 8 and len(cut.split()) < len(words):
+        variants.append(("main-clause", cut + ".", "supported"))
+    num = _perturb_number(s, rng)
+    if num and num != s:
+        variants.append(("number", num, "refuted"))
+    ent = _swap_entity(s, pool, rng)
+    if ent and ent != s:
+        variants.append(("entity", ent, "refuted"))
+    neg = _negate(para, rng)
+    if neg and neg != para:
+        variants.append(("negation", neg, "refuted"))
+    return variants
+
+
+def _unstated_examples(
+    pid: str, sents: list[str], others: list[str], per_paper: int, rng: random.Random
+) -> list[dict]:
+    """The not_enough_info examples of one paper: sentences of the other papers, and drift (this paper's
+    subject, another paper's predicate)."""
+    out: list[dict] = []
+    # Not enough info: sentences of the other papers, checked against this one.
+    for j, s in enumerate(rng.sample(others, min(per_paper // 2, len(others)))):
+        out.append(
+            {
+                "id": f"gen-{pid}-nei-{j}",
+                "text": s,
+                "label": "not_enough_info",
+                "paper": pid,
+                "kind": "other-paper",
+            }
+        )
+    # Drift: this paper's subject, another paper's predicate -- on topic, but not stated anywhere.
+    for j in range(min(per_paper // 3, len(others), len(sents))):
+        head = rng.choice(sents).split()
+        tail = rng.choice(others).split()
+        text = " ".join(head[: max(3, len(head) * 2 // 5)] + tail[len(tail) // 2 :])
+        out.append(
+            {
+                "id": f"gen-{pid}-drift-{j}",
+                "text": text,
+                "label": "not_enough_info",
+                "paper": pid,
+                "kind": "drift",
+            }
+        )
     return out
 
 
