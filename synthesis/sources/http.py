@@ -149,6 +149,22 @@ class RateLimiter:
             cell[0] = max(cell[0], time.time() + seconds)
 
 
+def _connection_failure(exc: requests.RequestException, url: str, what: str, timeout: float) -> str:
+    """What went wrong when a request got no answer (a timeout or a dropped connection, worth another try);
+    raises NetworkError when the host name does not resolve or the request itself is wrong."""
+    if not isinstance(exc, (requests.ConnectionError, requests.Timeout)):
+        raise NetworkError(f"cannot request {what} from {url}: {describe_exception(exc)}") from exc
+    last = describe_exception(exc)
+    if isinstance(exc, requests.Timeout):
+        last = f"no answer within {timeout:g} s"
+    elif UNRESOLVABLE.search(str(exc)):
+        raise NetworkError(
+            f"cannot request {what}: the host name does not resolve ({last}); check the network or the "
+            f"address ({url}), or use --offline"
+        ) from exc
+    return last
+
+
 class Http:
     """Rate-limited, retrying, caching GET for one assay home (``store`` may be None: no cache)."""
 
@@ -220,57 +236,65 @@ class Http:
             wait = self.backoff(attempt)
             try:
                 resp = self.session.get(url, timeout=(timeout, timeout), stream=True, headers=headers)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                self.limiter.finished()
-                last = describe_exception(exc)
-                if isinstance(exc, requests.Timeout):
-                    last = f"no answer within {timeout:g} s"
-                elif UNRESOLVABLE.search(str(exc)):
-                    raise NetworkError(
-                        f"cannot request {what}: the host name does not resolve ({last}); check the network or the "
-                        f"address ({url}), or use --offline"
-                    ) from exc
             except requests.RequestException as exc:
                 self.limiter.finished()
-                raise NetworkError(f"cannot request {what} from {url}: {describe_exception(exc)}") from exc
+                last = _connection_failure(exc, url, what, timeout)
             else:
-                if resp.status_code == 200:
-                    if read is None:
-                        self.limiter.finished()
-                        return resp, None
-                    try:
-                        body = read(resp)
-                    except (
-                        requests.ConnectionError,
-                        requests.Timeout,
-                        requests.exceptions.ChunkedEncodingError,
-                        requests.exceptions.ContentDecodingError,
-                    ) as exc:
-                        last = f"the answer broke off ({describe_exception(exc)})"
-                    else:
-                        return resp, body
-                    finally:
-                        self.limiter.finished()
-                        resp.close()
-                else:
+                if resp.status_code != 200:
+                    last, wait = self._retryable_status(resp, url, what, wait)
+                elif read is None:
                     self.limiter.finished()
-                    status = resp.status_code
-                    retry_after = parse_retry_after(resp.headers.get("Retry-After"))
-                    resp.close()
-                    if status not in RETRY_STATUSES:
-                        raise NetworkError(f"{what} failed: HTTP {status} from {url}")
-                    last = f"HTTP {status}"
-                    if retry_after is not None:
-                        if retry_after > MAX_RETRY_AFTER_SECONDS:
-                            raise NetworkError(
-                                f"{what}: the server is busy (HTTP {status}) and asks to wait {retry_after:.0f} s;"
-                                " try again later"
-                            )
-                        wait = retry_after
-                        last += f", Retry-After {retry_after:.0f} s"
+                    return resp, None
+                else:
+                    body, broke = self._read_body(resp, read)
+                    if broke is None:
+                        return resp, body
+                    last = broke
             if attempt + 1 < tries:
                 self.limiter.defer(wait)
         raise NetworkError(f"{what} failed after {tries} tries: {last} ({url})")
+
+    def _read_body(
+        self, resp: requests.Response, read: Callable[[requests.Response], bytes]
+    ) -> tuple[bytes | None, str | None]:
+        """(body, None) read from a 200 answer, or (None, why) when the answer broke off (worth another try); the
+        response is closed and the request counted finished either way."""
+        try:
+            body = read(resp)
+        except (
+            requests.ConnectionError,
+            requests.Timeout,
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+        ) as exc:
+            return None, f"the answer broke off ({describe_exception(exc)})"
+        finally:
+            self.limiter.finished()
+            resp.close()
+        return body, None
+
+    def _retryable_status(
+        self, resp: requests.Response, url: str, what: str, wait: float
+    ) -> tuple[str, float]:
+        """(what went wrong, how long to wait) for an answer other than 200 that is worth another try (the wait is
+        the server's Retry-After when it sends one); raises NetworkError for a status not worth retrying or a
+        Retry-After too long to wait for. The response is closed."""
+        self.limiter.finished()
+        status = resp.status_code
+        retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+        resp.close()
+        if status not in RETRY_STATUSES:
+            raise NetworkError(f"{what} failed: HTTP {status} from {url}")
+        last = f"HTTP {status}"
+        if retry_after is not None:
+            if retry_after > MAX_RETRY_AFTER_SECONDS:
+                raise NetworkError(
+                    f"{what}: the server is busy (HTTP {status}) and asks to wait {retry_after:.0f} s;"
+                    " try again later"
+                )
+            wait = retry_after
+            last += f", Retry-After {retry_after:.0f} s"
+        return last, wait
 
     def get(
         self,
