@@ -236,16 +236,10 @@ def eval_verify_cmd(
     out: Annotated[Path | None, typer.Option("--out", help="Write the verdicts here.")] = None,
 ) -> None:
     """Accuracy, macro-F1, Brier score, ECE (10 equal-width bins) and a reliability table."""
-    from synthesis.evaluation import load_covidfact, plot_reliability, read_jsonl
     from synthesis.verify import evaluate
 
     st = state(ctx)
-    if covidfact:
-        gold = load_covidfact(gold_path, limit=limit)
-    else:
-        gold = read_jsonl(gold_path, what="labelled claim")
-        if limit and limit < len(gold):  # evenly spread, as --help says (a file is often sorted by label)
-            gold = [gold[i * len(gold) // limit] for i in range(limit)]
+    gold = _load_gold(gold_path, covidfact=covidfact, limit=limit)
     metrics, verdicts = evaluate(
         st.store,
         st.settings,
@@ -257,15 +251,41 @@ def eval_verify_cmd(
     if out:
         _write_jsonl_atomic(out, verdicts)
     if plot:
-        try:
-            plot_reliability(metrics, plot)
-        except OSError as exc:
-            from synthesis.errors import AssayError
-
-            raise AssayError(f"cannot write the plot {plot}: {exc.strerror or exc}") from exc
+        _write_plot(metrics, plot)
     if as_json:
         typer.echo(json.dumps(metrics, indent=1))
         return
+    _print_metrics(metrics)
+    if plot:
+        typer.echo(f"reliability plot written to {plot}", err=True)
+
+
+def _load_gold(gold_path: Path, *, covidfact: bool, limit: int | None) -> list[dict]:
+    """The labelled claims: a COVID-Fact file or JSON lines, with ``limit`` an evenly spread sample."""
+    from synthesis.evaluation import load_covidfact, read_jsonl
+
+    if covidfact:
+        return load_covidfact(gold_path, limit=limit)
+    gold = read_jsonl(gold_path, what="labelled claim")
+    if limit and limit < len(gold):  # evenly spread, as --help says (a file is often sorted by label)
+        gold = [gold[i * len(gold) // limit] for i in range(limit)]
+    return gold
+
+
+def _write_plot(metrics: dict, plot: Path) -> None:
+    """The reliability diagram as a PNG; a file that cannot be written is an AssayError."""
+    from synthesis.evaluation import plot_reliability
+
+    try:
+        plot_reliability(metrics, plot)
+    except OSError as exc:
+        from synthesis.errors import AssayError
+
+        raise AssayError(f"cannot write the plot {plot}: {exc.strerror or exc}") from exc
+
+
+def _print_metrics(metrics: dict) -> None:
+    """The metrics in text: headline scores, F1 per label, and the reliability table."""
     typer.echo(
         f"claims {metrics['n']}  accuracy {metrics['accuracy']:.3f}  macro-F1 {metrics['macro_f1']:.3f}  "
         f"Brier {metrics['brier']:.3f}  ECE {metrics['ece']:.3f}"
@@ -280,5 +300,3 @@ def eval_verify_cmd(
     for r in metrics["reliability"]:
         if r["count"]:
             typer.echo(f"{r['bin']:<9}{r['count']:>7}{r['mean_confidence']:>11.3f}{r['accuracy']:>10.3f}")
-    if plot:
-        typer.echo(f"reliability plot written to {plot}", err=True)
