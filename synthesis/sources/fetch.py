@@ -8,7 +8,7 @@ answers from the newest stored version when the API answer is not cached.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from synthesis.errors import NetworkForbidden
@@ -39,57 +39,92 @@ def fetch(
     ``created`` is False for papers already stored. ``progress(record, bytes_done, bytes_total)`` follows downloads.
     Malformed ids fail before any request; a failed download or ingestion leaves no rows and no new cache file.
     """
-    from synthesis.ingest import IngestResult, ingest_pdf  # here, not at module level: pypdf is heavy
-
     parsed = list(dict.fromkeys(parse_arxiv_id(i) for i in ids))  # all ids checked before any request
+    answers, pending = _stored_answers(store, parsed)
+    if pending:
+        source = source or ArxivSource(settings, store)
+        for key, record in _records_to_fetch(store, source, pending, answers):
+            answers[key] = _stored_or_ingested(store, settings, source, record, progress)
+    return [answers[key] for key in parsed]
+
+
+def _already_stored(row: sqlite3.Row) -> IngestResult:
+    """The IngestResult of a stored paper (``created`` False)."""
+    from synthesis.ingest import IngestResult  # here, not at module level: pypdf is heavy
+
+    return IngestResult(row["id"], False, row["n_pages"], row["title"])
+
+
+def _stored_answers(
+    store: Store, parsed: list[tuple[str, str | None]]
+) -> tuple[dict[tuple[str, str | None], IngestResult], list[tuple[str, str | None]]]:
+    """(answers for the versioned ids already stored, the ids still to look up), without any request."""
     answers: dict[tuple[str, str | None], IngestResult] = {}
     pending: list[tuple[str, str | None]] = []
     for base, version in parsed:
         row = stored_version(store, base, version) if version else None
         if row is not None:
-            answers[(base, version)] = IngestResult(row["id"], False, row["n_pages"], row["title"])
+            answers[(base, version)] = _already_stored(row)
         else:
             pending.append((base, version))
+    return answers, pending
 
-    if pending:
-        source = source or ArxivSource(settings, store)
-        try:
-            records = source.lookup([f"{base}{version or ''}" for base, version in pending])
-        except NetworkForbidden:
-            unknown = [(b, v) for b, v in pending if v or stored_version(store, b, None) is None]
-            if unknown:
-                names = ", ".join(f"{b}{v or ''}" for b, v in unknown)
-                verb, them = ("is", "it") if len(unknown) == 1 else ("are", "them")
-                raise NetworkForbidden(
-                    f"{names} {verb} not stored and offline mode forbids the network; drop --offline (or unset "
-                    f"ASSAY_OFFLINE) to fetch {them}"
-                ) from None
-            records = []
-            for base, version in pending:
-                row = stored_version(store, base, version)
-                answers[(base, version)] = IngestResult(row["id"], False, row["n_pages"], row["title"])
-            pending = []
-        for key, record in zip(pending, records, strict=True):
-            row = stored_version(store, record.arxiv_id, record.version)
-            if row is not None:
-                answers[key] = IngestResult(row["id"], False, row["n_pages"], row["title"])
-                continue
-            hook = None if progress is None else (lambda done, total, r=record: progress(r, done, total))
-            cached = source.download_pdf(record, progress=hook)
-            try:
-                answers[key] = ingest_pdf(
-                    store,
-                    settings,
-                    cached.path,
-                    arxiv_id=record.arxiv_id,
-                    version=record.version,
-                    title=record.title,
-                    metadata=record.metadata(),
-                )
-            except BaseException:
-                _drop_if_unused(store, cached, source)
-                raise
-    return [answers[key] for key in parsed]
+
+def _records_to_fetch(
+    store: Store,
+    source: ArxivSource,
+    pending: list[tuple[str, str | None]],
+    answers: dict[tuple[str, str | None], IngestResult],
+) -> Iterable[tuple[tuple[str, str | None], ArxivRecord]]:
+    """(id, arXiv record) for each pending id, looked up in one request. Offline, ids without version answer from
+    the newest stored version (added to ``answers``; nothing is left to fetch); raises NetworkForbidden when an id
+    is not stored at all."""
+    try:
+        records = source.lookup([f"{base}{version or ''}" for base, version in pending])
+    except NetworkForbidden:
+        unknown = [(b, v) for b, v in pending if v or stored_version(store, b, None) is None]
+        if unknown:
+            names = ", ".join(f"{b}{v or ''}" for b, v in unknown)
+            verb, them = ("is", "it") if len(unknown) == 1 else ("are", "them")
+            raise NetworkForbidden(
+                f"{names} {verb} not stored and offline mode forbids the network; drop --offline (or unset "
+                f"ASSAY_OFFLINE) to fetch {them}"
+            ) from None
+        for base, version in pending:
+            answers[(base, version)] = _already_stored(stored_version(store, base, version))
+        return []
+    return zip(pending, records, strict=True)
+
+
+def _stored_or_ingested(
+    store: Store,
+    settings,  # noqa: ANN001
+    source: ArxivSource,
+    record: ArxivRecord,
+    progress: Callable[[ArxivRecord, int, int | None], None] | None,
+) -> IngestResult:
+    """The stored version of the record, or its PDF downloaded and ingested (a PDF no paper uses is dropped from
+    the cache again when ingestion fails)."""
+    from synthesis.ingest import ingest_pdf  # here, not at module level: pypdf is heavy
+
+    row = stored_version(store, record.arxiv_id, record.version)
+    if row is not None:
+        return _already_stored(row)
+    hook = None if progress is None else (lambda done, total, r=record: progress(r, done, total))
+    cached = source.download_pdf(record, progress=hook)
+    try:
+        return ingest_pdf(
+            store,
+            settings,
+            cached.path,
+            arxiv_id=record.arxiv_id,
+            version=record.version,
+            title=record.title,
+            metadata=record.metadata(),
+        )
+    except BaseException:
+        _drop_if_unused(store, cached, source)
+        raise
 
 
 def _drop_if_unused(store: Store, cached: CachedPdf, source: ArxivSource) -> None:
