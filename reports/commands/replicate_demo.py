@@ -48,9 +48,7 @@ def demo_cmd(
 
     from replication.synthetic.demo import DemoConfig, run_demo
 
-    out_dir = Path(out).expanduser().absolute()
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ReplicationError(f"--out {out_dir} exists and is not a folder: give a folder path")
+    out_dir = _out_folder(out)
     seed_list = tuple(range(1, seeds + 1))
     cfg = DemoConfig.quick(seed_list) if quick else DemoConfig(seeds=seed_list)
     tty = sys.stderr.isatty()
@@ -74,6 +72,19 @@ def demo_cmd(
         typer.echo(json.dumps(payload, indent=2, sort_keys=True, default=str))
         return
     typer.echo(result.summary)
+    _print_where(result, out_dir, seeds=seeds, quick=quick, device=device)
+
+
+def _out_folder(out: str) -> Path:
+    """The --out folder as an absolute path; an existing file there is an error."""
+    out_dir = Path(out).expanduser().absolute()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ReplicationError(f"--out {out_dir} exists and is not a folder: give a folder path")
+    return out_dir
+
+
+def _print_where(result, out_dir: Path, *, seeds: int, quick: bool, device: str) -> None:  # noqa: ANN001
+    """After the summary: where the outputs are, the time each stage took, and the commands to go on with."""
     timing = ", ".join(f"{k.removesuffix('_s')} {v:.0f}s" for k, v in result.timings.items())
     typer.echo(f"\nWhere things are (in {out_dir}):")
     typer.echo(f"  runs/         {len(result.results)} run result(s), one result.json each")
