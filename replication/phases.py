@@ -162,29 +162,53 @@ def execute(
         phases["intermediate"] = phase_stats
     out_dir = runs_dir / spec.id
     out_dir.mkdir(parents=True, exist_ok=True)
-    if spec.is_retrieval:
-        outcome = run_retrieval(spec, task, encoder_path, dev, log, notes=notes)
-    else:
-        outcome = run_target(
-            spec,
-            task,
-            encoder_path,
-            out_dir,
-            dev,
-            log,
-            rank=rank,
-            world=world,
-            stop_after_step=stops.get("target"),
-            notes=notes,
-        )
-        phases["target"] = outcome.pop("phase")
+    outcome, target_stats = _run_last_phase(
+        spec, task, encoder_path, out_dir, dev, log, rank, world, stops.get("target"), notes
+    )
+    if not spec.is_retrieval:
+        phases["target"] = target_stats
     outcome["notes"] = notes
-    if rank == 0:
-        write_jsonl(out_dir / "predictions.jsonl", outcome.pop("predictions"))
-    else:
-        outcome.pop("predictions")
+    _write_predictions(outcome, out_dir, rank)
     outcome["throughput"] = _throughput(phases)
     return outcome
+
+
+def _run_last_phase(
+    spec: RunSpec,
+    task: Any,
+    encoder_path: str,
+    out_dir: Path,
+    dev: Any,
+    log: Log,
+    rank: int,
+    world: int,
+    stop_after_step: int | None,
+    notes: list[str],
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """(outcome, the target phase's stats) of the run's last phase: retrieval (no stats: nothing is trained) or
+    fine-tuning on the target task."""
+    if spec.is_retrieval:
+        return run_retrieval(spec, task, encoder_path, dev, log, notes=notes), None
+    outcome = run_target(
+        spec,
+        task,
+        encoder_path,
+        out_dir,
+        dev,
+        log,
+        rank=rank,
+        world=world,
+        stop_after_step=stop_after_step,
+        notes=notes,
+    )
+    return outcome, outcome.pop("phase")
+
+
+def _write_predictions(outcome: dict[str, Any], out_dir: Path, rank: int) -> None:
+    """Take the predictions out of the outcome; the main process (rank 0) writes them to predictions.jsonl."""
+    predictions = outcome.pop("predictions")
+    if rank == 0:
+        write_jsonl(out_dir / "predictions.jsonl", predictions)
 
 
 def _throughput(phases: dict[str, Any]) -> dict[str, Any]:
@@ -416,17 +440,10 @@ def run_target(
     from replication.models import HeadSpec, MultiTaskModel, load_encoder, load_tokenizer
     from replication.training import TaskData, train
 
-    if task.train_language != "en":
-        raise ReplicationError(
-            f"{task.name}: target training data must be English (zero-shot transfer), registry says "
-            f"{task.train_language!r}"
-        )
+    _require_english_training(task)
     hp = spec.hyperparameters
     tokenizer = load_tokenizer(encoder_path)
-    train_ex = subsample(_try_load(task.name, "train", "en", spec, required=True), 1.0, hp.max_train_examples)
-    _assert_english(task.name, train_ex)
-    if not train_ex:
-        raise ReplicationError(f"{task.name}: no English training examples")
+    train_ex = _english_train_examples(task, spec)
     label_ids = _label_ids(task, train_ex)
     feats = _featurize(
         task, train_ex, tokenizer, hp, True, label_ids, out_dir.parent / "features", "train", "en"
@@ -450,6 +467,44 @@ def run_target(
         evaluate=evaluate if dev_ex else None, log=log, rank=rank, world=world,
         stop_after_step=stop_after_step,
     )  # fmt: skip
+    metrics, predictions = _evaluate_languages(spec, task, model, tokenizer, device, label_ids, log, notes)
+    dev, phase = _target_stats(result)
+    return {"metrics": metrics, "dev": dev, "retrieval": None, "predictions": predictions, "phase": phase}
+
+
+def _require_english_training(task: Any) -> None:
+    """Zero-shot transfer: the registry must declare the target task's training data English."""
+    if task.train_language != "en":
+        raise ReplicationError(
+            f"{task.name}: target training data must be English (zero-shot transfer), registry says "
+            f"{task.train_language!r}"
+        )
+
+
+def _english_train_examples(task: Any, spec: RunSpec) -> list:
+    """The target task's English training examples (capped at ``max_train_examples``); raises when there are
+    none or when they name another language."""
+    hp = spec.hyperparameters
+    train_ex = subsample(_try_load(task.name, "train", "en", spec, required=True), 1.0, hp.max_train_examples)
+    _assert_english(task.name, train_ex)
+    if not train_ex:
+        raise ReplicationError(f"{task.name}: no English training examples")
+    return train_ex
+
+
+def _evaluate_languages(
+    spec: RunSpec,
+    task: Any,
+    model: Any,
+    tokenizer: Any,
+    device: Any,
+    label_ids: dict[str, int] | None,
+    log: Log,
+    notes: list[str] | None,
+) -> tuple[dict[str, dict[str, float]], list[dict]]:
+    """(metrics per language, predictions tagged with their language) on the test split of every evaluated
+    language the task has; a language without test data is skipped (and noted)."""
+    hp = spec.hyperparameters
     languages = spec.evaluation.languages or task.languages
     metrics: dict[str, dict[str, float]] = {}
     predictions: list[dict] = []
@@ -465,13 +520,19 @@ def run_target(
         metrics[lang] = m
         predictions.extend({"language": lang, **p} for p in preds)
         log(f"target {task.name} [{lang}]: {_fmt(m)}")
+    return metrics, predictions
+
+
+def _target_stats(result: Any) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """(English dev selection, or None without dev evaluations; the phase's steps, early stop, resume and
+    throughput) of a training result."""
     dev = None
     if result.best_step is not None:
         dev = {"language": "en", "best_step": result.best_step, "score": result.best_score,
                "evaluations": result.evaluations}  # fmt: skip
     phase = {"steps": result.steps, "best_step": result.best_step, "stopped_early": result.stopped_early,
              "resumed_from": result.resumed_from, "throughput": result.throughput()}  # fmt: skip
-    return {"metrics": metrics, "dev": dev, "retrieval": None, "predictions": predictions, "phase": phase}
+    return dev, phase
 
 
 def _assert_english(task: str, examples: list) -> None:
