@@ -10,10 +10,9 @@ import shutil
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
-
-jsonschema = pytest.importorskip("jsonschema")
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMAS = REPO / "docs" / "schemas"

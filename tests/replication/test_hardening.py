@@ -238,7 +238,8 @@ def test_seqeval_pin_in_pyproject_matches_the_metrics():
 
 
 def test_run_record_says_which_seqeval_scored_it_and_matches_its_schema():
-    jsonschema = pytest.importorskip("jsonschema")
+    import jsonschema
+
     from replication.metrics import SEQEVAL_VERSION
     from replication.runner import _json_default, _record
 
