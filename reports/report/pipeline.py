@@ -205,7 +205,8 @@ def assemble(
     version: str,
     keys: dict,
 ) -> dict:
-    """The canonical report JSON from the stage artifacts (validated against the Report model)."""
+    """The canonical report JSON from the stage artifacts (validated against the Report model). Over 60 lines only
+    by its thirteen stage inputs and the report written out field by field in one literal."""
     used = _papers_used(paper, related, claims, answered)
     cite = _Citations(
         {pid: i for i, pid in enumerate(used, start=1)}, {pid: get_pages(store, pid) for pid in used}
