@@ -12,6 +12,7 @@ import re
 from datetime import UTC, datetime
 
 from synthesis.calibration import CALIBRATION_NAME, FEATURES, fit_from_outcomes
+from synthesis.pairgen import AUX, DIRECTION_FLIPS, paper_sentences
 
 # ----------------------------------------------------------------------------------------------------------------
 # Generated calibration data: true sentences, paraphrases and false variants from ingested papers
@@ -42,48 +43,6 @@ _PARAPHRASE = [
     (r"\bperformance\b", "scores"),
     (r"\bmodels\b", "systems"),
 ]
-_FLIP = [
-    ("improves", "hurts"),
-    ("improve", "hurt"),
-    ("improved", "degraded"),
-    ("improvement", "degradation"),
-    ("improvements", "degradations"),
-    ("increases", "decreases"),
-    ("increase", "decrease"),
-    ("increased", "decreased"),
-    ("higher", "lower"),
-    ("better", "worse"),
-    ("outperforms", "underperforms"),
-    ("best", "worst"),
-    ("positive", "negative"),
-    ("more", "fewer"),
-    ("larger", "smaller"),
-    ("benefit", "suffer"),
-    ("gains", "losses"),
-    ("reduces", "increases"),
-    ("lower", "higher"),
-    ("worse", "better"),
-    ("negative", "positive"),
-    ("decreases", "increases"),
-]
-_AUX = re.compile(r"\b(is|are|was|were|can|could|does|do|did|has|have|had|will|would|should|may|might)\b")
-
-
-def _sentences(store, paper_id: str) -> list[str]:  # noqa: ANN001
-    from synthesis.entities import clean
-    from synthesis.retrieval import paper_units
-
-    out = []
-    for u in paper_units(store, paper_id):
-        if u.kind != "sentence" or re.search(r"referenc|bibliograph|acknowledg", u.section or "", re.I):
-            continue
-        if re.search(r"\bProceedings\b|\bpages \d|\bIn [A-Z][a-z]+ \d{4}|arXiv preprint|\bpp\.", u.text):
-            continue
-        t = clean(u.text)
-        n_words = len(t.split())
-        if 8 <= n_words <= 45 and t[:1].isupper() and t.endswith(".") and not re.search(r"https?://|@", t):
-            out.append(t)
-    return out
 
 
 def _perturb_number(s: str, rng: random.Random) -> str | None:
@@ -131,12 +90,12 @@ def _swap_entity(s: str, pool: list[str], rng: random.Random) -> str | None:
 def _negate(s: str, rng: random.Random) -> str | None:
     words = s.split()
     low = [w.lower().strip(",.;:") for w in words]
-    for old, new in _FLIP:
+    for old, new in DIRECTION_FLIPS:
         if old in low and rng.random() < 0.5:
             i = low.index(old)
             words[i] = words[i].replace(old, new).replace(old.capitalize(), new.capitalize())
             return " ".join(words)
-    m = _AUX.search(s)
+    m = AUX.search(s)
     if m and not re.match(r"\s+not\b", s[m.end() :]):
         return s[: m.end()] + " not" + s[m.end() :]
     m = re.search(r"\b(\w+?)(s)\b(?= (?:the|a|an|large|small|\w+ improvements?|improved))", s)
@@ -148,7 +107,7 @@ def _negate(s: str, rng: random.Random) -> str | None:
 def generate_examples(store, paper_ids: list[str], *, per_paper: int = 60, seed: int = 13) -> list[dict]:  # noqa: ANN001
     """Labelled claims {id, text, label, paper, kind} made from the papers' own sentences."""
     rng = random.Random(seed)
-    sentences = {pid: _sentences(store, pid) for pid in paper_ids}
+    sentences = {pid: paper_sentences(store, pid) for pid in paper_ids}
     out: list[dict] = []
     for pid in paper_ids:
         sents = sentences[pid]

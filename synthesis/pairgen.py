@@ -67,7 +67,8 @@ PARAPHRASES: list[tuple[str, str]] = [
     (r"\btrained on\b", "fitted on"),
     (r"\bevaluate\b", "assess"),
 ]
-FLIPS: list[tuple[str, str]] = [
+# Direction and valence antonyms; the calibration data of the rules (synthesis.calibrate) flips with these.
+DIRECTION_FLIPS: list[tuple[str, str]] = [
     ("improves", "hurts"),
     ("improve", "hurt"),
     ("improved", "degraded"),
@@ -90,6 +91,8 @@ FLIPS: list[tuple[str, str]] = [
     ("worse", "better"),
     ("negative", "positive"),
     ("decreases", "increases"),
+]
+FLIPS: list[tuple[str, str]] = DIRECTION_FLIPS + [
     ("helps", "hurts"),
     ("faster", "slower"),
     ("slower", "faster"),
@@ -113,7 +116,7 @@ WIDEN: list[tuple[str, str]] = [
     (r"\bmay\b", "always"),
     (r"\btypically\b", "always"),
 ]
-_AUX = re.compile(r"\b(is|are|was|were|can|could|does|do|did|has|have|had|will|would|should|may|might)\b")
+AUX = re.compile(r"\b(is|are|was|were|can|could|does|do|did|has|have|had|will|would|should|may|might)\b")
 _NUM = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)?)(?![\w])")
 _SCALE = (("thousand", "million"), ("million", "billion"), ("million", "thousand"), ("billion", "million"))
 
@@ -184,7 +187,7 @@ def negate(s: str) -> str | None:
     """'not' added after the first auxiliary, or an existing 'not' removed."""
     if re.search(r"\b(?:not|no longer)\b", s):
         return re.sub(r"\s+(?:not|no longer)\b", "", s, count=1)
-    m = _AUX.search(s)
+    m = AUX.search(s)
     if m:
         return s[: m.end()] + " not" + s[m.end() :]
     return None
