@@ -17,7 +17,7 @@ import requests
 
 from synthesis.errors import AssayError, NetworkError
 from synthesis.pdfcache import CachedPdf, path_for, put_file, temp_file
-from synthesis.sources.http import Http, describe_exception
+from synthesis.sources.http import BROKEN_OFF, Http, describe_exception
 
 CHUNK = 1 << 16
 HEAD_BYTES = 1024  # the PDF header must appear within the first 1024 bytes
@@ -164,12 +164,7 @@ def _download_once(
                     tail = (tail + chunk)[-TAIL_BYTES:]
                     if progress is not None:
                         progress(received, declared)
-            except (
-                requests.ConnectionError,
-                requests.Timeout,
-                requests.exceptions.ChunkedEncodingError,
-                requests.exceptions.ContentDecodingError,
-            ) as exc:
+            except BROKEN_OFF as exc:
                 where = f" after {received} bytes" if received else ""
                 raise _BrokenOff(f"the download broke off{where} ({describe_exception(exc)})") from exc
             finally:

@@ -29,6 +29,13 @@ from synthesis.store_cache import http_cache_delete, http_cache_entry, http_cach
 
 USER_AGENT = "assay/0.1 (research claim checker; https://arxiv.org/help/api)"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# A connection that broke off while an answer was being read: worth another try.
+BROKEN_OFF: tuple[type[Exception], ...] = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 MAX_RETRY_AFTER_SECONDS = (
     300.0  # a server asking for longer than this gets a clear error instead of a silent wait
 )
@@ -261,12 +268,7 @@ class Http:
         response is closed and the request counted finished either way."""
         try:
             body = read(resp)
-        except (
-            requests.ConnectionError,
-            requests.Timeout,
-            requests.exceptions.ChunkedEncodingError,
-            requests.exceptions.ContentDecodingError,
-        ) as exc:
+        except BROKEN_OFF as exc:
             return None, f"the answer broke off ({describe_exception(exc)})"
         finally:
             self.limiter.finished()
