@@ -312,17 +312,10 @@ def main(argv: list[str] | None = None) -> None:
         from synthesis.papers import list_papers
 
         if not list_papers(store):
-            from synthesis.ingest import ingest_pdf
+            from synthesis.ingest import ingest_corpus_entry
 
             for e in index["papers"]:
-                ingest_pdf(
-                    store,
-                    settings,
-                    corpus / e["file"],
-                    arxiv_id=e.get("arxiv_id"),
-                    version=e.get("version"),
-                    title=e.get("title"),
-                )
+                ingest_corpus_entry(store, settings, corpus, e)
         ids = [p.id for p in list_papers(store)]
         params = calibrate(
             store, settings, ids, per_paper=args.per_paper, embeddings=args.embedding_model is not None

@@ -65,20 +65,13 @@ def retrieval_claims(
     """Claims verified the way users verify them, against a whole stored paper: the held-back generated claims of
     the generation paper (its sentences, rewrites and clauses supported; its edits refuted) and held-back public
     claims about other things (not enough info against this paper). Returns the claims and the paper id."""
-    from synthesis.ingest import ingest_pdf
+    from synthesis.ingest import ingest_corpus_entry
     from synthesis.pairgen import generate_pairs, paper_sentences
     from synthesis.train_verifier import GENERATION_PAPERS
 
     index = json.loads((corpus / "index.json").read_text())
     entry = next(e for e in index["papers"] if e["file"] == GENERATION_PAPERS[0])
-    res = ingest_pdf(
-        store,
-        settings,
-        corpus / entry["file"],
-        arxiv_id=entry.get("arxiv_id"),
-        version=entry.get("version"),
-        title=entry.get("title"),
-    )
+    res = ingest_corpus_entry(store, settings, corpus, entry)
     sents = paper_sentences(store, res.paper_id)
     seen: set[str] = set()
     claims: list[dict] = []

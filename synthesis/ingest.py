@@ -507,6 +507,18 @@ def ingest_pdf(
     return IngestResult(paper_id, True, len(parsed.pages), final_title)
 
 
+def ingest_corpus_entry(store: Store, settings: Settings, corpus: Path, entry: dict) -> IngestResult:
+    """One paper of a corpus folder, as its ``index.json`` describes it (file, arxiv_id, version, title)."""
+    return ingest_pdf(
+        store,
+        settings,
+        corpus / entry["file"],
+        arxiv_id=entry.get("arxiv_id"),
+        version=entry.get("version"),
+        title=entry.get("title"),
+    )
+
+
 def _paper_row(
     ids: tuple[str, str | None, str | None, str],
     parsed: ParsedPaper,

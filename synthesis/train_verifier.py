@@ -81,7 +81,7 @@ def corpus_pairs(corpus: Path, files: tuple[str, ...] = GENERATION_PAPERS, seed:
     """Generated pairs from the named corpus PDFs (ingested into a temporary store); split train / calib by group."""
     import tempfile
 
-    from synthesis.ingest import ingest_pdf
+    from synthesis.ingest import ingest_corpus_entry
     from synthesis.pairgen import generate_pairs, paper_sentences
     from synthesis.settings import load_settings
     from synthesis.store import Store
@@ -94,14 +94,7 @@ def corpus_pairs(corpus: Path, files: tuple[str, ...] = GENERATION_PAPERS, seed:
         for e in index["papers"]:
             if e["file"] not in files:
                 continue
-            res = ingest_pdf(
-                store,
-                settings,
-                corpus / e["file"],
-                arxiv_id=e.get("arxiv_id"),
-                version=e.get("version"),
-                title=e.get("title"),
-            )
+            res = ingest_corpus_entry(store, settings, corpus, e)
             sents = paper_sentences(store, res.paper_id)
             for k in range(2):  # two draws of edits and rewrites per sentence
                 out.extend(generate_pairs(sents, e["file"], seed=seed + k))

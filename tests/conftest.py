@@ -94,7 +94,7 @@ def assay(capsys: pytest.CaptureFixture[str]):
 @pytest.fixture(scope="session")
 def corpus_home(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path, corpus_index: dict) -> Path:
     """An assay home with all corpus PDFs ingested once per session (read-only for tests: copy before writing)."""
-    from synthesis.ingest import ingest_pdf
+    from synthesis.ingest import ingest_corpus_entry
     from synthesis.settings import load_settings
     from synthesis.store import Store
 
@@ -102,14 +102,7 @@ def corpus_home(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path, corp
     settings = load_settings(h, offline=True)
     with Store(settings.db_path) as store:
         for entry in corpus_index["papers"]:
-            ingest_pdf(
-                store,
-                settings,
-                corpus_dir / entry["file"],
-                arxiv_id=entry.get("arxiv_id"),
-                version=entry.get("version"),
-                title=entry.get("title"),
-            )
+            ingest_corpus_entry(store, settings, corpus_dir, entry)
     return h
 
 
