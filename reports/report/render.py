@@ -26,11 +26,9 @@ def parse_formats(value: str) -> list[str]:
 
 
 def _environment(template: Path | None, html: bool) -> tuple[jinja2.Environment, str | None]:
-    from reports import rerun_plot
     from reports.render import environment
 
-    base = environment()
-    rerun_plot.register(base)  # the claimed-against-measured plot of reruns (templates/report.html.j2)
+    base = environment()  # with the rerun plot's filters (templates/report.html.j2)
     if template is None:
         return base, None
     if not template.is_file():
