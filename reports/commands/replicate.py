@@ -12,7 +12,7 @@ import typer
 
 group = typer.Typer(
     name="replicate",
-    help="Re-run the XLM-R intermediate-task experiments (arXiv 2005.13013): plan, run, status, results, bind, demo.",
+    help="Re-run the XLM-R intermediate-task experiments (arXiv 2005.13013): plan, run, status, results, bind, design, demo.",
     no_args_is_help=True,
 )
 

@@ -43,7 +43,8 @@ def demo_cmd(
         str, typer.Option("--device", help="Where to train: cpu, cuda or cuda:N (use its own --out).")
     ] = "cpu",
 ) -> None:
-    """Run the synthetic demo: pretraining, intermediate and target phases, zero-shot evaluation, controls."""
+    """Run the synthetic demo: pretraining, intermediate and target phases, zero-shot evaluation, controls, and a
+    report (report.md) answering its question from the runs, with claims checked against them."""
     from dataclasses import asdict
 
     from replication.synthetic.demo import DemoConfig, run_demo
