@@ -25,6 +25,10 @@ CE_FEATURES = (
     "ce_margin",
     "ce_sup_top",
     "ce_ref_top",
+    "ce_ref_window",
+    "ce_sup_clean",
+    "ce_num_conflict",
+    "ce_ent_conflict",
 )
 MODES = ("inline", "retrieval")  # evidence given with the claim / found by retrieval in the stored papers
 RULE_FEATURES = (
@@ -82,14 +86,26 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def fit_softmax(x: np.ndarray, y: np.ndarray, l2: float = L2, iters: int = 300) -> dict:
+def class_weights(y: np.ndarray) -> np.ndarray:
+    """Per-row weights that give each label the same total weight (a uniform label prior)."""
+    counts = np.bincount(y, minlength=3).astype(np.float64)
+    present = counts > 0
+    w = np.zeros(3)
+    w[present] = len(y) / (present.sum() * counts[present])
+    return w[y]
+
+
+def fit_softmax(
+    x: np.ndarray, y: np.ndarray, l2: float = L2, iters: int = 300, weights: np.ndarray | None = None
+) -> dict:
     """Multinomial logistic regression on standardised features (L-BFGS-free: plain gradient descent with
-    momentum, enough for ~20 features)."""
+    momentum, enough for ~30 features); ``weights`` per row (mean 1), e.g. :func:`class_weights`."""
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale < 1e-6] = 1.0
     xs = (x - mean) / scale
     n, d = xs.shape
+    sw = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
     w = np.zeros((d, 3))
     b = np.zeros(3)
     onehot = np.eye(3)[y]
@@ -97,8 +113,9 @@ def fit_softmax(x: np.ndarray, y: np.ndarray, l2: float = L2, iters: int = 300) 
     lr = 0.5
     for _ in range(iters):
         p = _softmax(xs @ w + b)
-        gw = xs.T @ (p - onehot) / n + l2 * w / n
-        gb = (p - onehot).mean(axis=0)
+        err = (p - onehot) * sw[:, None]
+        gw = xs.T @ err / n + l2 * w / n
+        gb = err.mean(axis=0)
         vw = 0.9 * vw + gw
         vb = 0.9 * vb + gb
         w -= lr * vw
@@ -111,12 +128,14 @@ def logits(model: dict, x: np.ndarray) -> np.ndarray:
     return xs @ np.array(model["w"]) + np.array(model["b"])
 
 
-def fit_temperature(z: np.ndarray, y: np.ndarray) -> float:
-    """The temperature minimising the negative log-likelihood of out-of-fold logits (grid then refine)."""
+def fit_temperature(z: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """The temperature minimising the (row-weighted) negative log-likelihood of out-of-fold logits (grid then
+    refine)."""
+    sw = np.ones(len(y)) if weights is None else weights
 
     def nll(t: float) -> float:
         p = _softmax(z / t)
-        return float(-np.log(np.clip(p[np.arange(len(y)), y], 1e-12, 1)).mean())
+        return float(-(np.log(np.clip(p[np.arange(len(y)), y], 1e-12, 1)) * sw).mean())
 
     grid = np.exp(np.linspace(math.log(0.3), math.log(5.0), 60))
     best = min(grid, key=nll)
@@ -129,34 +148,47 @@ L2_GRID = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 L2_DEFAULT = 30.0
 
 
-def _oof_logits(x: np.ndarray, y: np.ndarray, fold: np.ndarray, l2: float) -> np.ndarray:
+def _oof_logits(
+    x: np.ndarray, y: np.ndarray, fold: np.ndarray, l2: float, sw: np.ndarray | None = None
+) -> np.ndarray:
     oof = np.zeros((len(y), 3))
     for k in range(FOLDS):
         tr, te = fold != k, fold == k
         if te.any() and tr.any():
-            oof[te] = logits(fit_softmax(x[tr], y[tr], l2=l2), x[te])
+            w = None if sw is None else sw[tr] / sw[tr].mean()
+            oof[te] = logits(fit_softmax(x[tr], y[tr], l2=l2, weights=w), x[te])
     return oof
 
 
-def _nll(z: np.ndarray, y: np.ndarray) -> float:
+def _nll(z: np.ndarray, y: np.ndarray, sw: np.ndarray | None = None) -> float:
     p = _softmax(z)
-    return float(-np.log(np.clip(p[np.arange(len(y)), y], 1e-12, 1)).mean())
+    ll = np.log(np.clip(p[np.arange(len(y)), y], 1e-12, 1))
+    return float(-(ll if sw is None else ll * sw).mean())
 
 
-def fit(rows: list[dict], labels: list[str], *, seed: int = 13, l2: float | None = L2_DEFAULT) -> dict:
+def fit(
+    rows: list[dict],
+    labels: list[str],
+    *,
+    seed: int = 13,
+    l2: float | None = L2_DEFAULT,
+    balanced: bool = False,
+) -> dict:
     """Combiner parameters from feature dicts and gold labels: out-of-fold logits fix the temperature, the final
     model is fitted on everything. ``l2=None`` picks the ridge penalty of :data:`L2_GRID` with the best out-of-fold
     log-loss (on the small retrieval set it picks a weak penalty that fits its easy off-topic rows and reads real
-    claims worse, so the shipped model keeps the default)."""
+    claims worse, so the shipped model keeps the default). ``balanced`` weighs the labels equally, for fitting
+    rows whose label mix is an artefact of how they were made (generated edits outnumber the true sentences)."""
     x = np.stack([vector(r) for r in rows])
     y = np.array([LABELS.index(lab) for lab in labels])
+    sw = class_weights(y) if balanced else None
     rng = np.random.default_rng(seed)
     fold = rng.integers(0, FOLDS, len(y))
     if l2 is None:
-        l2 = min(L2_GRID, key=lambda c: _nll(_oof_logits(x, y, fold, c), y))
-    oof = _oof_logits(x, y, fold, l2)
-    t = fit_temperature(oof, y)
-    model = fit_softmax(x, y, l2=l2)
+        l2 = min(L2_GRID, key=lambda c: _nll(_oof_logits(x, y, fold, c, sw), y, sw))
+    oof = _oof_logits(x, y, fold, l2, sw)
+    t = fit_temperature(oof, y, sw)
+    model = fit_softmax(x, y, l2=l2, weights=sw)
     p = _softmax(oof / t)
     conf = p.max(axis=1)
     correct = p.argmax(axis=1) == y
@@ -169,6 +201,7 @@ def fit(rows: list[dict], labels: list[str], *, seed: int = 13, l2: float | None
         near_verbatim_support=round(float(((y[nv] == 0).sum() + 1) / (nv.sum() + 2)), 4),
         temperature=t,
         l2=l2,
+        balanced=balanced,
         features=list(FEATURES),
         n=int(len(y)),
         oof_accuracy=round(float(correct.mean()), 4),

@@ -126,6 +126,23 @@ def ece(confidences: list[float], correct: list[bool], bins: int = 10) -> float:
     )
 
 
+def _two_way(verdicts: list[dict]) -> tuple[list[str], list[float]]:
+    """Labels and confidences on a two-label set: the verifier's own label, with not enough info read as 'not
+    supported' (refuted); the confidence of 'not supported' is p(refuted) + p(not enough info) when the verdict
+    carries its probabilities."""
+    pred, conf = [], []
+    for v in verdicts:
+        label = "refuted" if v["label"] == "not_enough_info" else v["label"]
+        probs = v.get("probabilities")
+        c = float(v["confidence"])
+        if isinstance(probs, dict) and "supported" in probs:
+            p = float(probs["supported"])
+            c = p if label == "supported" else 1.0 - p
+        pred.append(label)
+        conf.append(c)
+    return pred, conf
+
+
 def score(gold_labels: list[str], verdicts: list[dict], *, two_way: bool = False) -> dict:
     """Metrics of verdicts against gold labels (same order)."""
     if len(gold_labels) != len(verdicts):
@@ -133,13 +150,14 @@ def score(gold_labels: list[str], verdicts: list[dict], *, two_way: bool = False
     pred = [v["label"] for v in verdicts]
     gold = [normalize_label(g) for g in gold_labels]
     nei = sum(1 for p in pred if p == "not_enough_info")
+    conf = [float(v["confidence"]) for v in verdicts]
     if two_way:
-        pred = ["refuted" if p == "not_enough_info" else p for p in pred]
+        pred, conf = _two_way(verdicts)
+        gold = ["refuted" if g == "not_enough_info" else g for g in gold]  # "not supported"
         labels: tuple[str, ...] = ("supported", "refuted")
     else:
         labels = LABELS
     correct = [g == p for g, p in zip(gold, pred, strict=True)]
-    conf = [float(v["confidence"]) for v in verdicts]
     per = f1_scores(gold, pred, labels)
     n = len(gold)
     confusion = {
@@ -160,7 +178,10 @@ def score(gold_labels: list[str], verdicts: list[dict], *, two_way: bool = False
         "definitions": {
             "ece": "10 equal-width confidence bins; sum_b (n_b/n)|acc_b - conf_b|",
             "brier": "mean (confidence of predicted label - 1[predicted == gold])^2",
-            "two_way": "not_enough_info counted as refuted (not supported)" if two_way else None,
+            "two_way": "not_enough_info counted as refuted (not supported), with confidence p(refuted) + p(not "
+            "enough info) when the verdict gives its probabilities"
+            if two_way
+            else None,
         },
     }
 

@@ -234,7 +234,8 @@ def generate_pairs(sentences: list[str], paper: str, *, seed: int = 13, split: s
         window = " ".join(x for x in (prev, s, nxt) if x) if rng.random() < 0.5 else s
         g = f"{paper}:{i}"
         add(s, window, "supported", g)
-        add(paraphrase(s, rng), window, "supported", g)
+        para = paraphrase(s, rng)
+        add(para, window, "supported", g)
         clause = _first_clause(s)
         if clause != s.rstrip(".") and len(clause.split()) >= 6:
             add(clause + ".", window, "supported", g)
@@ -262,6 +263,12 @@ def generate_pairs(sentences: list[str], paper: str, *, seed: int = 13, split: s
             joined = f"{_first_clause(s)}, and {_first_clause(nxt)[0].lower()}{_first_clause(nxt)[1:]}."
             add(joined, f"{s} {nxt}", "supported", g)
             add(joined, s, "not_enough_info", g)
+        # A rewrite with a number or name changed: worded unlike the source, so only the changed fact refutes it
+        # (the cross-encoder reads such a rewrite as "the same statement" and misses the change).
+        if para:
+            for e in (perturb_number(para, rng), swap_entity(para, pool, rng)):
+                if e and e != para:
+                    add(e, window, "refuted", g)
     return out
 
 

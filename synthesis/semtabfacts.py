@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import zipfile
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,3 +133,25 @@ def _statements(el: ElementTree.Element, doc: str) -> Iterator[TableStatement]:
         yield TableStatement(
             f"{doc}/{table.label}/{sid}", text, table, label, evidence, doc, relevant.get(sid, [])
         )
+
+
+def cell_check_counts(statements: list[TableStatement], *, strict: bool = True) -> Counter[tuple[str, str]]:
+    """(status of the table cell check, gold label) counts over the statements (``strict`` as the verifier runs
+    :func:`synthesis.table_check.check_claim` against a whole paper)."""
+    from synthesis.table_check import check_claim
+
+    return Counter((check_claim(s.statement, [s.table], strict=strict).status, s.label) for s in statements)
+
+
+def cell_check_rates(statements: list[TableStatement], *, strict: bool = True) -> dict:
+    """How often the table cell check is right when it decides: a match read as supported, a mismatch as refuted,
+    Laplace-smoothed; with the counts behind each rate. These are the confidences the verifier gives a verdict that
+    a named cell decides."""
+    counts = cell_check_counts(statements, strict=strict)
+    out: dict = {"statements": len(statements), "strict": strict}
+    for status, label in (("match", "supported"), ("mismatch", "refuted")):
+        decided = sum(v for (st, _), v in counts.items() if st == status)
+        right = counts[(status, label)]
+        out[status] = round((right + 1) / (decided + 2), 4)
+        out[f"{status}_counts"] = {"decided": decided, "right": right}
+    return out

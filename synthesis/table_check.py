@@ -129,7 +129,7 @@ def _named_rows(table: Table, claim: str) -> list[int]:
     return rows
 
 
-def _named_columns(table: Table, claim: str) -> list[int]:
+def _named_columns(table: Table, claim: str, *, lone_column: bool = True) -> list[int]:
     """Data columns whose distinguishing headers the claim names; a sub-header ("EM") narrows them."""
     cols = range(1, len(table.columns))
     shared = {
@@ -149,7 +149,7 @@ def _named_columns(table: Table, claim: str) -> list[int]:
     if len(hits) > 1:
         narrowed = [j for j in hits if all(header_mentioned(h, claim) for h in names(j)[:2])]
         hits = narrowed or hits
-    if not hits and len(table.columns) == 2:  # one data column: it is named by naming the table's rows
+    if not hits and len(table.columns) == 2 and lone_column:  # one data column: named by naming a row
         hits = [1]
     return hits
 
@@ -184,9 +184,14 @@ def _equal(q: Quantity, value: float, decimals: int, percent: bool) -> bool:
     return False
 
 
-def check_claim(claim: str, tables: list[Table]) -> CellCheck:
-    """Find the cell(s) the claim names by row and column header and compare its numbers with them."""
-    candidates = _named_cells(claim, tables)
+def check_claim(claim: str, tables: list[Table], *, strict: bool = False) -> CellCheck:
+    """Find the cell(s) the claim names by row and column header and compare its numbers with them.
+
+    ``strict`` is for a claim that may be about anything in a paper rather than a statement about one table (how
+    the verifier uses it): the claim must name the column too (a lone data column is not named by naming a row),
+    and it is a mismatch only when the closest cell value could be the one the claim misstates (same order of
+    magnitude: "12 hours" is not a misstated 87,599 training examples)."""
+    candidates = _named_cells(claim, tables, lone_column=not strict)
     if not candidates:
         return CellCheck("not_found", "no table cell is named by both a row and a column header in the claim")
     headers = [h for t, c in candidates for h in (*t.rows[c.row], *t.columns[c.col])]
@@ -225,6 +230,15 @@ def check_claim(claim: str, tables: list[Table]) -> CellCheck:
                     best = (gap, probe, v, t, c)
     assert best is not None
     _, q, v, t, c = best
+    if strict and not _same_order(q.value, v):
+        return CellCheck(
+            "not_found",
+            f"the cells the claim names ({t.citation(c)}) hold no value of the size of its {q.text}",
+            cell=c,
+            table=t,
+            citation=t.citation(c),
+            candidates=candidates,
+        )
     return CellCheck(
         "mismatch",
         f"the claim says {q.text} where {t.citation(c)}"
@@ -238,14 +252,20 @@ def check_claim(claim: str, tables: list[Table]) -> CellCheck:
     )
 
 
-def _named_cells(claim: str, tables: list[Table]) -> list[tuple[Table, Cell]]:
-    """The numeric cells whose row and column headers the claim names (a one-row table's row needs no name)."""
+def _same_order(claimed: float, value: float) -> bool:
+    a, b = abs(claimed), abs(value)
+    return a == b or (a > 0 and b > 0 and 0.1 <= a / b <= 10)
+
+
+def _named_cells(claim: str, tables: list[Table], *, lone_column: bool = True) -> list[tuple[Table, Cell]]:
+    """The numeric cells whose row and column headers the claim names (a one-row table's row needs no name; with
+    ``lone_column``, nor does a one-data-column table's column)."""
     named: list[tuple[Table, list[int], list[int]]] = []
     for t in tables:
         rows = _named_rows(t, claim)
-        if not rows and len(t.rows) == 1:
+        if not rows and len(t.rows) == 1 and lone_column:
             rows = [0]
-        cols = _named_columns(t, claim) if rows else []
+        cols = _named_columns(t, claim, lone_column=lone_column) if rows else []
         if rows and cols:
             named.append((t, rows, cols))
     return [

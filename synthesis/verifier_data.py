@@ -25,6 +25,8 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from synthesis.errors import AssayError
+
 LABELS = ("supported", "refuted", "not_enough_info")
 TWO_WAY = "not_supported"
 HELD_OUT = 0.30  # share of a one-file set kept for evaluation
@@ -70,12 +72,12 @@ def is_calib(pair: Pair) -> bool:
 _WS = re.compile(r"\s+")
 
 
-def _clean(text: str) -> str:
+def clean_text(text: str) -> str:
     return _WS.sub(" ", str(text)).strip()
 
 
 def _pair(claim: str, evidence: str, label: str, source: str, split: str, group: str = "") -> Pair:
-    return Pair(_clean(claim), _clean(evidence), label, source, split, group or _clean(claim))
+    return Pair(clean_text(claim), clean_text(evidence), label, source, split, group or clean_text(claim))
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -108,7 +110,7 @@ def load_covidfact_rte_dev(root: Path, trained_claims: set[str]) -> list[Pair]:
     out = []
     with (root / "verification" / "covidfact-rte" / "dev.tsv").open(encoding="utf-8") as f:
         for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
-            claim = _clean(r.get("Sentence2") or r.get("sentence2") or "")
+            claim = clean_text(r.get("Sentence2") or r.get("sentence2") or "")
             if not claim or claim in trained_claims:
                 continue
             gold = (r.get("label") or r.get("entailment") or "").strip()
@@ -124,7 +126,7 @@ def load_scifact_rte(root: Path) -> list[Pair]:
             label = "supported" if r["entailment"].strip() == "entailment" else TWO_WAY
             claim = r["sentence2"]
             out.append(
-                _pair(claim, r["sentence1"], label, "scifact-rte", hash_split("scifact:" + _clean(claim)))
+                _pair(claim, r["sentence1"], label, "scifact-rte", hash_split("scifact:" + clean_text(claim)))
             )
     return out
 
@@ -137,7 +139,7 @@ def load_fever_rte(root: Path) -> list[Pair]:
     out = []
     for e, c, y in zip(ev, cl, lab, strict=True):
         label = "supported" if y.strip() == "entailment" else TWO_WAY
-        out.append(_pair(c, e, label, "fever-rte", hash_split("fever:" + _clean(c))))
+        out.append(_pair(c, e, label, "fever-rte", hash_split("fever:" + clean_text(c))))
     return out
 
 
@@ -193,7 +195,7 @@ def load_healthver(root: Path) -> list[Pair]:
                     r["evidence"],
                     _HV_LABEL[r["label"].strip().lower()],
                     "healthver",
-                    hash_split("healthver:" + _clean(claim)),
+                    hash_split("healthver:" + clean_text(claim)),
                 )
             )
     return out
@@ -320,7 +322,7 @@ def load_wice(root: Path) -> list[Pair]:
                     " ".join(sents[i] for i in idx),
                     label,
                     "wice",
-                    hash_split("wice:" + _clean(r["claim"])),
+                    hash_split("wice:" + clean_text(r["claim"])),
                     group=f"wice-{n}",
                 )
             )
@@ -328,27 +330,21 @@ def load_wice(root: Path) -> list[Pair]:
 
 
 def load_sem_tab_facts(root: Path) -> list[Pair]:
-    """SEM-TAB-FACTS statements against their linearised table, through :mod:`synthesis.tables` when it offers a
-    loader (owned by the tables work); absent that module, none."""
-    try:
-        from synthesis import tables  # noqa: PLC0415 - optional, owned elsewhere
-    except ImportError:
-        return []
-    loader = getattr(tables, "load_sem_tab_facts", None)
-    if loader is None:
-        return []
+    """SEM-TAB-FACTS: each statement against its table linearised as text (caption, then a line per row), train and
+    dev splits as published (:mod:`synthesis.semtabfacts` reads the XML)."""
+    from synthesis.semtabfacts import iter_semtabfacts
+
+    folder = root / "verification" / "sem-tab-facts"
     out = []
-    mapping = {"entailed": "supported", "refuted": "refuted", "unknown": "not_enough_info"}
     for split in ("train", "dev"):
         try:
-            rows = loader(root / "verification" / "sem-tab-facts", split=split)
-        except TypeError:
+            rows = list(iter_semtabfacts(split, folder))
+        except AssayError:  # the set is not there
             return []
         for r in rows:
-            claim, evidence, label = (r["claim"], r["evidence"], r["label"]) if isinstance(r, dict) else r[:3]
-            lab = mapping.get(str(label).lower(), str(label).lower())
-            if lab in LABELS:
-                out.append(_pair(claim, evidence, lab, "sem-tab-facts", split))
+            out.append(
+                _pair(r.statement, r.evidence, r.label, "sem-tab-facts", split, group=f"stf-{r.document}")
+            )
     return out
 
 

@@ -19,7 +19,9 @@ from synthesis.evaluation import normalize_label, score
 from synthesis.retrieval import BM25, Unit, inline_units, paper_units
 from synthesis.store_papers import pdf_sha_of
 from synthesis.verifier.decide import decide
-from synthesis.verifier.rules import Check, Decision
+from synthesis.verifier.reading import original_entity
+from synthesis.verifier.rules import Check, Decision, passage_conflicts
+from synthesis.verifier.table_cells import cell_evidence, decide_by_table, default_table_rates, table_rates
 from synthesis.verifier.thresholds import LABELS, MAX_CLAIM_CHARS, MODEL_TOP_K
 
 
@@ -53,26 +55,51 @@ def _where_units(group: list[Unit]) -> str:
     return "the evidence" if u.start < 0 or u.kind == "inline-all" else f"evidence #{u.start + 1}"
 
 
-def _model_features(d: Decision, groups: list[list[Unit]], probs: np.ndarray, i_sup: int, i_ref: int) -> dict:
+def _model_features(
+    d: Decision, groups: list[list[Unit]], probs: np.ndarray, i_sup: int, i_ref: int, rivals: list[tuple]
+) -> dict:
     """The rule features of the decision with the cross-encoder's readings added: the strongest support and
-    conflict, the least 'not enough info', the reading of the passage retrieval ranked first, and the rules' label."""
+    conflict, the least 'not enough info', the reading of the passage retrieval ranked first, the rules' label, and
+    how strongly the model reads as 'the same statement' a passage that gives one of the claim's numbers or names
+    differently (``rivals``: per group, the numbers and names it gives otherwise), which the model alone misses."""
     from synthesis.combiner import ce_features
 
     feats = dict(d.features)
     first = d.checks[0].unit.key  # the passage retrieval ranked first, alone and in its windows
     top = [i for i, g in enumerate(groups) if any(u.key == first for u in g)] or [0]
+    top_alone = [i for i in top if len(groups[i]) == 1] or top
+    windows = [i for i, g in enumerate(groups) if len(g) > 1]
     feats.update(
         ce_features(
             float(probs[i_sup, 0]),
             float(probs[i_ref, 1]),
             float(probs[:, 2].min()),
             float(probs[top, 0].max()),
-            float(probs[top, 1].max()),
+            float(probs[top_alone, 1].max()),
         )
     )
+    # A window's reading of conflict stays a separate signal: a negation in the neighbouring sentence often makes
+    # the model read a conflict the claim does not have.
+    feats["ce_ref_window"] = max((float(probs[i, 1]) for i in windows), default=0.0)
+    feats["ce_sup_clean"] = max(
+        (float(probs[i, 0]) for i, (n, e) in enumerate(rivals) if not (n or e)), default=0.0
+    )
+    feats["ce_num_conflict"] = max((float(probs[i, 0]) for i, (n, _) in enumerate(rivals) if n), default=0.0)
+    feats["ce_ent_conflict"] = max((float(probs[i, 0]) for i, (_, e) in enumerate(rivals) if e), default=0.0)
     feats["rule_supported"] = 1.0 if d.label == "supported" else 0.0
     feats["rule_refuted"] = 1.0 if d.label == "refuted" else 0.0
     return feats
+
+
+def _group_rivals(claim, groups: list[list[Unit]]) -> list[tuple[list[str], list[str]]]:  # noqa: ANN001
+    """Per group of units the model reads as one passage: the claim's numbers and names it gives differently."""
+    if claim is None:
+        return [([], []) for _ in groups]
+    out = []
+    for g in groups:
+        unit = g[0] if len(g) == 1 else inline_units([" ".join(u.text for u in g)])[0]
+        out.append(passage_conflicts(claim, unit))
+    return out
 
 
 def _model_reasons(
@@ -180,6 +207,8 @@ class Verifier:
         self._claim_vecs: dict[str, np.ndarray] = {}
         self._shas: dict[str, str | None] = {}
         self._neighbours: dict[tuple, tuple[Unit | None, Unit | None]] = {}
+        self._tables: dict[tuple[str, ...], list] = {}
+        self.table_rates = table_rates(self.combiner) if self.combiner is not None else default_table_rates()
 
     def _sha(self, paper_id: str) -> str | None:
         """The PDF hash the evidence was read from (pins the quote to one exact file, not just an arXiv id)."""
@@ -250,7 +279,34 @@ class Verifier:
             d = self._decide_stored(text, paper_ids, result)
         if d is None:  # nothing to check the claim against: the result says why
             return result
-        return self._assemble(result, text, d, extra, inline)
+        result = self._assemble(result, text, d, extra, inline)
+        if not inline and not extra and self.store is not None:
+            self._check_tables(result, text, paper_ids)
+        return result
+
+    def _check_tables(self, result: dict, text: str, paper_ids: list[str]) -> None:
+        """The claim's numbers against the table cells of the papers it names (:func:`decide_by_table`)."""
+        from synthesis.papers import get_paper
+        from synthesis.store import read_tables
+        from synthesis.table_check import check_claim
+
+        key = tuple(sorted(set(paper_ids)))
+        if key not in self._tables:
+            self._tables[key] = [(pid, t) for pid in key for t in read_tables(self.store, pid)]
+        tables = self._tables[key]
+        if not tables:
+            return
+        cc = check_claim(text, [t for _, t in tables], strict=True)
+        if cc.status not in ("match", "mismatch") or cc.table is None:
+            return
+        paper = next((pid for pid, t in tables if t is cc.table), key[0])
+        meta = get_paper(self.store, paper)
+        decide_by_table(
+            result,
+            cc,
+            self.table_rates,
+            cell_evidence(cc, paper, getattr(meta, "version", None), self._sha(paper)),
+        )
 
     def _undecided(self, result: dict, reason: str) -> dict:
         """``result`` as a not_enough_info verdict for ``reason``, with the calibrated confidence of that label."""
@@ -386,8 +442,12 @@ class Verifier:
         groups = self._candidates(d)
         probs = self.scorer.probs([(text, " ".join(u.text for u in g)) for g in groups])
         i_sup = int(np.argmax(probs[:, 0]))
-        i_ref = int(np.argmax(probs[:, 1]))
-        feats = _model_features(d, groups, probs, i_sup, i_ref)
+        # A contradiction is read from one sentence: two adjacent sentences join a fact spread over both, but a
+        # negation in the neighbour ("ANLI+ does not lead to ...") is not a conflict with the claim.
+        singles = [i for i, g in enumerate(groups) if len(g) == 1] or list(range(len(groups)))
+        i_ref = max(singles, key=lambda i: probs[i, 1])
+        rivals = _group_rivals(d.claim, groups)
+        feats = _model_features(d, groups, probs, i_sup, i_ref, rivals)
         p = self._label_probabilities(feats, mode)
         k = int(np.argmax(p))
         label = LABELS[k]
@@ -395,8 +455,19 @@ class Verifier:
         result["confidence"] = round(float(p[k]), 4)
         result["probabilities"] = {lab: round(float(x), 4) for lab, x in zip(LABELS, p, strict=True)}
         pick = i_sup if label == "supported" else (i_ref if label == "refuted" else i_sup)
+        rival = max((i for i, (n, e) in enumerate(rivals) if n or e), key=lambda i: probs[i, 0], default=None)
+        by_rival = label == "refuted" and rival is not None and probs[rival, 0] > probs[i_ref, 1]
+        if by_rival:
+            pick = rival  # the passage that states the claim with another number or name refutes it
         group = groups[pick]
         d.reasons = _model_reasons(d, label, group, probs, pick, i_sup, i_ref)
+        if by_rival:
+            n, e = rivals[pick]
+            what = ", ".join([f"number {x}" for x in n] + [f"name {original_entity(text, x)}" for x in e])
+            d.reasons[0] = (
+                f"{_where_units(group)} gives otherwise the claim's {what} (the verifier model reads it as "
+                f"stating the claim with p(supported)={probs[pick, 0]:.2f}, blind to such a change)"
+            )
         d.features = feats
         if label == "not_enough_info":
             return _evidence(d)

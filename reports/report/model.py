@@ -35,6 +35,11 @@ class Quote(_Model):
     score: float | None = Field(
         default=None, description="How well it matches what it is evidence for (0-1)."
     )
+    cell: str | None = Field(
+        default=None,
+        description='For a table cell: the cell as a reader cites it ("Table 2, row SQuAD, column XNLI: - 1.4"); '
+        "quote is then its printed value.",
+    )
 
 
 class PaperInfo(_Model):

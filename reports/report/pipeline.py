@@ -296,13 +296,16 @@ class _Citations:
         out = []
         for e in v["evidence"]:
             pid, page, text = e.get("paper"), e.get("page"), e.get("quote", "")
+            cell = None
+            if e.get("kind") == "table-cell":  # quote its printed value, cite the cell by row and column
+                cell, text = text, e.get("cell_text") or ""
             if pid not in self.pages_of or not page or not text:
                 continue
             start = e.get("char_start")
             pages = self.pages_of[pid]
             page_text = pages[page - 1] if 0 < page <= len(pages) else ""
             if not isinstance(start, int) or page_text[start : start + len(text)] != text:
-                start = page_text.find(text)
+                start = -1 if cell else page_text.find(text)  # a cell's value is found only where it was read
             if start < 0:
                 continue
             out.append(
@@ -315,6 +318,7 @@ class _Citations:
                     "char_end": start + len(text),
                     "score": e.get("score"),
                 }
+                | ({"cell": cell} if cell else {})
             )
         return out
 

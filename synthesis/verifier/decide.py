@@ -47,6 +47,7 @@ def decide(
             [],
             [f"the claim has too little content to check ({len(claim.wordset)} distinct content word(s))"],
             decision_features(None, None, None, claim, embed_sims is not None),
+            claim,
         )
     weights = {w: max(0.5, min(bm25.weight(w), 8.0)) for w in claim.wordset} if bm25 else {}
     cand = _candidates(claim, units, bm25, embed_sims)
@@ -83,7 +84,7 @@ def decide(
     feats["near_verbatim"] = (
         1.0 if verbatim else 0.0
     )  # a sentence states it word for word, nothing conflicting
-    return Decision(label, best, checks, reasons, feats)
+    return Decision(label, best, checks, reasons, feats, claim)
 
 
 def _candidates(

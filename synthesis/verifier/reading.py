@@ -51,6 +51,7 @@ _CLAUSE = re.compile(r"[,;:()\u2013\u2014]|\s(?:and|but|while|whereas|although|w
 
 
 _WEAK_NEG = frozenset({"no", "without", "none", "nothing", "lack", "lacks"})
+_WITH_NO = re.compile(r"\bwith\s+no\b", re.IGNORECASE)
 
 
 def _negated_words(text: str) -> tuple[set[str], set[str]]:
@@ -62,6 +63,9 @@ def _negated_words(text: str) -> tuple[set[str], set[str]]:
     text = _SCOPE_NEGATION.sub(
         " ", clean(text)
     )  # "no single task", "not all tasks" narrow the scope, not polarity
+    text = _WITH_NO.sub(
+        "without", text
+    )  # "tasks with no training data" says what "tasks without training data" does
     for clause in _CLAUSE.split(text):
         toks = tokens(clause)
         for i, tok in enumerate(toks):

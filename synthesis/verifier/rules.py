@@ -114,6 +114,8 @@ def rivals(q: Quantity, r: Quantity) -> bool:
 
 
 def _num_match(q: Quantity, r: Quantity) -> bool:
+    if (q.kind == "count") != (r.kind == "count"):  # "9 tasks" does not round to "a gain of 9.1 points"
+        return q.value == r.value
     if values_match(q.value, q.decimals, r.value, r.decimals):
         return True
     if values_match(abs(q.value), q.decimals, abs(r.value), r.decimals):
@@ -158,8 +160,18 @@ def _match_numbers(chk: Check, claim: Reading) -> None:
         hit = next((r for r in u.numbers if _num_match(q, r)), None)
         if hit is not None:
             chk.nums_matched.append((q, hit))
-        elif q.text.lower() not in u.squashed:
+        elif not written_in(q.text, u.text):
             chk.nums_unmatched.append(q)
+
+
+def written_in(number_text: str, text: str) -> bool:
+    """The claim's number is written in the text as a whole number, not inside another one ("9.1" in "69.1", "6" in
+    "1,600"); spaces and hyphens inside it may differ ("2 million", "2-million")."""
+    parts = [re.escape(p) for p in re.split(r"[\s\-_]+", number_text.strip().lower()) if p]
+    if not parts:
+        return False
+    needle = r"[\s\-_]*".join(parts)
+    return re.search(rf"(?<![\d.])(?<!\d,){needle}(?!\d|[.,]\d)", text.lower()) is not None
 
 
 def _coverage(
@@ -258,6 +270,20 @@ class Decision:
     checks: list[Check]
     reasons: list[str]
     features: dict[str, float]
+    claim: Reading | None = None  # the claim as read, for checks on evidence the rules did not score alone
+
+
+def passage_conflicts(claim: Reading, unit: Unit) -> tuple[list[str], list[str]]:
+    """The claim's numbers and names that a passage read as one piece of evidence (a sentence or a window) gives
+    differently: a number it states as another value of the same kind, a name where it names another. The
+    cross-encoder reads such a passage as "the same statement" and is blind to the change; these are its
+    counterweight."""
+    chk = Check(unit, read(unit.text), 0.0)
+    _match_numbers(chk, claim)
+    _match_entities(chk, claim)
+    numbers = [q.text for q in chk.nums_unmatched if any(rivals(q, r) for r in chk.reading.numbers)]
+    names = chk.ents_missing if (chk.ents_extra and len(chk.ents_missing) <= 2) else []
+    return numbers, names
 
 
 def decision_features(

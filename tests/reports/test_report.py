@@ -407,3 +407,29 @@ def test_a_related_paper_in_the_store_is_cited_with_why(
             assert get_pages(store, q["paper"])[q["page"] - 1][q["char_start"] : q["char_end"]] == q["quote"]
     size = next(f for f in rep["facets"] if f["label"] == "scaling model size")
     assert size["status"] == "not answered"
+
+
+def test_a_table_cell_is_quoted_by_its_printed_value_and_cited_by_row_and_column() -> None:
+    """A verdict decided by a table cell: the report's quote stays verbatim (the printed value, at the offsets it was
+    read from) and carries the cell's citation; a value not at its offsets is dropped, never searched for."""
+    from reports.report.model import Quote
+    from reports.report.pipeline import _Citations
+
+    page = "QQP (No MLM) - 1.4 - 2.1 - 5.6 - 6.9 + 0.4"
+    start = page.index("- 6.9")
+    cite = _Citations(ref_of={"p": 1}, pages_of={"p": [page]})
+    cell = {
+        "paper": "p",
+        "page": 1,
+        "quote": "Table 2, row QQP (No MLM), column NER F1: - 6.9",
+        "kind": "table-cell",
+        "cell_text": "- 6.9",
+        "char_start": start,
+        "char_end": start + 5,
+        "score": 1.0,
+    }
+    (q,) = cite.evidence({"evidence": [cell]})
+    assert q["quote"] == "- 6.9" and page[q["char_start"] : q["char_end"]] == "- 6.9"
+    assert q["cell"] == "Table 2, row QQP (No MLM), column NER F1: - 6.9"
+    Quote.model_validate(q)
+    assert cite.evidence({"evidence": [dict(cell, char_start=0, char_end=5)]}) == []

@@ -106,3 +106,25 @@ def test_model_verdicts_quote_verbatim_and_keep_the_contract(corpus_store, parap
             assert page[e["char_start"] : e["char_end"]] == e["quote"], e
         assert re.search(r"verifier model|no passage settles", v["reasons"][0])
     assert two >= 1  # some evidence is a window of two adjacent sentences, both quoted
+
+
+def test_a_neighbours_negation_is_no_conflict(corpus_store, tmp_path):
+    """Regressions of the paraphrase set, fast: the model read the window "CommonsenseQA and CosmosQA lead to
+    slightly improved performance ... ANLI+ does not lead to improved performance" as contradicting a paraphrase of
+    its first sentence (p=0.89), and "with no training data" as negating "without training data"."""
+    s = load_settings(tmp_path, offline=True, embedding_model="none")
+    claims = [
+        {
+            "id": "window",
+            "text": "CommonsenseQA and CosmosQA give slightly better performance on the question-answering tasks.",
+        },
+        {
+            "id": "with-no",
+            "text": "BUCC and Tatoeba, the two sentence retrieval tasks without training data, benefit "
+            "universally from intermediate-task training.",
+        },
+    ]
+    v = {x["id"]: x for x in verify_claims(corpus_store, s, claims, ["2005.13013v1"])}
+    for x in v.values():
+        assert x["label"] == "supported", x["reasons"]
+        assert "ce_ref_window" in x["signals"] and "ce_sup_clean" in x["signals"]
