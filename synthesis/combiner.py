@@ -195,10 +195,14 @@ def fit(
     from synthesis.evaluation import ece
 
     nv = x[:, FEATURES.index("near_verbatim")] > 0.5
+    rv = np.array([rival_only(r) for r in rows]) & ~nv
     return dict(
         model,
         # P(supported | a sentence states the claim word for word, nothing conflicting), Laplace-smoothed
         near_verbatim_support=round(float(((y[nv] == 0).sum() + 1) / (nv.sum() + 2)), 4),
+        # P(refuted | the only passages read as stating the claim give its number or name otherwise)
+        rival_refutes=round(float(((y[rv] == 1).sum() + 1) / (rv.sum() + 2)), 4),
+        rival_rows=int(rv.sum()),
         temperature=t,
         l2=l2,
         balanced=balanced,
@@ -219,25 +223,45 @@ def for_mode(params: dict, mode: str) -> dict:
     return params.get("inline", params) if isinstance(params.get("inline"), dict) else params
 
 
+RIVAL_READ = 0.5  # the model reads a passage as stating the claim ...
+CLEAN_READ = 0.5  # ... and reads no passage without a changed number or name as support
+
+
+def rival_only(features: dict[str, float]) -> bool:
+    """The passages the cross-encoder reads as stating the claim all give one of its numbers or names otherwise."""
+    rival = max(features.get("ce_num_conflict", 0.0), features.get("ce_ent_conflict", 0.0))
+    return rival >= RIVAL_READ and features.get("ce_sup_clean", 1.0) < CLEAN_READ
+
+
 def predict(params: dict, features: dict[str, float], mode: str = "inline") -> np.ndarray:
     """Calibrated (supported, refuted, not_enough_info) probabilities for one claim's features.
 
-    One rule stands above the learned weights when evidence was retrieved from a paper: if a sentence of the paper
-    states the claim almost word for word and nothing in that sentence conflicts with it, the paper supports the
-    claim (whatever another passage or the cross-encoder's reading of a negation says); its probability is the rate
-    measured on the fitting rows. A linear model cannot express such an override."""
+    Two rules stand above the learned weights when evidence was retrieved from a paper, each at the rate measured
+    on the fitting rows (a linear model cannot express either conjunction):
+    - a sentence of the paper states the claim almost word for word and nothing in it conflicts: supported
+      (whatever another passage or the cross-encoder's reading of a negation says);
+    - else, the only passages the cross-encoder reads as stating the claim give one of its numbers or names
+      otherwise ("a mean gain of 9.1 points" where the paper says 6.1): refuted."""
     params = for_mode(params, mode)
     if mode == "retrieval" and features.get("near_verbatim", 0.0) > 0.5 and "near_verbatim_support" in params:
-        q = float(params["near_verbatim_support"])
-        rest = _softmax(
-            logits(params, vector(features, tuple(params.get("features", FEATURES)))[None, :])
-            / float(params.get("temperature", 1.0))
-        )[0][1:]
-        rest = rest / rest.sum() * (1.0 - q)
-        return np.array([q, rest[0], rest[1]])
+        return _decided(params, features, 0, float(params["near_verbatim_support"]))
+    if mode == "retrieval" and "rival_refutes" in params and rival_only(features):
+        return _decided(params, features, 1, float(params["rival_refutes"]))
+    return _learned(params, features)
+
+
+def _learned(params: dict, features: dict[str, float]) -> np.ndarray:
     names = tuple(params.get("features", FEATURES))
     z = logits(params, vector(features, names)[None, :])
     return _softmax(z / float(params.get("temperature", 1.0)))[0]
+
+
+def _decided(params: dict, features: dict[str, float], k: int, q: float) -> np.ndarray:
+    """Label ``k`` at probability ``q``; the other two share the rest as the learned weights divide it."""
+    p = _learned(params, features)
+    rest = np.delete(p, k)
+    rest = rest / rest.sum() * (1.0 - q)
+    return np.insert(rest, k, q)
 
 
 def default_params() -> dict | None:

@@ -463,10 +463,13 @@ class Verifier:
         d.reasons = _model_reasons(d, label, group, probs, pick, i_sup, i_ref)
         if by_rival:
             n, e = rivals[pick]
-            what = ", ".join([f"number {x}" for x in n] + [f"name {original_entity(text, x)}" for x in e])
+            what = " and ".join(
+                [f"another value where the claim says {x}" for x in n]
+                + [f"another name where the claim says {original_entity(text, x)}" for x in e]
+            )
             d.reasons[0] = (
-                f"{_where_units(group)} gives otherwise the claim's {what} (the verifier model reads it as "
-                f"stating the claim with p(supported)={probs[pick, 0]:.2f}, blind to such a change)"
+                f"{_where_units(group)} gives {what} (the verifier model reads it as stating the claim, "
+                f"p(supported)={probs[pick, 0]:.2f}, and is blind to such a change)"
             )
         d.features = feats
         if label == "not_enough_info":

@@ -282,7 +282,8 @@ def passage_conflicts(claim: Reading, unit: Unit) -> tuple[list[str], list[str]]
     _match_numbers(chk, claim)
     _match_entities(chk, claim)
     numbers = [q.text for q in chk.nums_unmatched if any(rivals(q, r) for r in chk.reading.numbers)]
-    names = chk.ents_missing if (chk.ents_extra and len(chk.ents_missing) <= 2) else []
+    # One name replaced by another is a swap; a passage missing two of the claim's names is about something else.
+    names = chk.ents_missing if (chk.ents_extra and len(chk.ents_missing) == 1) else []
     return numbers, names
 
 

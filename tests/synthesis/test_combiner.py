@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthesis.combiner import FEATURES, L2_GRID, LABELS, default_params, fit, for_mode, predict
+from synthesis.combiner import FEATURES, L2_GRID, LABELS, default_params, fit, for_mode, predict, rival_only
 
 
 def _rows(n: int, seed: int = 0) -> tuple[list[dict], list[str]]:
@@ -47,6 +47,22 @@ def test_near_verbatim_decides_supported_in_retrieval_mode_only():
     assert p_inl.argmax() == 1  # inline evidence: the learned weights alone
     without = dict(against, near_verbatim=0.0)
     assert predict(params, without, "retrieval").argmax() == 1
+
+
+def test_a_rival_number_or_name_refutes_in_retrieval_mode_unless_a_sentence_states_the_claim():
+    """The only passages the model reads as stating the claim give its number otherwise: refuted at the measured
+    rate; a clean supporting passage, or a near-verbatim sentence, keeps the learned weights or the support rule."""
+    rows, labels = _rows(300)
+    one = fit(rows, labels)
+    assert 0 < one["rival_refutes"] <= 1 and one["rival_rows"] >= 0
+    params = {"inline": one, "retrieval": dict(one, rival_refutes=0.9, near_verbatim_support=0.85)}
+    rival = {f: 0.0 for f in FEATURES} | {"ce_sup": 0.97, "ce_num_conflict": 0.97, "ce_sup_clean": 0.1}
+    p = predict(params, rival, "retrieval")
+    assert p[1] == 0.9 and abs(p.sum() - 1) < 1e-9
+    assert predict(params, rival, "inline")[1] != 0.9
+    assert predict(params, dict(rival, ce_sup_clean=0.9), "retrieval")[1] != 0.9
+    assert predict(params, dict(rival, near_verbatim=1.0), "retrieval")[0] == 0.85
+    assert not rival_only({"ce_ent_conflict": 0.4, "ce_sup_clean": 0.0})
 
 
 def test_one_model_files_serve_both_modes_and_the_shipped_file_has_both():

@@ -88,6 +88,9 @@ def test_passage_conflicts_name_the_changed_number_and_name():
     )
     unit = inline_units(["We use SQuAD version 1.1."])[0]
     assert passage_conflicts(read("The authors use version 1.1 of HellaSwag."), unit) == ([], ["hellaswag"])
+    # Two of the claim's names missing: the passage is about something else, not a swap.
+    unit = inline_units(["Image classification models are evaluated on CIFAR-10 with ResNet backbones."])[0]
+    assert passage_conflicts(read("HyperLlama was evaluated on the ImageNet benchmark."), unit) == ([], [])
 
 
 def test_cell_check_rates_are_smoothed_precisions():
