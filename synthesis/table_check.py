@@ -16,6 +16,7 @@ number to check), always with the reason and the cell's citation ("Table 2, row 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -92,6 +93,18 @@ def _forms(header: str) -> set[str]:
     return {f for f in base | spelled if f}
 
 
+@functools.lru_cache(maxsize=1024)
+def _claim_tokens(claim: str) -> list[str]:
+    return tokens(claim)
+
+
+@functools.lru_cache(maxsize=65536)
+def _form_tokens(header: str) -> tuple[tuple[str, ...], ...]:
+    """The token lists of a header's forms (sorted, so the order of checks is fixed), read once per header: a
+    paper's headers are checked against every claim."""
+    return tuple(sorted(tuple(tokens(f)) for f in _forms(header)))
+
+
 def header_mentioned(header: str, claim: str) -> bool:
     """Whether the claim names this header: its tokens in a row, or (5+ characters) a close fuzzy match; a
     trailing citation in parentheses is optional ("XLM-R (Hu et al., 2020)" is named by "XLM-R")."""
@@ -100,9 +113,9 @@ def header_mentioned(header: str, claim: str) -> bool:
     h = header.strip()
     if not h:
         return False
-    ct = tokens(claim)
-    for form in _forms(h):
-        ht = tokens(form)
+    ct = _claim_tokens(claim)
+    for form_tokens in _form_tokens(h):
+        ht = list(form_tokens)
         if not ht or all(t.isdigit() for t in ht):
             continue
         if _contains(ct, ht) >= 0:

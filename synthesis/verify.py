@@ -19,7 +19,7 @@ from synthesis.evaluation import normalize_label, score
 from synthesis.retrieval import BM25, Unit, inline_units, paper_units
 from synthesis.store_papers import pdf_sha_of
 from synthesis.verifier.decide import decide
-from synthesis.verifier.reading import original_entity
+from synthesis.verifier.reading import original_entity, read
 from synthesis.verifier.rules import Check, Decision, passage_conflicts
 from synthesis.verifier.table_cells import cell_evidence, decide_by_table, default_table_rates, table_rates
 from synthesis.verifier.thresholds import LABELS, MAX_CLAIM_CHARS, MODEL_TOP_K
@@ -91,14 +91,23 @@ def _model_features(
     return feats
 
 
-def _group_rivals(claim, groups: list[list[Unit]]) -> list[tuple[list[str], list[str]]]:  # noqa: ANN001
-    """Per group of units the model reads as one passage: the claim's numbers and names it gives differently."""
+def _group_rivals(
+    claim,
+    groups: list[list[Unit]],
+    readings: dict,  # noqa: ANN001
+) -> list[tuple[list[str], list[str]]]:
+    """Per group of units the model reads as one passage: the claim's numbers and names it gives differently. Each
+    passage is read once per verifier (``readings``, keyed like the rules' own cache), not once per claim."""
     if claim is None:
         return [([], []) for _ in groups]
     out = []
     for g in groups:
+        key = tuple(u.key for u in g)
         unit = g[0] if len(g) == 1 else inline_units([" ".join(u.text for u in g)])[0]
-        out.append(passage_conflicts(claim, unit))
+        rd = readings.get(key if len(g) > 1 else g[0].key)
+        if rd is None:
+            rd = readings[key if len(g) > 1 else g[0].key] = read(unit.text)
+        out.append(passage_conflicts(claim, unit, rd))
     return out
 
 
@@ -446,7 +455,7 @@ class Verifier:
         # negation in the neighbour ("ANLI+ does not lead to ...") is not a conflict with the claim.
         singles = [i for i, g in enumerate(groups) if len(g) == 1] or list(range(len(groups)))
         i_ref = max(singles, key=lambda i: probs[i, 1])
-        rivals = _group_rivals(d.claim, groups)
+        rivals = _group_rivals(d.claim, groups, self._readings)
         feats = _model_features(d, groups, probs, i_sup, i_ref, rivals)
         p = self._label_probabilities(feats, mode)
         k = int(np.argmax(p))

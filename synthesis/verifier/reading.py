@@ -3,6 +3,7 @@ and scope (:func:`read`). Everything the rules compare comes from a :class:`Read
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -191,20 +192,23 @@ def direction_of(text: str) -> int:
     return (up and not down) - (down and not up)
 
 
+@functools.lru_cache(maxsize=65536)
+def clause_directions(text: str) -> tuple[tuple[frozenset[str], int, str], ...]:
+    """The clauses of a text, each with its non-direction content words and its direction (:func:`direction_of`);
+    parsed once per text, not once per comparison (a unit is compared with many claims)."""
+    out = []
+    for c in _CLAUSE.split(clean(text)):
+        if c.strip():
+            words = frozenset(w for w in content_words(c) if not w.startswith(UP_STEMS + DOWN_STEMS))
+            out.append((words, direction_of(c), c))
+    return tuple(out)
+
+
 def direction_conflict(claim_text: str, unit_text: str) -> bool:
     """A clause of the claim says up/helps where the matching clause of the source says down/hurts (or the
     reverse); clauses are matched by their non-direction content words."""
-
-    def parts(text: str) -> list[tuple[set[str], int, str]]:
-        out = []
-        for c in _CLAUSE.split(clean(text)):
-            if c.strip():
-                words = {w for w in content_words(c) if not w.startswith(UP_STEMS + DOWN_STEMS)}
-                out.append((words, direction_of(c), c))
-        return out
-
-    uparts = parts(unit_text)
-    for cw, cd, _ in parts(claim_text):
+    uparts = clause_directions(unit_text)
+    for cw, cd, _ in clause_directions(claim_text):
         if not cd or not cw:
             continue
         top = max((len(cw & p[0]) for p in uparts), default=0)

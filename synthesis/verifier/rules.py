@@ -273,12 +273,14 @@ class Decision:
     claim: Reading | None = None  # the claim as read, for checks on evidence the rules did not score alone
 
 
-def passage_conflicts(claim: Reading, unit: Unit) -> tuple[list[str], list[str]]:
+def passage_conflicts(
+    claim: Reading, unit: Unit, reading: Reading | None = None
+) -> tuple[list[str], list[str]]:
     """The claim's numbers and names that a passage read as one piece of evidence (a sentence or a window) gives
     differently: a number it states as another value of the same kind, a name where it names another. The
     cross-encoder reads such a passage as "the same statement" and is blind to the change; these are its
     counterweight."""
-    chk = Check(unit, read(unit.text), 0.0)
+    chk = Check(unit, reading or read(unit.text), 0.0)
     _match_numbers(chk, claim)
     _match_entities(chk, claim)
     numbers = [q.text for q in chk.nums_unmatched if any(rivals(q, r) for r in chk.reading.numbers)]
