@@ -186,13 +186,20 @@ def kill_during_fetch(
                 assert proc.poll() is None, proc.communicate()
                 assert time.monotonic() < deadline
             time.sleep(after_pdf_start)
+        sent = time.monotonic()
         proc.send_signal(sig)
-        _, err = proc.communicate(timeout=60)
+        out, err = proc.communicate(timeout=60)
+        waited = time.monotonic() - sent
         if sig == signal.SIGINT and proc.returncode != 0:
             assert proc.returncode == 130, err  # interrupted, not a crash
         stored = check_consistent(home)
         if after_pdf_start is None or after_pdf_start < 0.8 * body_seconds:
-            assert stored == 0, f"killed before the download finished, yet {stored} paper(s) stored"
+            hits = [(h.path, round(h.at - sent, 2)) for h in fake_arxiv.hits]
+            assert stored == 0, (
+                f"killed before the download finished, yet {stored} paper(s) stored: exit {proc.returncode} "
+                f"{waited:.1f} s after the signal; requests (path, s after the signal) {hits}; out {out!r}; "
+                f"err {err[-2000:]!r}"
+            )
     fake_arxiv.faults.clear()
     return homes
 
