@@ -205,8 +205,6 @@ def kill_during_fetch(
 
 
 def test_killing_fetch_mid_download_leaves_nothing(tmp_path, fake_arxiv):
-    # A 3 s body leaves 2.7 s between the signal and the end of the download: a CI run once stored the paper when
-    # the test's 0.3 s sleep overran the 1.2 s body on a loaded machine.
     kill_during_fetch(tmp_path, fake_arxiv, [(signal.SIGKILL, 0.3), (signal.SIGINT, 0.3)], body_seconds=3.0)
 
 
