@@ -102,12 +102,13 @@ def _group_rivals(
         return [([], []) for _ in groups]
     out = []
     for g in groups:
-        key = tuple(u.key for u in g)
-        unit = g[0] if len(g) == 1 else inline_units([" ".join(u.text for u in g)])[0]
-        rd = readings.get(key if len(g) > 1 else g[0].key)
-        if rd is None:
-            rd = readings[key if len(g) > 1 else g[0].key] = read(unit.text)
-        out.append(passage_conflicts(claim, unit, rd))
+        if len(g) == 1:
+            unit, key = g[0], g[0].key
+        else:
+            unit, key = inline_units([" ".join(u.text for u in g)])[0], tuple(u.key for u in g)
+        if key not in readings:
+            readings[key] = read(unit.text)
+        out.append(passage_conflicts(claim, unit, readings[key]))
     return out
 
 
