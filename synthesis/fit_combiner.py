@@ -143,11 +143,15 @@ def main(argv: list[str] | None = None) -> None:
 
 def _table_rates() -> dict | None:
     """The table cell check's rates on the SEM-TAB-FACTS training statements (None when the data is absent)."""
+    from synthesis.errors import AssayError
     from synthesis.semtabfacts import cell_check_rates, load_semtabfacts
 
     try:
         statements = load_semtabfacts("train")
-    except (FileNotFoundError, OSError):
+    except (
+        AssayError,
+        OSError,
+    ):  # the set is not beside the checkout (load_semtabfacts says so as AssayError)
         return None
     return dict(
         cell_check_rates(statements), source="SEM-TAB-FACTS train_manual_v1.3.2 (statements, table given)"
@@ -207,7 +211,7 @@ def _refit_from_rows(args: argparse.Namespace) -> None:
     }
     previous = json.loads(Path(args.out).read_text()) if Path(args.out).is_file() else {}
     params["data"] = dict(previous.get("data", {}), refitted_from_rows=Path(args.from_rows).name)
-    params["table"] = _table_rates()
+    params["table"] = _table_rates() or previous.get("table")
     save(params, Path(args.out))
     _summary(params)
 

@@ -161,3 +161,11 @@ def test_the_table_cell_a_claim_names_decides_what_the_text_leaves_open(corpus_s
     # The abstract says 8.4 where Table 2 prints + 8.3: the text settles the claim; the cell is only reported.
     assert abstract["label"] == "supported", abstract["reasons"]
     assert all(e.get("kind") != "table-cell" for e in abstract["evidence"])
+
+
+def test_fit_combiner_without_sem_tab_facts_keeps_no_rates(tmp_path, monkeypatch):
+    """Regression: a missing SEM-TAB-FACTS folder raised (AssayError) instead of leaving the rates out."""
+    from synthesis.fit_combiner import _table_rates
+
+    monkeypatch.setenv("ASSAY_SHARED", str(tmp_path / "no-shared"))
+    assert _table_rates() is None
